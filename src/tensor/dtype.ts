@@ -1,0 +1,47 @@
+// Storage dtypes of weights in files, and their conversion to float32.
+// IEEE 754 binary16 (f16) and bfloat16 (bf16) are widened exactly.
+
+export type DType = "F32" | "F16" | "BF16";
+
+export const BYTES_PER_ELEMENT: Record<DType, number> = { F32: 4, F16: 2, BF16: 2 };
+
+/** Widen one IEEE binary16 value (given as its 16 bits) to a JS number. */
+export function f16ToF32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** Decode `count` little-endian elements of `dtype` from `bytes` into a new Float32Array. */
+export function decodeToF32(bytes: Uint8Array, dtype: DType, count: number): Float32Array {
+  const out = new Float32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (dtype) {
+    case "F32":
+      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+      return out;
+    case "F16": {
+      const table = f16Table();
+      for (let i = 0; i < count; i++) out[i] = table[view.getUint16(i * 2, true)]!;
+      return out;
+    }
+    case "BF16": {
+      const widened = new Uint32Array(out.buffer);
+      for (let i = 0; i < count; i++) widened[i] = view.getUint16(i * 2, true) << 16;
+      return out;
+    }
+  }
+}
+
+let f16Lookup: Float32Array | undefined;
+/** All 65536 f16 values widened once; decoding a tensor is then a table lookup per element. */
+function f16Table(): Float32Array {
+  if (f16Lookup === undefined) {
+    f16Lookup = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) f16Lookup[i] = f16ToF32(i);
+  }
+  return f16Lookup;
+}
