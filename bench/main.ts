@@ -1,0 +1,21 @@
+// `npm run bench -- <name> [args…]`: runs bench/<name>.ts, which exports main(args).
+// Benchmarks print their figures as a table; nothing here asserts a time.
+
+const benches: Record<string, string> = {
+  generate: "prefill and decode speed of a model, with peak RSS",
+  tokenize: "tokenizer throughput on tinyshakespeare against other JS tokenizers",
+};
+
+async function run(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  if (name === undefined || !(name in benches)) {
+    process.stderr.write(`usage: npm run bench -- <name> [args]\n`);
+    for (const [n, what] of Object.entries(benches)) process.stderr.write(`  ${n.padEnd(10)} ${what}\n`);
+    process.exitCode = name === undefined ? 0 : 2;
+    return;
+  }
+  const module = (await import(`./${name}.js`)) as { main(args: string[]): Promise<void> };
+  await module.main(args);
+}
+
+await run();
