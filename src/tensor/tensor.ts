@@ -31,3 +31,6 @@ export function zeros(shape: Shape): Tensor {
 export function shapeString(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }
+
+/** Tensors by name, as a checkpoint holds them (data already widened to f32). */
+export type NamedTensors = ReadonlyMap<string, Tensor>;

@@ -1,0 +1,105 @@
+// The kernel interface. Model code calls only these operations; every backend
+// (the plain TypeScript reference in ./js, faster ones later) implements them.
+// Kernels work on flat float32 buffers the caller preallocates, with explicit
+// sizes, so the decode loop allocates nothing. Buffers may be longer than the
+// sizes given; only the leading elements are read or written.
+
+import type { WeightMatrix } from "../tensor/weights.js";
+
+export type GeluApproximation = "tanh" | "erf";
+
+/** Which pairs of a head's dimensions RoPE rotates together. */
+export type RopeLayout =
+  /** Hugging Face: dimension i pairs with i + headDim/2 (`rotate_half`). */
+  | "half"
+  /** Meta / llama2.c / GGUF: dimension 2i pairs with 2i + 1. */
+  | "interleaved";
+
+export interface AttentionShape {
+  /** Number of query rows (tokens processed now). */
+  queryCount: number;
+  /** Number of valid key/value rows (cached + current). */
+  keyCount: number;
+  /** Position of query row 0 among the keys (= tokens already cached). */
+  queryOffset: number;
+  nHeads: number;
+  /** Key/value heads; nHeads is a multiple of it (GQA: query head h uses kv head h / (nHeads / nKvHeads)). */
+  nKvHeads: number;
+  headDim: number;
+  /** Multiplier of q·k, usually 1/√headDim. */
+  scale: number;
+  /** Query row i sees keys 0..queryOffset+i only. */
+  causal: boolean;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  /** out[m, n] = x[m, k] · wᵀ (+ bias[n]); w is [n, k] (nn.Linear layout). The hot spot. */
+  matmul(out: Float32Array, x: Float32Array, w: WeightMatrix, bias: Float32Array | null, m: number): void;
+
+  /** out[i, :] = table[ids[i], :] for a table of rows of `dim` floats. */
+  embedding(out: Float32Array, table: Float32Array, ids: ArrayLike<number>, dim: number): void;
+
+  /** out[i] = a[i] + b[i] for i < n (out may alias a or b). */
+  add(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void;
+
+  /** out[i] = a[i] · b[i] for i < n (out may alias a or b). */
+  mul(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void;
+
+  /** Each row: x / √(mean(x²) + eps) · weight. out may alias x. */
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void;
+
+  /** Each row: (x − mean) / √(var + eps) · weight + bias (biased variance). out may alias x. */
+  layerNorm(
+    out: Float32Array,
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array,
+    rows: number,
+    dim: number,
+    eps: number,
+  ): void;
+
+  /** Softmax of each row of `cols`, in place, max-subtracted. */
+  softmax(x: Float32Array, rows: number, cols: number): void;
+
+  /** GELU in place on the first n elements. */
+  gelu(x: Float32Array, n: number, approximation: GeluApproximation): void;
+
+  /** SiLU (x·σ(x)) in place on the first n elements. */
+  silu(x: Float32Array, n: number): void;
+
+  /**
+   * Rotary position embedding in place. x is [rows, nHeads, headDim]; row i is at
+   * position firstPosition + i. cos/sin are [maxPositions, rotaryDim/2] tables;
+   * the first rotaryDim dimensions of each head rotate, the rest pass through.
+   */
+  rope(
+    x: Float32Array,
+    rows: number,
+    nHeads: number,
+    headDim: number,
+    firstPosition: number,
+    cos: Float32Array,
+    sin: Float32Array,
+    rotaryDim: number,
+    layout: RopeLayout,
+  ): void;
+
+  /**
+   * Scaled dot-product attention. q is [queryCount, nHeads, headDim]; k and v are
+   * [keyCount, nKvHeads, headDim] (a KV cache's leading rows); out is
+   * [queryCount, nHeads, headDim]. keyMask (optional, [keyCount]) is 1 for keys
+   * that may be attended and 0 for padding. scores is scratch of ≥ keyCount floats.
+   */
+  attention(
+    out: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    shape: AttentionShape,
+    scores: Float32Array,
+    keyMask?: ArrayLike<number>,
+  ): void;
+}

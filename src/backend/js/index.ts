@@ -1,0 +1,29 @@
+// The plain TypeScript backend: readable loops, float64 accumulation. It is the
+// specification every faster backend is tested against, op by op.
+
+import type { Backend } from "../backend.js";
+import type { WeightMatrix } from "../../tensor/weights.js";
+import { matmulF32 } from "./matmul.js";
+import { layerNorm, rmsNorm } from "./norms.js";
+import { softmaxRows } from "./softmax.js";
+import { gelu, silu } from "./activations.js";
+import { rope } from "./rope.js";
+import { attention } from "./attention.js";
+import { add, embedding, mul } from "./elementwise.js";
+
+export const jsBackend: Backend = {
+  name: "js",
+  matmul(out, x, w: WeightMatrix, bias, m) {
+    matmulF32(out, x, w, bias, m);
+  },
+  embedding,
+  add,
+  mul,
+  rmsNorm,
+  layerNorm,
+  softmax: softmaxRows,
+  gelu,
+  silu,
+  rope,
+  attention,
+};

@@ -1,0 +1,40 @@
+// Reference RMSNorm (Zhang & Sennrich 2019; Llama) and LayerNorm (Ba et al. 2016;
+// GPT-2, BERT). Statistics are accumulated in float64; variance is biased (÷ dim),
+// as torch.nn.LayerNorm computes it.
+
+export function rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * dim;
+    let sumSquares = 0;
+    for (let i = 0; i < dim; i++) {
+      const v = x[base + i]!;
+      sumSquares += v * v;
+    }
+    const inverseRms = 1 / Math.sqrt(sumSquares / dim + eps);
+    for (let i = 0; i < dim; i++) out[base + i] = x[base + i]! * inverseRms * weight[i]!;
+  }
+}
+
+export function layerNorm(
+  out: Float32Array,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array,
+  rows: number,
+  dim: number,
+  eps: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * dim;
+    let sum = 0;
+    for (let i = 0; i < dim; i++) sum += x[base + i]!;
+    const mean = sum / dim;
+    let squares = 0;
+    for (let i = 0; i < dim; i++) {
+      const d = x[base + i]! - mean;
+      squares += d * d;
+    }
+    const inverseStd = 1 / Math.sqrt(squares / dim + eps);
+    for (let i = 0; i < dim; i++) out[base + i] = (x[base + i]! - mean) * inverseStd * weight[i]! + bias[i]!;
+  }
+}

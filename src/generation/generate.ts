@@ -1,0 +1,156 @@
+// The generation loop: prefill the whole prompt in one pass, then one token per
+// step reusing the KV cache; each step's logits go through the sampler, the new
+// token through the streaming decoder (never splitting a UTF-8 character) and the
+// stop-string matcher. Buffers (cache, logits, history) are allocated once per
+// call, sized for prompt + maxTokens; a step allocates nothing large.
+
+import { InputError, OptionError } from "../errors.js";
+import type { DecoderOnlyModel } from "../models/decoder-only.js";
+import type { StreamDecoder, Tokenizer } from "../tokenizers/tokenizer.js";
+import { Sampler } from "./sampler.js";
+import type { SamplingOptions } from "./sampling-options.js";
+import { StopStringMatcher } from "./stop-strings.js";
+
+export interface GenerateOptions extends SamplingOptions {
+  /** New tokens to generate at most. Default: until the context window is full. */
+  maxTokens?: number;
+  /** Strings that end generation; the stop string itself is not emitted. */
+  stop?: readonly string[];
+  /** Stop when the model emits an end-of-sequence token. Default true. */
+  stopOnEos?: boolean;
+  /** Aborts generation between two steps. */
+  signal?: AbortSignal;
+}
+
+const OPTION_NAMES = new Set([
+  "maxTokens",
+  "stop",
+  "stopOnEos",
+  "signal",
+  "temperature",
+  "topK",
+  "topP",
+  "minP",
+  "repetitionPenalty",
+  "seed",
+  "doSample",
+]);
+
+/** A prompt as text (encoded with the model's tokenizer, special tokens added) or as token ids. */
+export type Prompt = string | { readonly ids: readonly number[] };
+
+export interface GenerationPiece {
+  /** Text completed by this token ("" while a multi-byte character is still partial). */
+  readonly text: string;
+  /** The generated token, or null for the text still held back when generation ends. */
+  readonly tokenId: number | null;
+}
+
+export type FinishReason = "length" | "eos" | "stop" | "abort";
+
+export interface GenerationResult {
+  readonly finishReason: FinishReason;
+  /** Prompt ids followed by the generated ids. */
+  readonly ids: readonly number[];
+}
+
+function checkOptions(options: GenerateOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) {
+      throw new OptionError(key, `unknown generation option (known: ${[...OPTION_NAMES].join(", ")})`);
+    }
+  }
+  const { maxTokens } = options;
+  if (maxTokens !== undefined && (!Number.isSafeInteger(maxTokens) || maxTokens < 0)) {
+    throw new OptionError("maxTokens", `expected an integer ≥ 0, got ${maxTokens}`);
+  }
+  if (options.stop !== undefined && !Array.isArray(options.stop)) {
+    throw new OptionError("stop", "expected an array of strings");
+  }
+}
+
+export function promptIds(network: DecoderOnlyModel, tokenizer: Tokenizer | null, prompt: Prompt): number[] {
+  let ids: number[];
+  if (typeof prompt === "string") {
+    if (tokenizer === null) throw new InputError("this model has no tokenizer, so the prompt must be given as { ids }");
+    ids = tokenizer.encode(prompt, { addSpecialTokens: true });
+  } else {
+    ids = [...prompt.ids];
+  }
+  if (ids.length === 0) {
+    const bos = network.config.bosTokenId;
+    if (bos === undefined) throw new InputError("the prompt is empty and the model defines no BOS token to start from");
+    ids = [bos];
+  }
+  const vocab = network.config.vocabSize;
+  ids.forEach((id, i) => {
+    if (!Number.isSafeInteger(id) || id < 0 || id >= vocab) {
+      throw new InputError(`prompt token ${i} is ${id}, outside the vocabulary [0, ${vocab})`);
+    }
+  });
+  return ids;
+}
+
+export async function* generate(
+  network: DecoderOnlyModel,
+  tokenizer: Tokenizer | null,
+  prompt: Prompt,
+  options: GenerateOptions = {},
+): AsyncGenerator<GenerationPiece, GenerationResult> {
+  checkOptions(options);
+  const { vocabSize, contextLength, eosTokenIds } = network.config;
+  const ids = promptIds(network, tokenizer, prompt);
+  if (ids.length >= contextLength) {
+    throw new InputError(
+      `the prompt has ${ids.length} tokens, but the context window is ${contextLength}: ` +
+        `shorten it to at most ${contextLength - 1} tokens to generate anything`,
+    );
+  }
+  const maxTokens = options.maxTokens ?? contextLength - ids.length;
+  if (ids.length + maxTokens > contextLength) {
+    throw new InputError(
+      `prompt (${ids.length} tokens) + maxTokens (${maxTokens}) exceeds the context window of ${contextLength}; ` +
+        `ask for at most ${contextLength - ids.length} tokens`,
+    );
+  }
+  const sampler = new Sampler(vocabSize, options);
+  const stopper = new StopStringMatcher(options.stop ?? []);
+  const stopOnEos = options.stopOnEos ?? true;
+  const history = new Int32Array(ids.length + maxTokens); // prompt, then generated ids
+  history.set(ids);
+  let length = ids.length;
+  const decoder: StreamDecoder | null = tokenizer?.decodeStream() ?? null;
+  for (const id of ids) decoder?.push(id);
+
+  const finish = (finishReason: FinishReason): GenerationResult => ({
+    finishReason,
+    ids: Array.from(history.subarray(0, length)),
+  });
+  if (maxTokens === 0) return finish("length");
+
+  const cache = network.createCache(ids.length + maxTokens);
+  const logits = new Float32Array(vocabSize); // [vocab] of the last position
+  const step = new Int32Array(1); // the token fed back in
+  network.forward(ids, cache, logits, "last");
+  for (let generated = 0; generated < maxTokens; generated++) {
+    if (options.signal?.aborted === true) return finish("abort");
+    const id = sampler.sample(logits, history.subarray(0, length));
+    if (stopOnEos && eosTokenIds.includes(id)) {
+      const rest = stopper.push(decoder?.flush() ?? "").text + stopper.flush();
+      if (rest !== "") yield { text: rest, tokenId: null };
+      return finish("eos");
+    }
+    history[length++] = id;
+    const { text, stopped } = stopper.push(decoder?.push(id) ?? "");
+    yield { text, tokenId: id };
+    if (stopped) return finish("stop");
+    if (generated + 1 < maxTokens) {
+      step[0] = id;
+      network.forward(step, cache, logits, "last");
+    }
+  }
+  const rest = stopper.push(decoder?.flush() ?? "");
+  const tail = rest.text + (rest.stopped ? "" : stopper.flush());
+  if (tail !== "") yield { text: tail, tokenId: null };
+  return finish(rest.stopped ? "stop" : "length");
+}

@@ -1,0 +1,128 @@
+// The decoder-only language model shared by the GPT-2 and Llama families:
+//   token embeddings (+ learned positions) → N × block → final norm → LM head → logits
+// Prompts are processed in chunks of up to `chunkRows` tokens, each token's keys
+// and values kept in a KV cache, so generation then runs one token per step.
+// The family files (gpt2.ts, llama.ts) build the parts from a config.
+
+import type { Backend } from "../backend/backend.js";
+import { InputError } from "../errors.js";
+import type { PreNormBlock } from "../nn/block.js";
+import type { Embedding } from "../nn/embedding.js";
+import { KvCache } from "../nn/kv-cache.js";
+import type { Linear } from "../nn/linear.js";
+import type { Norm } from "../nn/norm.js";
+import { Scratch } from "../nn/scratch.js";
+
+/** The architecture-independent description every decoder family fills in. */
+export interface DecoderConfig {
+  /** HF model_type, e.g. "gpt2", "llama". */
+  readonly modelType: string;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly intermediateSize: number;
+  /** Longest sequence the model can process (max_position_embeddings / n_positions). */
+  readonly contextLength: number;
+  readonly bosTokenId: number | undefined;
+  readonly eosTokenIds: readonly number[];
+}
+
+export interface DecoderParts {
+  readonly tokenEmbedding: Embedding;
+  /** Learned absolute positions (GPT-2); null when positions are rotary. */
+  readonly positionEmbedding: Embedding | null;
+  readonly blocks: readonly PreNormBlock[];
+  readonly finalNorm: Norm;
+  readonly lmHead: Linear;
+}
+
+export type LogitRows = "all" | "last";
+
+const DEFAULT_CHUNK_ROWS = 64;
+
+export class DecoderOnlyModel {
+  private scratch: Scratch | null = null;
+
+  constructor(
+    readonly config: DecoderConfig,
+    readonly parts: DecoderParts,
+    readonly backend: Backend,
+    /** Number of distinct parameters (tied weights counted once). */
+    readonly parameterCount: number,
+    readonly chunkRows: number = DEFAULT_CHUNK_ROWS,
+  ) {}
+
+  /** A KV cache for up to `capacity` positions (default: the whole context). */
+  createCache(capacity: number = this.config.contextLength): KvCache {
+    if (capacity > this.config.contextLength) {
+      throw new InputError(`a cache of ${capacity} positions exceeds the context length ${this.config.contextLength}`);
+    }
+    return new KvCache(this.config.numLayers, this.config.numKvHeads * this.config.headDim, capacity);
+  }
+
+  /**
+   * Runs `ids` at positions cache.length, cache.length+1, … and appends their keys
+   * and values to the cache. Writes logits into `logits`: [ids.length, vocab] for
+   * "all", or [1, vocab] (the last token's) for "last".
+   */
+  forward(ids: ArrayLike<number>, cache: KvCache, logits: Float32Array, rows: LogitRows): void {
+    const { hiddenSize: dim, vocabSize } = this.config;
+    const start = cache.length;
+    if (ids.length === 0) throw new InputError("no token ids to process");
+    if (start + ids.length > cache.capacity) {
+      throw new InputError(
+        `${start + ids.length} tokens do not fit: the KV cache holds ${cache.capacity} positions ` +
+          `(context length ${this.config.contextLength})`,
+      );
+    }
+    const needed = rows === "all" ? ids.length * vocabSize : vocabSize;
+    if (logits.length < needed) throw new RangeError(`logits buffer has ${logits.length} floats, needs ${needed}`);
+    const scratch = this.scratchFor(cache.capacity);
+    for (let done = 0; done < ids.length; done += scratch.sizes.rows) {
+      const count = Math.min(scratch.sizes.rows, ids.length - done);
+      const chunk = count === ids.length ? ids : Array.prototype.slice.call(ids, done, done + count);
+      const x = scratch.residual; // [count, dim]
+      this.embed(x, chunk, start + done, scratch);
+      this.parts.blocks.forEach((block, layer) =>
+        block.forward(this.backend, x, count, dim, cache.layers[layer]!, start + done, scratch),
+      );
+      if (rows === "all") {
+        this.parts.finalNorm.forward(this.backend, scratch.normed, x, count);
+        this.parts.lmHead.forward(this.backend, logits.subarray(done * vocabSize), scratch.normed, count); // [count, vocab]
+      } else if (done + count === ids.length) {
+        const last = x.subarray((count - 1) * dim, count * dim); // [1, dim]
+        this.parts.finalNorm.forward(this.backend, scratch.normed, last, 1);
+        this.parts.lmHead.forward(this.backend, logits, scratch.normed, 1); // [1, vocab]
+      }
+      cache.length = start + done + count;
+    }
+  }
+
+  /** x [rows, dim] = token embeddings (+ position embeddings of firstPosition…). */
+  private embed(x: Float32Array, ids: ArrayLike<number>, firstPosition: number, scratch: Scratch): void {
+    const { tokenEmbedding, positionEmbedding } = this.parts;
+    tokenEmbedding.forward(this.backend, x, ids);
+    if (positionEmbedding !== null) {
+      positionEmbedding.forwardRange(scratch.delta, firstPosition, ids.length); // [rows, dim]
+      this.backend.add(x, x, scratch.delta, ids.length * this.config.hiddenSize);
+    }
+  }
+
+  /** Activation buffers, allocated on first use and grown only for a larger cache. */
+  private scratchFor(maxKeys: number): Scratch {
+    if (this.scratch === null || this.scratch.sizes.maxKeys < maxKeys) {
+      const { hiddenSize, numHeads, headDim, intermediateSize } = this.config;
+      this.scratch = new Scratch({
+        rows: this.chunkRows,
+        dim: hiddenSize,
+        queryDim: numHeads * headDim,
+        ffnDim: intermediateSize,
+        maxKeys,
+      });
+    }
+    return this.scratch;
+  }
+}

@@ -1,0 +1,133 @@
+// GPT-2 (Radford et al. 2019), loaded from Hugging Face GPT2LMHeadModel files:
+// learned position embeddings, pre-norm LayerNorm blocks, GELU MLP, LM head tied
+// to the token embedding. Follows nanoGPT model.py and HF modeling_gpt2.py.
+//
+// Checkpoint quirks handled by `sanitize`: the attention and MLP weights are
+// Conv1D, stored [in, out] (the transpose of nn.Linear); c_attn holds q|k|v side
+// by side; files saved from GPT2Model lack the "transformer." prefix and may hold
+// attention-mask buffers (attn.bias, attn.masked_bias).
+
+import type { Backend } from "../backend/backend.js";
+import { ConfigError } from "../errors.js";
+import { SelfAttention } from "../nn/attention.js";
+import { PreNormBlock } from "../nn/block.js";
+import { Embedding } from "../nn/embedding.js";
+import { Linear } from "../nn/linear.js";
+import { Mlp, type Activation } from "../nn/mlp.js";
+import { LayerNorm } from "../nn/norm.js";
+import type { NamedTensors, Tensor } from "../tensor/tensor.js";
+import { f32Matrix } from "../tensor/weights.js";
+import { ConfigReader, type JsonObject } from "./config-reader.js";
+import { DecoderOnlyModel, type DecoderConfig } from "./decoder-only.js";
+import { WeightStore } from "./weight-store.js";
+
+export interface Gpt2Config extends DecoderConfig {
+  readonly layerNormEpsilon: number;
+  readonly activation: Activation;
+  readonly scaleAttentionWeights: boolean;
+}
+
+const ACTIVATIONS: Record<string, Activation> = {
+  gelu_new: "gelu_tanh",
+  gelu_pytorch_tanh: "gelu_tanh",
+  gelu_fast: "gelu_tanh",
+  gelu: "gelu_erf",
+};
+
+export function parseGpt2Config(json: JsonObject, source: string): Gpt2Config {
+  const c = new ConfigReader(json, source);
+  const hiddenSize = c.positiveInt("n_embd");
+  const numHeads = c.positiveInt("n_head");
+  c.requireDivisible("n_embd", hiddenSize, "n_head", numHeads);
+  const activationName = c.string("activation_function", "gelu_new");
+  const activation = ACTIVATIONS[activationName];
+  if (activation === undefined) {
+    throw new ConfigError(source, `"activation_function" "${activationName}" is not supported (known: ${Object.keys(ACTIVATIONS).join(", ")})`);
+  }
+  if (c.boolean("scale_attn_by_inverse_layer_idx", false)) {
+    throw new ConfigError(source, `"scale_attn_by_inverse_layer_idx": true is not supported`);
+  }
+  const eos = c.tokenIds("eos_token_id");
+  const bos = c.tokenIds("bos_token_id");
+  return {
+    modelType: "gpt2",
+    vocabSize: c.positiveInt("vocab_size"),
+    hiddenSize,
+    numLayers: c.positiveInt("n_layer"),
+    numHeads,
+    numKvHeads: numHeads,
+    headDim: hiddenSize / numHeads,
+    intermediateSize: c.has("n_inner") ? c.positiveInt("n_inner") : 4 * hiddenSize,
+    contextLength: c.positiveInt("n_positions", c.has("n_ctx") ? c.positiveInt("n_ctx") : undefined),
+    bosTokenId: bos[0],
+    eosTokenIds: eos,
+    layerNormEpsilon: c.positiveNumber("layer_norm_epsilon", 1e-5),
+    activation,
+    scaleAttentionWeights: c.boolean("scale_attn_weights", true),
+  };
+}
+
+/** Buffers some GPT-2 files carry that are not parameters. */
+const GPT2_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
+
+/** Canonical HF names ("transformer." prefix) for files saved from GPT2Model. */
+export function sanitizeGpt2(tensors: NamedTensors): NamedTensors {
+  const out = new Map<string, Tensor>();
+  for (const [name, tensor] of tensors) {
+    const prefixed = name.startsWith("transformer.") || name.startsWith("lm_head.") ? name : `transformer.${name}`;
+    out.set(prefixed, tensor);
+  }
+  return out;
+}
+
+/** Columns [firstColumn, firstColumn + count) of a Conv1D weight [inF, outF], as an nn.Linear weight [count, inF]. */
+function conv1dColumnsAsLinear(w: Float32Array, inF: number, outF: number, firstColumn: number, count: number): Float32Array {
+  const out = new Float32Array(count * inF);
+  for (let r = 0; r < count; r++) {
+    for (let c = 0; c < inF; c++) out[r * inF + c] = w[c * outF + firstColumn + r]!;
+  }
+  return out;
+}
+
+export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: string, backend: Backend): DecoderOnlyModel {
+  const weights = new WeightStore(sanitizeGpt2(tensors), source);
+  const { hiddenSize: dim, vocabSize, intermediateSize: ffn, numLayers, contextLength, layerNormEpsilon: eps } = config;
+  const layerNorm = (prefix: string) =>
+    new LayerNorm(weights.take(`${prefix}.weight`, [dim]), weights.take(`${prefix}.bias`, [dim]), eps);
+  /** A Conv1D [inF, outF] as a Linear, optionally only some of its output columns. */
+  const conv1d = (prefix: string, inF: number, outF: number, firstColumn = 0, count = outF) =>
+    new Linear(
+      f32Matrix(conv1dColumnsAsLinear(weights.take(`${prefix}.weight`, [inF, outF]), inF, outF, firstColumn, count), count, inF),
+      weights.take(`${prefix}.bias`, [outF]).subarray(firstColumn, firstColumn + count),
+    );
+
+  const wte = weights.take("transformer.wte.weight", [vocabSize, dim]);
+  const blocks = [];
+  for (let l = 0; l < numLayers; l++) {
+    const p = `transformer.h.${l}`;
+    const attention = new SelfAttention(
+      conv1d(`${p}.attn.c_attn`, dim, 3 * dim, 0, dim),
+      conv1d(`${p}.attn.c_attn`, dim, 3 * dim, dim, dim),
+      conv1d(`${p}.attn.c_attn`, dim, 3 * dim, 2 * dim, dim),
+      conv1d(`${p}.attn.c_proj`, dim, dim),
+      { nHeads: config.numHeads, nKvHeads: config.numHeads, headDim: config.headDim },
+      null,
+      true,
+      config.scaleAttentionWeights ? 1 / Math.sqrt(config.headDim) : 1,
+    );
+    const mlp = new Mlp(conv1d(`${p}.mlp.c_fc`, dim, ffn), conv1d(`${p}.mlp.c_proj`, ffn, dim), config.activation);
+    blocks.push(new PreNormBlock(layerNorm(`${p}.ln_1`), attention, layerNorm(`${p}.ln_2`), mlp));
+  }
+  const finalNorm = layerNorm("transformer.ln_f");
+  const wpe = weights.take("transformer.wpe.weight", [contextLength, dim]);
+  const head = weights.takeOptional("lm_head.weight", [vocabSize, dim]) ?? wte;
+  weights.assertAllUsed(GPT2_BUFFERS);
+  const parts = {
+    tokenEmbedding: new Embedding(wte, vocabSize, dim),
+    positionEmbedding: new Embedding(wpe, contextLength, dim),
+    blocks,
+    finalNorm,
+    lmHead: new Linear(f32Matrix(head, vocabSize, dim), null),
+  };
+  return new DecoderOnlyModel(config, parts, backend, weights.parameterCount);
+}

@@ -1,0 +1,69 @@
+// Multi-head self-attention with grouped-query heads (MHA when nKvHeads = nHeads,
+// MQA when it is 1): Q, K, V projections, rotary positions on Q and K when the
+// model uses them, keys and values appended to the KV cache, scaled scores with
+// a causal mask, softmax, weighted sum of V, heads concatenated, output projection.
+
+import type { Backend } from "../backend/backend.js";
+import type { LayerKvCache } from "./kv-cache.js";
+import type { Linear } from "./linear.js";
+import type { RotaryEmbedding } from "./rotary-embedding.js";
+import type { Scratch } from "./scratch.js";
+
+export interface AttentionHeads {
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+}
+
+export class SelfAttention {
+  constructor(
+    readonly queryProj: Linear,
+    readonly keyProj: Linear,
+    readonly valueProj: Linear,
+    readonly outputProj: Linear,
+    readonly heads: AttentionHeads,
+    readonly rotary: RotaryEmbedding | null,
+    readonly causal: boolean,
+    /** Multiplier of the scores q·k; 1/√headDim unless the architecture says otherwise. */
+    readonly scale: number = 1 / Math.sqrt(heads.headDim),
+  ) {}
+
+  /**
+   * out [rows, dim] = attention of x [rows, dim], the tokens at positions
+   * position .. position+rows−1; their keys and values are written to the cache
+   * rows of the same positions and attention reads cache rows 0 .. position+rows−1.
+   */
+  forward(
+    backend: Backend,
+    out: Float32Array,
+    x: Float32Array,
+    rows: number,
+    cache: LayerKvCache,
+    position: number,
+    scratch: Scratch,
+  ): void {
+    const { nHeads, nKvHeads, headDim } = this.heads;
+    const kvDim = nKvHeads * headDim;
+    const keys = cache.keys.subarray(position * kvDim, (position + rows) * kvDim); // [rows, nKvHeads, headDim]
+    const values = cache.values.subarray(position * kvDim, (position + rows) * kvDim); // [rows, nKvHeads, headDim]
+    this.queryProj.forward(backend, scratch.query, x, rows); // [rows, nHeads, headDim]
+    this.keyProj.forward(backend, keys, x, rows);
+    this.valueProj.forward(backend, values, x, rows);
+    if (this.rotary !== null) {
+      this.rotary.apply(backend, scratch.query, rows, nHeads, headDim, position);
+      this.rotary.apply(backend, keys, rows, nKvHeads, headDim, position);
+    }
+    const shape = {
+      queryCount: rows,
+      keyCount: position + rows,
+      queryOffset: position,
+      nHeads,
+      nKvHeads,
+      headDim,
+      scale: this.scale,
+      causal: this.causal,
+    };
+    backend.attention(scratch.context, scratch.query, cache.keys, cache.values, shape, scratch.scores); // [rows, nHeads, headDim]
+    this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
+  }
+}

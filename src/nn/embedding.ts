@@ -1,0 +1,31 @@
+// Embedding table: row i is the vector of id i (token ids, positions, token types).
+import type { Backend } from "../backend/backend.js";
+import { InputError } from "../errors.js";
+
+export class Embedding {
+  constructor(
+    /** [count, dim] */
+    readonly table: Float32Array,
+    readonly count: number,
+    readonly dim: number,
+  ) {}
+
+  /** out [ids.length, dim] = table[ids] */
+  forward(backend: Backend, out: Float32Array, ids: ArrayLike<number>): void {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.count) {
+        throw new InputError(`id ${id} at index ${i} is outside the embedding table [0, ${this.count})`);
+      }
+    }
+    backend.embedding(out, this.table, ids, this.dim);
+  }
+
+  /** out [count, dim] = table[first .. first+count) — consecutive ids, e.g. positions. */
+  forwardRange(out: Float32Array, first: number, count: number): void {
+    if (first < 0 || first + count > this.count) {
+      throw new InputError(`positions ${first}..${first + count - 1} exceed the ${this.count} rows of the table`);
+    }
+    out.set(this.table.subarray(first * this.dim, (first + count) * this.dim));
+  }
+}

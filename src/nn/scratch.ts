@@ -1,0 +1,47 @@
+// Activation buffers a forward pass writes into, allocated once for a chunk of
+// `rows` tokens and reused for every chunk and every generated token (llama2.c's
+// RunState). Each buffer is [rows, width]; kernels are told how many rows are live.
+
+export interface ScratchSizes {
+  /** Tokens per forward chunk. */
+  rows: number;
+  /** Model width (hidden size). */
+  dim: number;
+  /** nHeads · headDim */
+  queryDim: number;
+  /** Feed-forward inner width. */
+  ffnDim: number;
+  /** Longest key sequence attention sees (the KV cache capacity). */
+  maxKeys: number;
+}
+
+export class Scratch {
+  /** [rows, dim] the residual stream */
+  readonly residual: Float32Array;
+  /** [rows, dim] normalised input of a sub-layer */
+  readonly normed: Float32Array;
+  /** [rows, dim] output of a sub-layer before the residual add */
+  readonly delta: Float32Array;
+  /** [rows, queryDim] */
+  readonly query: Float32Array;
+  /** [rows, queryDim] attention output, heads concatenated */
+  readonly context: Float32Array;
+  /** [rows, ffnDim] */
+  readonly hidden: Float32Array;
+  /** [rows, ffnDim] second branch of a gated feed-forward */
+  readonly gate: Float32Array;
+  /** [maxKeys] attention scores of one query row and head */
+  readonly scores: Float32Array;
+
+  constructor(readonly sizes: ScratchSizes) {
+    const { rows, dim, queryDim, ffnDim, maxKeys } = sizes;
+    this.residual = new Float32Array(rows * dim);
+    this.normed = new Float32Array(rows * dim);
+    this.delta = new Float32Array(rows * dim);
+    this.query = new Float32Array(rows * queryDim);
+    this.context = new Float32Array(rows * queryDim);
+    this.hidden = new Float32Array(rows * ffnDim);
+    this.gate = new Float32Array(rows * ffnDim);
+    this.scores = new Float32Array(maxKeys);
+  }
+}
