@@ -2,8 +2,10 @@
 // bin.ts is the executable entry point; tests call main() directly.
 import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
+import { generateCommand } from "./commands/generate.js";
+import { infoCommand } from "./commands/info.js";
 
-const commands: Command[] = [];
+const commands: Command[] = [generateCommand, infoCommand];
 
 function printHelp(io: CliIo): void {
   io.stdout.write("usage: lmscope <command> [options]\n\ncommands:\n");
@@ -32,7 +34,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof LmscopeError || (error instanceof TypeError && "code" in error)) {
+    if (error instanceof LmscopeError) {
       io.stderr.write(`lmscope ${command.name}: ${error.message}\n`);
       return 1;
     }
