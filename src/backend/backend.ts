@@ -35,7 +35,19 @@ export interface AttentionShape {
 export interface Backend {
   readonly name: string;
 
-  /** out[m, n] = x[m, k] · wᵀ (+ bias[n]); w is [n, k] (nn.Linear layout). The hot spot. */
+  /**
+   * A zeroed buffer the kernels can work on (activations, KV cache, logits). A
+   * backend that computes in its own memory (WASM) returns a view into it.
+   */
+  allocate(length: number): Float32Array;
+
+  /** Places a weight vector (norm gains, biases, embeddings) where the kernels read it; may return `data` itself. */
+  upload(data: Float32Array): Float32Array;
+
+  /** Places a weight matrix where the kernels read it; may return `matrix` itself. */
+  uploadMatrix(matrix: WeightMatrix): WeightMatrix;
+
+  /** out[m, n] = x[m, k] · wᵀ (+ bias[n]); w is [n, k] (nn.Linear layout), of any storage type. The hot spot. */
   matmul(out: Float32Array, x: Float32Array, w: WeightMatrix, bias: Float32Array | null, m: number): void;
 
   /** out[i, :] = table[ids[i], :] for a table of rows of `dim` floats. */

@@ -129,7 +129,7 @@ export async function* generate(
   if (maxTokens === 0) return finish("length");
 
   const cache = network.createCache(ids.length + maxTokens);
-  const logits = new Float32Array(vocabSize); // [vocab] of the last position
+  const logits = network.backend.allocate(vocabSize); // [vocab] of the last position
   const step = new Int32Array(1); // the token fed back in
   network.forward(ids, cache, logits, "last");
   for (let generated = 0; generated < maxTokens; generated++) {

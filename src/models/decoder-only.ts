@@ -60,7 +60,7 @@ export class DecoderOnlyModel {
     if (capacity > this.config.contextLength) {
       throw new InputError(`a cache of ${capacity} positions exceeds the context length ${this.config.contextLength}`);
     }
-    return new KvCache(this.config.numLayers, this.config.numKvHeads * this.config.headDim, capacity);
+    return new KvCache(this.config.numLayers, this.config.numKvHeads * this.config.headDim, capacity, this.backend);
   }
 
   /**
@@ -121,7 +121,7 @@ export class DecoderOnlyModel {
         queryDim: numHeads * headDim,
         ffnDim: intermediateSize,
         maxKeys,
-      });
+      }, this.backend);
     }
     return this.scratch;
   }

@@ -90,18 +90,18 @@ function conv1dColumnsAsLinear(w: Float32Array, inF: number, outF: number, first
 }
 
 export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: string, backend: Backend): DecoderOnlyModel {
-  const weights = new WeightStore(sanitizeGpt2(tensors), source);
+  const weights = new WeightStore(sanitizeGpt2(tensors), source, backend);
   const { hiddenSize: dim, vocabSize, intermediateSize: ffn, numLayers, contextLength, layerNormEpsilon: eps } = config;
   const layerNorm = (prefix: string) =>
     new LayerNorm(weights.take(`${prefix}.weight`, [dim]), weights.take(`${prefix}.bias`, [dim]), eps);
   /** A Conv1D [inF, outF] as a Linear, optionally only some of its output columns. */
   const conv1d = (prefix: string, inF: number, outF: number, firstColumn = 0, count = outF) =>
     new Linear(
-      f32Matrix(conv1dColumnsAsLinear(weights.take(`${prefix}.weight`, [inF, outF]), inF, outF, firstColumn, count), count, inF),
-      weights.take(`${prefix}.bias`, [outF]).subarray(firstColumn, firstColumn + count),
+      weights.upload(f32Matrix(conv1dColumnsAsLinear(weights.raw(`${prefix}.weight`, [inF, outF]), inF, outF, firstColumn, count), count, inF)),
+      backend.upload(weights.raw(`${prefix}.bias`, [outF]).slice(firstColumn, firstColumn + count)),
     );
 
-  const wte = weights.take("transformer.wte.weight", [vocabSize, dim]);
+  const wte = weights.raw("transformer.wte.weight", [vocabSize, dim]);
   const blocks = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `transformer.h.${l}`;
@@ -120,14 +120,14 @@ export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: str
   }
   const finalNorm = layerNorm("transformer.ln_f");
   const wpe = weights.take("transformer.wpe.weight", [contextLength, dim]);
-  const head = weights.takeOptional("lm_head.weight", [vocabSize, dim]) ?? wte;
+  const head = weights.has("lm_head.weight") ? weights.raw("lm_head.weight", [vocabSize, dim]) : wte;
   weights.assertAllUsed(GPT2_BUFFERS);
   const parts = {
-    tokenEmbedding: new Embedding(wte, vocabSize, dim),
+    tokenEmbedding: new Embedding(backend.upload(wte), vocabSize, dim),
     positionEmbedding: new Embedding(wpe, contextLength, dim),
     blocks,
     finalNorm,
-    lmHead: new Linear(f32Matrix(head, vocabSize, dim), null),
+    lmHead: new Linear(weights.upload(f32Matrix(head, vocabSize, dim)), null),
   };
   return new DecoderOnlyModel(config, parts, backend, weights.parameterCount);
 }

@@ -117,7 +117,7 @@ export function buildLlama(
   backend: Backend,
   ropeLayout: RopeLayout,
 ): DecoderOnlyModel {
-  const weights = new WeightStore(tensors, source);
+  const weights = new WeightStore(tensors, source, backend);
   const { hiddenSize: dim, vocabSize, intermediateSize: ffn, numLayers, numHeads, numKvHeads, headDim } = config;
   const linear = (prefix: string, outF: number, inF: number, hasBias: boolean) =>
     new Linear(weights.matrix(`${prefix}.weight`, outF, inF), hasBias ? weights.take(`${prefix}.bias`, [outF]) : null);
@@ -130,7 +130,7 @@ export function buildLlama(
     scaling: config.ropeScaling,
   });
 
-  const embedTokens = weights.take("model.embed_tokens.weight", [vocabSize, dim]);
+  const embedTokens = weights.raw("model.embed_tokens.weight", [vocabSize, dim]);
   const blocks = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `model.layers.${l}`;
@@ -153,14 +153,14 @@ export function buildLlama(
     blocks.push(new PreNormBlock(rmsNorm(`${p}.input_layernorm.weight`), attention, rmsNorm(`${p}.post_attention_layernorm.weight`), mlp));
   }
   const finalNorm = rmsNorm("model.norm.weight");
-  const head = config.tieWordEmbeddings ? embedTokens : weights.take("lm_head.weight", [vocabSize, dim]);
+  const head = config.tieWordEmbeddings ? embedTokens : weights.raw("lm_head.weight", [vocabSize, dim]);
   weights.assertAllUsed(LLAMA_BUFFERS);
   const parts = {
-    tokenEmbedding: new Embedding(embedTokens, vocabSize, dim),
+    tokenEmbedding: new Embedding(backend.upload(embedTokens), vocabSize, dim),
     positionEmbedding: null,
     blocks,
     finalNorm,
-    lmHead: new Linear(f32Matrix(head, vocabSize, dim), null),
+    lmHead: new Linear(weights.upload(f32Matrix(head, vocabSize, dim)), null),
   };
   return new DecoderOnlyModel(config, parts, backend, weights.parameterCount);
 }

@@ -2,9 +2,10 @@
 // against the config, and afterwards that no tensor was left unexplained.
 // Every failure names the checkpoint, the tensor and what was expected.
 
+import type { Backend } from "../backend/backend.js";
 import { ModelFormatError } from "../errors.js";
 import { shapeString, type NamedTensors, type Shape } from "../tensor/tensor.js";
-import { f32Matrix, type F32Matrix } from "../tensor/weights.js";
+import { f32Matrix, type WeightMatrix } from "../tensor/weights.js";
 
 export class WeightStore {
   private readonly used = new Set<string>();
@@ -13,6 +14,8 @@ export class WeightStore {
     private readonly tensors: NamedTensors,
     /** File or folder the tensors came from, for error messages. */
     readonly source: string,
+    /** Where the weights go: every tensor handed out is uploaded to it. */
+    readonly backend: Backend,
   ) {}
 
   /** Elements of every tensor taken so far (each tensor once, so tied weights count once). */
@@ -26,8 +29,13 @@ export class WeightStore {
     return this.tensors.has(name);
   }
 
-  /** The tensor's data; it must exist and have exactly `shape`. */
+  /** The tensor's data, uploaded to the backend; it must exist and have exactly `shape`. */
   take(name: string, shape: Shape): Float32Array {
+    return this.backend.upload(this.raw(name, shape));
+  }
+
+  /** The tensor's data as in the checkpoint (not uploaded), for builders that rearrange it first. */
+  raw(name: string, shape: Shape): Float32Array {
     const tensor = this.tensors.get(name);
     if (tensor === undefined) {
       throw new ModelFormatError(this.source, `missing (expected shape ${shapeString(shape)})`, name);
@@ -49,9 +57,14 @@ export class WeightStore {
     return this.tensors.has(name) ? this.take(name, shape) : null;
   }
 
-  /** A [rows, cols] weight matrix in nn.Linear layout. */
-  matrix(name: string, rows: number, cols: number): F32Matrix {
-    return f32Matrix(this.take(name, [rows, cols]), rows, cols);
+  /** A [rows, cols] weight matrix in nn.Linear layout, uploaded to the backend. */
+  matrix(name: string, rows: number, cols: number): WeightMatrix {
+    return this.backend.uploadMatrix(f32Matrix(this.raw(name, [rows, cols]), rows, cols));
+  }
+
+  /** Uploads a matrix a builder derived from checkpoint tensors (transposed, split, tied). */
+  upload(matrix: WeightMatrix): WeightMatrix {
+    return this.backend.uploadMatrix(matrix);
   }
 
   /** Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as masks). */

@@ -2,6 +2,8 @@
 // generation step only computes the new token's projections. Preallocated for
 // the whole context up front; `length` counts the positions filled.
 
+import type { Backend } from "../backend/backend.js";
+
 export interface LayerKvCache {
   /** [capacity, nKvHeads · headDim] */
   readonly keys: Float32Array;
@@ -18,10 +20,11 @@ export class KvCache {
     readonly numLayers: number,
     readonly kvDim: number,
     readonly capacity: number,
+    backend: Backend,
   ) {
     this.layers = [];
     for (let l = 0; l < numLayers; l++) {
-      this.layers.push({ keys: new Float32Array(capacity * kvDim), values: new Float32Array(capacity * kvDim) });
+      this.layers.push({ keys: backend.allocate(capacity * kvDim), values: backend.allocate(capacity * kvDim) });
     }
   }
 

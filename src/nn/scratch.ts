@@ -2,6 +2,8 @@
 // `rows` tokens and reused for every chunk and every generated token (llama2.c's
 // RunState). Each buffer is [rows, width]; kernels are told how many rows are live.
 
+import type { Backend } from "../backend/backend.js";
+
 export interface ScratchSizes {
   /** Tokens per forward chunk. */
   rows: number;
@@ -33,15 +35,18 @@ export class Scratch {
   /** [maxKeys] attention scores of one query row and head */
   readonly scores: Float32Array;
 
-  constructor(readonly sizes: ScratchSizes) {
+  constructor(
+    readonly sizes: ScratchSizes,
+    backend: Backend,
+  ) {
     const { rows, dim, queryDim, ffnDim, maxKeys } = sizes;
-    this.residual = new Float32Array(rows * dim);
-    this.normed = new Float32Array(rows * dim);
-    this.delta = new Float32Array(rows * dim);
-    this.query = new Float32Array(rows * queryDim);
-    this.context = new Float32Array(rows * queryDim);
-    this.hidden = new Float32Array(rows * ffnDim);
-    this.gate = new Float32Array(rows * ffnDim);
-    this.scores = new Float32Array(maxKeys);
+    this.residual = backend.allocate(rows * dim);
+    this.normed = backend.allocate(rows * dim);
+    this.delta = backend.allocate(rows * dim);
+    this.query = backend.allocate(rows * queryDim);
+    this.context = backend.allocate(rows * queryDim);
+    this.hidden = backend.allocate(rows * ffnDim);
+    this.gate = backend.allocate(rows * ffnDim);
+    this.scores = backend.allocate(maxKeys);
   }
 }

@@ -1,8 +1,9 @@
 // Weight matrices as storage types. A Linear layer's weight is a matrix in
 // nn.Linear layout [out, in]; each storage type has its own kernels in the
 // backend, so model code never branches on how weights are stored.
-// Today: float32 (F16/BF16 files are widened on load). Quantized block types
-// (Q8_0, Q4_0) are added here as further members of WeightMatrix.
+// Float32 (F16/BF16 files are widened on load) and llama.cpp's block-quantized
+// types Q8_0 and Q4_0: each row is cut into blocks of 32 weights sharing one scale
+// (an f16 in the file, kept here as f32), so `cols` must be a multiple of 32.
 
 /** Dense float32 weight, row-major [rows = out features, cols = in features]. */
 export interface F32Matrix {
@@ -12,7 +13,36 @@ export interface F32Matrix {
   readonly cols: number;
 }
 
-export type WeightMatrix = F32Matrix;
+/** Weights in quantization blocks along each row (ggml block_q8_0 / block_q4_0). */
+export const QUANT_BLOCK = 32;
+
+/** Q8_0: weight = scale[block] · int8 quant. */
+export interface Q8_0Matrix {
+  readonly type: "q8_0";
+  /** [rows · cols] one signed byte per weight */
+  readonly quants: Int8Array;
+  /** [rows · cols / 32] one scale per block */
+  readonly scales: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/**
+ * Q4_0: weight = scale[block] · (nibble − 8). Each block is 16 bytes; byte j of a
+ * block holds weight j in its low nibble and weight j + 16 in its high nibble (ggml's order).
+ */
+export interface Q4_0Matrix {
+  readonly type: "q4_0";
+  /** [rows · cols / 2] */
+  readonly quants: Uint8Array;
+  /** [rows · cols / 32] */
+  readonly scales: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export type WeightMatrix = F32Matrix | Q8_0Matrix | Q4_0Matrix;
+export type WeightType = WeightMatrix["type"];
 
 export function f32Matrix(data: Float32Array, rows: number, cols: number): F32Matrix {
   if (data.length !== rows * cols) {

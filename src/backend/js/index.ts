@@ -13,8 +13,16 @@ import { add, embedding, mul } from "./elementwise.js";
 
 export const jsBackend: Backend = {
   name: "js",
+  allocate: (length) => new Float32Array(length),
+  upload: (data) => data,
+  uploadMatrix: (matrix) => matrix,
   matmul(out, x, w: WeightMatrix, bias, m) {
-    matmulF32(out, x, w, bias, m);
+    switch (w.type) {
+      case "f32":
+        return matmulF32(out, x, w, bias, m);
+      default:
+        throw new RangeError(`the js backend has no matmul for ${w.type} weights`);
+    }
   },
   embedding,
   add,
