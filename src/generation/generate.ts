@@ -119,7 +119,8 @@ export async function* generate(
   const history = new Int32Array(ids.length + maxTokens); // prompt, then generated ids
   history.set(ids);
   let length = ids.length;
-  const decoder: StreamDecoder | null = tokenizer?.decodeStream() ?? null;
+  // Special tokens (BOS, EOS, …) are not part of the text, as in HF text-generation pipelines.
+  const decoder: StreamDecoder | null = tokenizer?.decodeStream({ skipSpecialTokens: true }) ?? null;
   for (const id of ids) decoder?.push(id);
 
   const finish = (finishReason: FinishReason): GenerationResult => ({
