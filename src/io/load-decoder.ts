@@ -10,7 +10,7 @@ import { jsBackend } from "../backend/js/index.js";
 import { ModelFormatError } from "../errors.js";
 import type { JsonObject } from "../models/config-reader.js";
 import type { DecoderOnlyModel } from "../models/decoder-only.js";
-import { familyFor } from "../models/registry.js";
+import { blueprintFor } from "../models/registry.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { loadLlama2cTokenizer, loadTokenizer } from "../tokenizers/index.js";
 import { readJsonObject } from "./json-file.js";
@@ -60,11 +60,10 @@ export async function loadDecoder(path: string, options: LoadOptions = {}): Prom
 
 async function loadHuggingFace(dir: string, backend: Backend, tokenizerPath: string | undefined): Promise<LoadedDecoder> {
   const configPath = join(dir, "config.json");
-  const config = await readJsonObject(configPath);
-  const family = familyFor(config["model_type"], configPath);
+  const config = await mergeGenerationConfig(dir, await readJsonObject(configPath));
+  const blueprint = blueprintFor(config, configPath);
   const tensors = await readSafetensorsDir(dir);
-  const withGenerationEos = await mergeGenerationConfig(dir, config);
-  const network = family.build(withGenerationEos, tensors, dir, { backend, ropeLayout: "half" });
+  const network = blueprint.build(tensors, dir, { backend, ropeLayout: "half" });
   let tokenizer: Tokenizer | null = null;
   if (tokenizerPath !== undefined) tokenizer = await loadTokenizer(tokenizerPath);
   else if (await anyExists(dir, HF_TOKENIZER_FILES)) tokenizer = await loadTokenizer(dir);
@@ -89,9 +88,8 @@ async function mergeGenerationConfig(dir: string, config: JsonObject): Promise<J
 
 async function loadLlama2c(file: string, backend: Backend, tokenizerPath: string | undefined): Promise<LoadedDecoder> {
   const checkpoint = await readLlama2c(file);
-  const config = llama2cAsHfConfig(checkpoint.config);
-  const family = familyFor("llama", file);
-  const network = family.build(config, checkpoint.tensors, file, { backend, ropeLayout: "interleaved" });
+  const blueprint = blueprintFor(llama2cAsHfConfig(checkpoint.config), file);
+  const network = blueprint.build(checkpoint.tensors, file, { backend, ropeLayout: "interleaved" });
   const tokenizerFile = tokenizerPath ?? (await findLlama2cTokenizer(dirname(file), file));
   const tokenizer = tokenizerFile === null ? null : await loadTokenizerFile(tokenizerFile);
   const dtype = checkpoint.config.version === 2 ? "Q8_0 (dequantized)" : "F32";

@@ -1,10 +1,12 @@
 // Maps a Hugging Face config.json `model_type` to the family that builds it.
+// A family first validates the config (before any weights are read), then
+// builds the network from the checkpoint's tensors.
 
 import type { Backend, RopeLayout } from "../backend/backend.js";
 import { ConfigError } from "../errors.js";
 import type { NamedTensors } from "../tensor/tensor.js";
 import type { JsonObject } from "./config-reader.js";
-import type { DecoderOnlyModel } from "./decoder-only.js";
+import type { DecoderConfig, DecoderOnlyModel } from "./decoder-only.js";
 import { buildGpt2, parseGpt2Config } from "./gpt2.js";
 import { buildLlama, parseLlamaConfig } from "./llama.js";
 
@@ -14,23 +16,39 @@ export interface BuildOptions {
   ropeLayout: RopeLayout;
 }
 
+/** A validated config, ready to build a network from a checkpoint's tensors. */
+export interface ModelBlueprint {
+  readonly config: DecoderConfig;
+  /** `source` names the checkpoint in errors about its tensors. */
+  build(tensors: NamedTensors, source: string, options: BuildOptions): DecoderOnlyModel;
+}
+
 export interface ModelFamily {
   readonly name: string;
   readonly modelTypes: readonly string[];
-  build(config: JsonObject, tensors: NamedTensors, source: string, options: BuildOptions): DecoderOnlyModel;
+  /** Validates config.json's fields; `configSource` names it in errors. */
+  prepare(json: JsonObject, configSource: string): ModelBlueprint;
 }
 
 const families: ModelFamily[] = [
   {
     name: "gpt2",
     modelTypes: ["gpt2"],
-    build: (json, tensors, source, { backend }) => buildGpt2(parseGpt2Config(json, source), tensors, source, backend),
+    prepare(json, configSource) {
+      const config = parseGpt2Config(json, configSource);
+      return { config, build: (tensors, source, { backend }) => buildGpt2(config, tensors, source, backend) };
+    },
   },
   {
     name: "llama",
     modelTypes: ["llama", "mistral", "qwen2"],
-    build: (json, tensors, source, { backend, ropeLayout }) =>
-      buildLlama(parseLlamaConfig(json, source), tensors, source, backend, ropeLayout),
+    prepare(json, configSource) {
+      const config = parseLlamaConfig(json, configSource);
+      return {
+        config,
+        build: (tensors, source, { backend, ropeLayout }) => buildLlama(config, tensors, source, backend, ropeLayout),
+      };
+    },
   },
 ];
 
@@ -41,4 +59,9 @@ export function familyFor(modelType: unknown, source: string): ModelFamily {
     throw new ConfigError(source, `model_type ${JSON.stringify(modelType)} is not supported (supported: ${known})`);
   }
   return family;
+}
+
+/** Validates a config.json object and returns its blueprint. */
+export function blueprintFor(json: JsonObject, configSource: string): ModelBlueprint {
+  return familyFor(json["model_type"], configSource).prepare(json, configSource);
 }

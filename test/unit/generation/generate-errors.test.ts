@@ -5,10 +5,10 @@ import { test } from "node:test";
 import { jsBackend } from "../../../src/backend/js/index.js";
 import { InputError, OptionError } from "../../../src/errors.js";
 import { generate, type GenerateOptions, type Prompt } from "../../../src/generation/generate.js";
-import { familyFor } from "../../../src/models/registry.js";
+import { blueprintFor } from "../../../src/models/registry.js";
 import { LLAMA_CONFIG, randomLlama } from "../../helpers/random-models.js";
 
-const net = familyFor("llama", "t").build(LLAMA_CONFIG, randomLlama(), "t", { backend: jsBackend, ropeLayout: "half" });
+const net = blueprintFor(LLAMA_CONFIG, "t").build(randomLlama(), "t", { backend: jsBackend, ropeLayout: "half" });
 
 async function collect(prompt: Prompt, options: GenerateOptions) {
   const ids: number[] = [];

@@ -5,14 +5,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { jsBackend } from "../../../src/backend/js/index.js";
 import { DecoderOnlyModel } from "../../../src/models/decoder-only.js";
-import { familyFor } from "../../../src/models/registry.js";
+import { blueprintFor } from "../../../src/models/registry.js";
 import type { JsonObject } from "../../../src/models/config-reader.js";
 import { GPT2_CONFIG, LLAMA_CONFIG, randomGpt2, randomLlama, type Tensors } from "../../helpers/random-models.js";
 import { randomInts, seededRandom } from "../../helpers/random.js";
 import { maxAbs, maxAbsDiff } from "../../helpers/reference.js";
 
 function build(config: JsonObject, tensors: Tensors, chunkRows?: number): DecoderOnlyModel {
-  const net = familyFor(config["model_type"], "test").build(config, tensors, "test", { backend: jsBackend, ropeLayout: "half" });
+  const net = blueprintFor(config, "test").build(tensors, "test", { backend: jsBackend, ropeLayout: "half" });
   return chunkRows === undefined ? net : new DecoderOnlyModel(net.config, net.parts, net.backend, net.parameterCount, chunkRows);
 }
 

@@ -5,11 +5,11 @@ import { test } from "node:test";
 import { jsBackend } from "../../../src/backend/js/index.js";
 import { ConfigError, ModelFormatError } from "../../../src/errors.js";
 import type { JsonObject } from "../../../src/models/config-reader.js";
-import { familyFor } from "../../../src/models/registry.js";
+import { blueprintFor, familyFor } from "../../../src/models/registry.js";
 import { GPT2_CONFIG, LLAMA_CONFIG, randomGpt2, randomLlama, type Tensors } from "../../helpers/random-models.js";
 
 const build = (config: JsonObject, tensors: Tensors) =>
-  familyFor(config["model_type"], "cfg.json").build(config, tensors, "model-dir", { backend: jsBackend, ropeLayout: "half" });
+  blueprintFor(config, "cfg.json").build(tensors, "model-dir", { backend: jsBackend, ropeLayout: "half" });
 
 test("heads that do not divide the width are a ConfigError naming both fields", () => {
   assert.throws(() => build({ ...GPT2_CONFIG, n_head: 5 }, randomGpt2()), (e: unknown) => {
