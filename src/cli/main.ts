@@ -4,8 +4,10 @@ import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
+import { tokenizeCommand } from "./commands/tokenize.js";
+import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
-const commands: Command[] = [generateCommand, infoCommand];
+const commands: Command[] = [generateCommand, infoCommand, tokenizeCommand, tokenizerTrainCommand];
 
 function printHelp(io: CliIo): void {
   io.stdout.write("usage: lmscope <command> [options]\n\ncommands:\n");

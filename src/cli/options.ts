@@ -16,7 +16,9 @@ export function parseCommandLine(argv: string[], options: OptionSpec, allowPosit
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
     return { values: values as Parsed["values"], positionals };
   } catch (error) {
-    throw new OptionError(argv.join(" "), (error as Error).message);
+    const message = (error as Error).message;
+    const named = /'(-[^']*)'/.exec(message)?.[1];
+    throw new OptionError(named ?? "arguments", `${message.split(". ")[0]} (--help lists the options)`);
   }
 }
 

@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { test } from "node:test";
 import { main } from "../../src/cli/main.js";
 import { loadModel } from "../../src/index.js";
+import { Capture } from "../helpers/capture.js";
 import { SHARED } from "../helpers/paths.js";
 import { maxAbs, maxAbsDiff, readF32, readJson } from "../helpers/reference.js";
 
@@ -18,14 +18,6 @@ const FORMATS = { "hf/": join(ROOT, "hf"), "llama2c/": join(ROOT, "llama2c"), "l
 const manifest = readJson<{ files: { name: string; file: string; shape: number[]; token_ids: number[] }[] }>(join(REFERENCE, "manifest.json"));
 const greedyText = readFileSync(join(REFERENCE, "greedy.txt"), "utf8");
 const greedy = readJson<{ generated_ids: number[]; continuation_to_299_tokens: number[] }>(join(REFERENCE, "greedy.json"));
-
-class Capture extends Writable {
-  text = "";
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString("utf8");
-    done();
-  }
-}
 
 for (const [format, path] of Object.entries(FORMATS)) {
   for (const file of manifest.files) {

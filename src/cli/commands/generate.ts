@@ -50,13 +50,8 @@ export const generateCommand: Command = {
       },
       false,
     );
-    const tokenizer = stringOption(values, "tokenizer");
-    const model = await loadModel(requiredString(values, "model"), tokenizer === undefined ? {} : { tokenizer });
-    const prompt = stringOption(values, "prompt") ?? "";
-    const promptLength = model.tokenizer.encode(prompt).length;
-    const room = model.config.contextLength - Math.max(promptLength, 1);
     const options: GenerateOptions = {
-      maxTokens: numberOption(values, "max-tokens") ?? Math.min(DEFAULT_MAX_TOKENS, room),
+      maxTokens: numberOption(values, "max-tokens"),
       temperature: numberOption(values, "temperature"),
       topK: numberOption(values, "top-k"),
       topP: numberOption(values, "top-p"),
@@ -67,6 +62,11 @@ export const generateCommand: Command = {
       stopOnEos: values["ignore-eos"] !== true,
     };
     for (const key of Object.keys(options) as (keyof GenerateOptions)[]) if (options[key] === undefined) delete options[key];
+    const tokenizer = stringOption(values, "tokenizer");
+    const model = await loadModel(requiredString(values, "model"), tokenizer === undefined ? {} : { tokenizer });
+    const prompt = stringOption(values, "prompt") ?? "";
+    const promptLength = model.tokenizer.encode(prompt).length;
+    options.maxTokens ??= Math.min(DEFAULT_MAX_TOKENS, model.config.contextLength - Math.max(promptLength, 1));
 
     const started = performance.now();
     let firstTokenAt = 0;
