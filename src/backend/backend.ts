@@ -82,6 +82,9 @@ export interface Backend {
   /** SiLU (x·σ(x)) in place on the first n elements. */
   silu(x: Float32Array, n: number): void;
 
+  /** tanh in place on the first n elements (BERT's pooler). */
+  tanh(x: Float32Array, n: number): void;
+
   /**
    * Rotary position embedding in place. x is [rows, nHeads, headDim]; row i is at
    * position firstPosition + i. cos/sin are [maxPositions, rotaryDim/2] tables;

@@ -2,10 +2,11 @@
 // learned position embeddings, pre-norm LayerNorm blocks, GELU MLP, LM head tied
 // to the token embedding. Follows nanoGPT model.py and HF modeling_gpt2.py.
 //
-// Checkpoint quirks handled by `sanitize`: the attention and MLP weights are
-// Conv1D, stored [in, out] (the transpose of nn.Linear); c_attn holds q|k|v side
-// by side; files saved from GPT2Model lack the "transformer." prefix and may hold
-// attention-mask buffers (attn.bias, attn.masked_bias).
+// Checkpoint quirks: the attention and MLP weights are Conv1D, stored [in, out]
+// (the transpose of nn.Linear) and used in that layout (F32ColumnsMatrix), so the
+// q, k and v projections are column windows of the one fused c_attn weight;
+// `sanitizeGpt2` adds the "transformer." prefix files saved from GPT2Model lack;
+// their attention-mask buffers (attn.bias, attn.masked_bias) are ignored.
 
 import type { Backend } from "../backend/backend.js";
 import { ConfigError } from "../errors.js";
@@ -16,7 +17,7 @@ import { Linear } from "../nn/linear.js";
 import { Mlp, type Activation } from "../nn/mlp.js";
 import { LayerNorm } from "../nn/norm.js";
 import type { NamedTensors, Tensor } from "../tensor/tensor.js";
-import { f32Matrix } from "../tensor/weights.js";
+import { f32ColumnsMatrix, f32Matrix } from "../tensor/weights.js";
 import { ConfigReader, type JsonObject } from "./config-reader.js";
 import { DecoderOnlyModel, type DecoderConfig } from "./decoder-only.js";
 import { WeightStore } from "./weight-store.js";
@@ -80,54 +81,51 @@ export function sanitizeGpt2(tensors: NamedTensors): NamedTensors {
   return out;
 }
 
-/** Columns [firstColumn, firstColumn + count) of a Conv1D weight [inF, outF], as an nn.Linear weight [count, inF]. */
-function conv1dColumnsAsLinear(w: Float32Array, inF: number, outF: number, firstColumn: number, count: number): Float32Array {
-  const out = new Float32Array(count * inF);
-  for (let r = 0; r < count; r++) {
-    for (let c = 0; c < inF; c++) out[r * inF + c] = w[c * outF + firstColumn + r]!;
-  }
-  return out;
-}
-
 export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: string, backend: Backend): DecoderOnlyModel {
   const weights = new WeightStore(sanitizeGpt2(tensors), source, backend);
   const { hiddenSize: dim, vocabSize, intermediateSize: ffn, numLayers, contextLength, layerNormEpsilon: eps } = config;
   const layerNorm = (prefix: string) =>
     new LayerNorm(weights.take(`${prefix}.weight`, [dim]), weights.take(`${prefix}.bias`, [dim]), eps);
-  /** A Conv1D [inF, outF] as a Linear, optionally only some of its output columns. */
-  const conv1d = (prefix: string, inF: number, outF: number, firstColumn = 0, count = outF) =>
-    new Linear(
-      weights.upload(f32Matrix(conv1dColumnsAsLinear(weights.raw(`${prefix}.weight`, [inF, outF]), inF, outF, firstColumn, count), count, inF)),
-      backend.upload(weights.raw(`${prefix}.bias`, [outF]).slice(firstColumn, firstColumn + count)),
+  /** A Conv1D [inF, outF] as Linears over consecutive windows of its output columns, sharing its storage. */
+  const conv1d = (prefix: string, inF: number, outF: number, windows = 1): Linear[] => {
+    const weight = weights.take(`${prefix}.weight`, [inF, outF]);
+    const bias = weights.take(`${prefix}.bias`, [outF]);
+    const count = outF / windows;
+    return Array.from({ length: windows }, (_, i) =>
+      new Linear(f32ColumnsMatrix(weight, inF, outF, i * count, count), bias.subarray(i * count, (i + 1) * count)),
     );
+  };
 
   const wte = weights.raw("transformer.wte.weight", [vocabSize, dim]);
   const blocks = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `transformer.h.${l}`;
+    const [query, key, value] = conv1d(`${p}.attn.c_attn`, dim, 3 * dim, 3) as [Linear, Linear, Linear]; // c_attn columns [q | k | v]
     const attention = new SelfAttention(
-      conv1d(`${p}.attn.c_attn`, dim, 3 * dim, 0, dim),
-      conv1d(`${p}.attn.c_attn`, dim, 3 * dim, dim, dim),
-      conv1d(`${p}.attn.c_attn`, dim, 3 * dim, 2 * dim, dim),
-      conv1d(`${p}.attn.c_proj`, dim, dim),
+      query,
+      key,
+      value,
+      conv1d(`${p}.attn.c_proj`, dim, dim)[0]!,
       { nHeads: config.numHeads, nKvHeads: config.numHeads, headDim: config.headDim },
       null,
       true,
       config.scaleAttentionWeights ? 1 / Math.sqrt(config.headDim) : 1,
     );
-    const mlp = new Mlp(conv1d(`${p}.mlp.c_fc`, dim, ffn), conv1d(`${p}.mlp.c_proj`, ffn, dim), config.activation);
+    const mlp = new Mlp(conv1d(`${p}.mlp.c_fc`, dim, ffn)[0]!, conv1d(`${p}.mlp.c_proj`, ffn, dim)[0]!, config.activation);
     blocks.push(new PreNormBlock(layerNorm(`${p}.ln_1`), attention, layerNorm(`${p}.ln_2`), mlp));
   }
   const finalNorm = layerNorm("transformer.ln_f");
   const wpe = weights.take("transformer.wpe.weight", [contextLength, dim]);
-  const head = weights.has("lm_head.weight") ? weights.raw("lm_head.weight", [vocabSize, dim]) : wte;
+  const table = backend.upload(wte);
+  // The head is tied to the token embedding (one copy) unless the file has its own.
+  const head = weights.has("lm_head.weight") ? weights.matrix("lm_head.weight", vocabSize, dim) : f32Matrix(table, vocabSize, dim);
   weights.assertAllUsed(GPT2_BUFFERS);
   const parts = {
-    tokenEmbedding: new Embedding(backend.upload(wte), vocabSize, dim),
+    tokenEmbedding: new Embedding(table, vocabSize, dim),
     positionEmbedding: new Embedding(wpe, contextLength, dim),
     blocks,
     finalNorm,
-    lmHead: new Linear(weights.upload(f32Matrix(head, vocabSize, dim)), null),
+    lmHead: new Linear(head, null),
   };
   return new DecoderOnlyModel(config, parts, backend, weights.parameterCount);
 }

@@ -153,14 +153,18 @@ export function buildLlama(
     blocks.push(new PreNormBlock(rmsNorm(`${p}.input_layernorm.weight`), attention, rmsNorm(`${p}.post_attention_layernorm.weight`), mlp));
   }
   const finalNorm = rmsNorm("model.norm.weight");
-  const head = config.tieWordEmbeddings ? embedTokens : weights.raw("lm_head.weight", [vocabSize, dim]);
+  const table = backend.upload(embedTokens);
+  // A tied head reads the embedding table itself: one copy, and training updates both.
+  const head = config.tieWordEmbeddings
+    ? f32Matrix(table, vocabSize, dim)
+    : weights.matrix("lm_head.weight", vocabSize, dim);
   weights.assertAllUsed(LLAMA_BUFFERS);
   const parts = {
-    tokenEmbedding: new Embedding(backend.upload(embedTokens), vocabSize, dim),
+    tokenEmbedding: new Embedding(table, vocabSize, dim),
     positionEmbedding: null,
     blocks,
     finalNorm,
-    lmHead: new Linear(weights.upload(f32Matrix(head, vocabSize, dim)), null),
+    lmHead: new Linear(head, null),
   };
   return new DecoderOnlyModel(config, parts, backend, weights.parameterCount);
 }

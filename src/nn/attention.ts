@@ -32,6 +32,7 @@ export class SelfAttention {
    * out [rows, dim] = attention of x [rows, dim], the tokens at positions
    * position .. position+rows−1; their keys and values are written to the cache
    * rows of the same positions and attention reads cache rows 0 .. position+rows−1.
+   * keyMask [position+rows] (optional) is 0 for padding keys no query may attend.
    */
   forward(
     backend: Backend,
@@ -41,6 +42,7 @@ export class SelfAttention {
     cache: LayerKvCache,
     position: number,
     scratch: Scratch,
+    keyMask?: ArrayLike<number>,
   ): void {
     const { nHeads, nKvHeads, headDim } = this.heads;
     const kvDim = nKvHeads * headDim;
@@ -63,7 +65,7 @@ export class SelfAttention {
       scale: this.scale,
       causal: this.causal,
     };
-    backend.attention(scratch.context, scratch.query, cache.keys, cache.values, shape, scratch.scores); // [rows, nHeads, headDim]
+    backend.attention(scratch.context, scratch.query, cache.keys, cache.values, shape, scratch.scores, keyMask); // [rows, nHeads, headDim]
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
   }
 }

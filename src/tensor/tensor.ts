@@ -4,6 +4,9 @@
 
 export type Shape = readonly number[];
 
+/** A float buffer of either width: float32 for the engine, float64 for gradient checks of the reference kernels. */
+export type FloatArray = Float32Array | Float64Array;
+
 /** A dense row-major float32 tensor. `data.length === product(shape)`. */
 export interface Tensor {
   readonly data: Float32Array;

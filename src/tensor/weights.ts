@@ -13,6 +13,26 @@ export interface F32Matrix {
   readonly cols: number;
 }
 
+/**
+ * Output columns [firstColumn, firstColumn + rows) of a Conv1D weight stored
+ * [cols = in features, stride = all out features] — GPT-2's layout, the transpose
+ * of nn.Linear. The matrix shares the checkpoint's storage: GPT-2's fused c_attn
+ * serves as the q, k and v projections without a copy, so training updates to
+ * c_attn are what inference computes with.
+ */
+export interface F32ColumnsMatrix {
+  readonly type: "f32_columns";
+  /** [cols, stride] */
+  readonly data: Float32Array;
+  /** Out features: the number of columns taken. */
+  readonly rows: number;
+  /** In features. */
+  readonly cols: number;
+  /** Out features of the whole stored weight (its row length). */
+  readonly stride: number;
+  readonly firstColumn: number;
+}
+
 /** Weights in quantization blocks along each row (ggml block_q8_0 / block_q4_0). */
 export const QUANT_BLOCK = 32;
 
@@ -41,8 +61,22 @@ export interface Q4_0Matrix {
   readonly cols: number;
 }
 
-export type WeightMatrix = F32Matrix | Q8_0Matrix | Q4_0Matrix;
+export type WeightMatrix = F32Matrix | F32ColumnsMatrix | Q8_0Matrix | Q4_0Matrix;
 export type WeightType = WeightMatrix["type"];
+
+/** Columns [firstColumn, firstColumn + count) of a Conv1D weight [inFeatures, stride]. */
+export function f32ColumnsMatrix(
+  data: Float32Array,
+  inFeatures: number,
+  stride: number,
+  firstColumn: number,
+  count: number,
+): F32ColumnsMatrix {
+  if (data.length !== inFeatures * stride || firstColumn < 0 || firstColumn + count > stride) {
+    throw new RangeError(`columns ${firstColumn}..${firstColumn + count} of a ${inFeatures}×${stride} weight do not fit its ${data.length} elements`);
+  }
+  return { type: "f32_columns", data, rows: count, cols: inFeatures, stride, firstColumn };
+}
 
 export function f32Matrix(data: Float32Array, rows: number, cols: number): F32Matrix {
   if (data.length !== rows * cols) {

@@ -1,13 +1,14 @@
 // Reference activations, in place. GELU "tanh" is GPT-2's gelu_new
 // (0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))); "erf" is the exact x·Φ(x) of BERT
-// and torch nn.GELU(). SiLU is x·σ(x) (Llama's SwiGLU gate).
+// and torch nn.GELU(). SiLU is x·σ(x) (Llama's SwiGLU gate); tanh is BERT's pooler.
 
+import type { FloatArray } from "../../tensor/tensor.js";
 import { erf } from "../erf.js";
 import type { GeluApproximation } from "../backend.js";
 
 const SQRT_TWO_OVER_PI = Math.sqrt(2 / Math.PI);
 
-export function gelu(x: Float32Array, n: number, approximation: GeluApproximation): void {
+export function gelu(x: FloatArray, n: number, approximation: GeluApproximation): void {
   if (approximation === "tanh") {
     for (let i = 0; i < n; i++) {
       const v = x[i]!;
@@ -21,9 +22,13 @@ export function gelu(x: Float32Array, n: number, approximation: GeluApproximatio
   }
 }
 
-export function silu(x: Float32Array, n: number): void {
+export function silu(x: FloatArray, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
     x[i] = v / (1 + Math.exp(-v));
   }
+}
+
+export function tanh(x: FloatArray, n: number): void {
+  for (let i = 0; i < n; i++) x[i] = Math.tanh(x[i]!);
 }

@@ -3,16 +3,17 @@
 // and head, scores = q·k·scale over the visible keys, softmax, then the weighted
 // sum of the values. Query head h reads kv head ⌊h / (nHeads / nKvHeads)⌋.
 
+import type { FloatArray } from "../../tensor/tensor.js";
 import type { AttentionShape } from "../backend.js";
 import { softmaxSpan } from "./softmax.js";
 
 export function attention(
-  out: Float32Array,
-  q: Float32Array,
-  k: Float32Array,
-  v: Float32Array,
+  out: FloatArray,
+  q: FloatArray,
+  k: FloatArray,
+  v: FloatArray,
   shape: AttentionShape,
-  scores: Float32Array,
+  scores: FloatArray,
   keyMask?: ArrayLike<number>,
 ): void {
   const { queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, causal } = shape;

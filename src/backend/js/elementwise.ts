@@ -1,14 +1,16 @@
 // Reference elementwise kernels: residual add, gating product, embedding lookup.
 
-export function add(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+import type { FloatArray } from "../../tensor/tensor.js";
+
+export function add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
   for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
 }
 
-export function mul(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+export function mul(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
   for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
 }
 
-export function embedding(out: Float32Array, table: Float32Array, ids: ArrayLike<number>, dim: number): void {
+export function embedding(out: FloatArray, table: FloatArray, ids: ArrayLike<number>, dim: number): void {
   for (let i = 0; i < ids.length; i++) {
     const row = ids[i]! * dim;
     out.set(table.subarray(row, row + dim), i * dim);

@@ -3,10 +3,11 @@
 
 import type { Backend } from "../backend.js";
 import type { WeightMatrix } from "../../tensor/weights.js";
-import { matmulF32 } from "./matmul.js";
+import { matmulF32, matmulF32Columns } from "./matmul.js";
+import { matmulQ4_0, matmulQ8_0 } from "./matmul-quantized.js";
 import { layerNorm, rmsNorm } from "./norms.js";
 import { softmaxRows } from "./softmax.js";
-import { gelu, silu } from "./activations.js";
+import { gelu, silu, tanh } from "./activations.js";
 import { rope } from "./rope.js";
 import { attention } from "./attention.js";
 import { add, embedding, mul } from "./elementwise.js";
@@ -20,8 +21,12 @@ export const jsBackend: Backend = {
     switch (w.type) {
       case "f32":
         return matmulF32(out, x, w, bias, m);
-      default:
-        throw new RangeError(`the js backend has no matmul for ${w.type} weights`);
+      case "f32_columns":
+        return matmulF32Columns(out, x, w, bias, m);
+      case "q8_0":
+        return matmulQ8_0(out, x, w, bias, m);
+      case "q4_0":
+        return matmulQ4_0(out, x, w, bias, m);
     }
   },
   embedding,
@@ -32,6 +37,7 @@ export const jsBackend: Backend = {
   softmax: softmaxRows,
   gelu,
   silu,
+  tanh,
   rope,
   attention,
 };

@@ -3,9 +3,13 @@
 // are taken four at a time so each weight row is read once per four tokens during
 // prompt processing; sums accumulate in float64 (JS numbers).
 
-import type { F32Matrix } from "../../tensor/weights.js";
+import type { FloatArray } from "../../tensor/tensor.js";
+import type { F32ColumnsMatrix, F32Matrix } from "../../tensor/weights.js";
 
-export function matmulF32(out: Float32Array, x: Float32Array, w: F32Matrix, bias: Float32Array | null, m: number): void {
+/** An f32 weight, or a float64 one of the same layout (gradient checks run the reference kernels in float64). */
+type DenseMatrix = Pick<F32Matrix, "rows" | "cols"> & { readonly data: FloatArray };
+
+export function matmulF32(out: FloatArray, x: FloatArray, w: DenseMatrix, bias: FloatArray | null, m: number): void {
   const k = w.cols;
   const n = w.rows;
   const wd = w.data;
@@ -49,5 +53,34 @@ export function matmulF32(out: Float32Array, x: Float32Array, w: F32Matrix, bias
       if (t < k) s0 += x[xi + t]! * wd[wj + t]!;
       out[row * n + j] = s0 + s1 + (bias === null ? 0 : bias[j]!);
     }
+  }
+}
+
+/** Sums of one output row, in float64; grown on demand, reused across calls. */
+let rowSums = new Float64Array(0);
+
+/**
+ * out[m, n] = x[m, k] · W[:, first .. first+n) + bias for a Conv1D weight W [k, stride]
+ * (GPT-2). Each weight row is read contiguously and added, scaled by x[i, t], into
+ * the float64 sums of the output row.
+ */
+export function matmulF32Columns(
+  out: FloatArray,
+  x: FloatArray,
+  w: Pick<F32ColumnsMatrix, "rows" | "cols" | "stride" | "firstColumn"> & { readonly data: FloatArray },
+  bias: FloatArray | null,
+  m: number,
+): void {
+  const { rows: n, cols: k, stride, firstColumn, data } = w;
+  if (rowSums.length < n) rowSums = new Float64Array(n);
+  const sums = rowSums;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) sums[j] = bias === null ? 0 : bias[j]!;
+    for (let t = 0; t < k; t++) {
+      const xv = x[i * k + t]!;
+      const base = t * stride + firstColumn;
+      for (let j = 0; j < n; j++) sums[j] = sums[j]! + xv * data[base + j]!;
+    }
+    for (let j = 0; j < n; j++) out[i * n + j] = sums[j]!;
   }
 }

@@ -2,7 +2,9 @@
 // GPT-2, BERT). Statistics are accumulated in float64; variance is biased (÷ dim),
 // as torch.nn.LayerNorm computes it.
 
-export function rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void {
+import type { FloatArray } from "../../tensor/tensor.js";
+
+export function rmsNorm(out: FloatArray, x: FloatArray, weight: FloatArray, rows: number, dim: number, eps: number): void {
   for (let r = 0; r < rows; r++) {
     const base = r * dim;
     let sumSquares = 0;
@@ -16,10 +18,10 @@ export function rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array
 }
 
 export function layerNorm(
-  out: Float32Array,
-  x: Float32Array,
-  weight: Float32Array,
-  bias: Float32Array,
+  out: FloatArray,
+  x: FloatArray,
+  weight: FloatArray,
+  bias: FloatArray,
   rows: number,
   dim: number,
   eps: number,

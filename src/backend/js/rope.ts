@@ -4,16 +4,17 @@
 // Pair i at position p turns by angle p·θ^(−2i/rotaryDim); cos/sin come from a
 // precomputed [positions, rotaryDim/2] table (nn/rotary-embedding.ts).
 
+import type { FloatArray } from "../../tensor/tensor.js";
 import type { RopeLayout } from "../backend.js";
 
 export function rope(
-  x: Float32Array,
+  x: FloatArray,
   rows: number,
   nHeads: number,
   headDim: number,
   firstPosition: number,
-  cos: Float32Array,
-  sin: Float32Array,
+  cos: FloatArray,
+  sin: FloatArray,
   rotaryDim: number,
   layout: RopeLayout,
 ): void {

@@ -1,11 +1,13 @@
 // Reference row-wise softmax, max-subtracted so exp never overflows.
 
-export function softmaxRows(x: Float32Array, rows: number, cols: number): void {
+import type { FloatArray } from "../../tensor/tensor.js";
+
+export function softmaxRows(x: FloatArray, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) softmaxSpan(x, r * cols, cols);
 }
 
 /** Softmax of x[start .. start+length) in place. */
-export function softmaxSpan(x: Float32Array, start: number, length: number): void {
+export function softmaxSpan(x: FloatArray, start: number, length: number): void {
   const end = start + length;
   let max = -Infinity;
   for (let i = start; i < end; i++) if (x[i]! > max) max = x[i]!;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { jsBackend as B } from "../../../src/backend/js/index.js";
 import { erf } from "../../../src/backend/erf.js";
-import { f32Matrix } from "../../../src/tensor/weights.js";
+import { f32ColumnsMatrix, f32Matrix } from "../../../src/tensor/weights.js";
 import { randomNormal, seededRandom } from "../../helpers/random.js";
 import { maxAbsDiff } from "../../helpers/reference.js";
 
@@ -33,6 +33,25 @@ test("matmul equals Σ x·w (+ bias) for awkward shapes", () => {
       assert.deepEqual([...out.subarray(m * n)], [42, 42, 42]);
     }
   }
+});
+
+test("matmul on a Conv1D column window equals Σ x·W[:, window] (+ bias)", () => {
+  for (const [m, k, stride, first, n] of [[1, 5, 9, 0, 9], [3, 7, 12, 4, 4], [6, 1, 3, 2, 1], [2, 17, 33, 11, 11]] as const) {
+    const x = randomNormal(random, m * k);
+    const w = randomNormal(random, k * stride);
+    const bias = randomNormal(random, n);
+    const out = new Float32Array(m * n);
+    B.matmul(out, x, f32ColumnsMatrix(w, k, stride, first, n), bias, m);
+    const expected: number[] = [];
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = bias[j]!;
+        for (let t = 0; t < k; t++) s += x[i * k + t]! * w[t * stride + first + j]!;
+        expected.push(s);
+      }
+    close(out, expected, 1e-5, `columns ${m}×${k} window ${first}+${n} of ${stride}`);
+  }
+  assert.throws(() => f32ColumnsMatrix(new Float32Array(12), 3, 4, 2, 3), /do not fit/);
 });
 
 test("rmsNorm and layerNorm match their definitions", () => {

@@ -1,0 +1,18 @@
+// The autograd layer: variables, the tape, and the differentiable ops that model
+// modules call when training (each op's forward is a Backend kernel; its backward
+// is a kernel of backend/backward.ts).
+
+export { Variable, Parameter, constant } from "./variable.js";
+export { Tape } from "./tape.js";
+export { backendTapeKernels, float64TapeKernels, type ForwardKernels, type TapeKernels } from "./kernels.js";
+export { linear } from "./linear.js";
+export { add, mul, scale } from "./elementwise.js";
+export { embedding, type EmbeddingOptions } from "./embedding.js";
+export { layerNorm, rmsNorm } from "./norms.js";
+export { softmax } from "./softmax.js";
+export { gelu, silu, tanh } from "./activations.js";
+export { rope, type RopeOptions } from "./rope.js";
+export { attention, type AttentionOptions } from "./attention.js";
+export { crossEntropy, type CrossEntropyOptions } from "./cross-entropy.js";
+export { dropout } from "./dropout.js";
+export { reshape, splitColumns, concatColumns, transpose } from "./reshape.js";

@@ -1,0 +1,99 @@
+// The kernels a tape runs: forward kernels (a Backend's, adapted) and the
+// backward kernels of backend/backward.ts, over one buffer type. The engine
+// records in float32 through its Backend (backendTapeKernels); gradient checks
+// record in float64 through the plain reference kernels (float64TapeKernels),
+// which accept either width.
+
+import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../backend/backend.js";
+import type { BackwardKernels } from "../backend/backward.js";
+import { jsBackwardKernels } from "../backend/js/backward/index.js";
+import { gelu, silu, tanh } from "../backend/js/activations.js";
+import { attention } from "../backend/js/attention.js";
+import { add, embedding, mul } from "../backend/js/elementwise.js";
+import { matmulF32 } from "../backend/js/matmul.js";
+import { layerNorm, rmsNorm } from "../backend/js/norms.js";
+import { rope } from "../backend/js/rope.js";
+import { softmaxRows } from "../backend/js/softmax.js";
+import type { FloatArray } from "../tensor/tensor.js";
+import { f32Matrix } from "../tensor/weights.js";
+
+/** The Backend's forward kernels over buffers of type A; matmul takes a dense [outFeatures, inFeatures] weight. */
+export interface ForwardKernels<A extends FloatArray> {
+  matmul(out: A, x: A, weight: A, bias: A | null, rows: number, outFeatures: number, inFeatures: number): void;
+  embedding(out: A, table: A, ids: ArrayLike<number>, dim: number): void;
+  add(out: A, a: A, b: A, n: number): void;
+  mul(out: A, a: A, b: A, n: number): void;
+  rmsNorm(out: A, x: A, weight: A, rows: number, dim: number, eps: number): void;
+  layerNorm(out: A, x: A, weight: A, bias: A, rows: number, dim: number, eps: number): void;
+  softmax(x: A, rows: number, cols: number): void;
+  gelu(x: A, n: number, approximation: GeluApproximation): void;
+  silu(x: A, n: number): void;
+  tanh(x: A, n: number): void;
+  rope(
+    x: A,
+    rows: number,
+    nHeads: number,
+    headDim: number,
+    firstPosition: number,
+    cos: A,
+    sin: A,
+    rotaryDim: number,
+    layout: RopeLayout,
+  ): void;
+  attention(out: A, q: A, k: A, v: A, shape: AttentionShape, scores: A, keyMask?: ArrayLike<number>): void;
+}
+
+export interface TapeKernels<A extends FloatArray> {
+  /** A zeroed buffer of `length` elements (op outputs, gradients, scratch). */
+  allocate(length: number): A;
+  readonly forward: ForwardKernels<A>;
+  readonly backward: BackwardKernels<A>;
+}
+
+/** Records in float32 through `backend` (its forward kernels) and `backward` (default: the js reference). */
+export function backendTapeKernels(
+  backend: Backend,
+  backward: BackwardKernels<Float32Array> = jsBackwardKernels,
+): TapeKernels<Float32Array> {
+  return {
+    allocate: (length) => backend.allocate(length),
+    forward: {
+      matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
+        backend.matmul(out, x, f32Matrix(weight, outFeatures, inFeatures), bias, rows),
+      embedding: (out, table, ids, dim) => backend.embedding(out, table, ids, dim),
+      add: (out, a, b, n) => backend.add(out, a, b, n),
+      mul: (out, a, b, n) => backend.mul(out, a, b, n),
+      rmsNorm: (out, x, weight, rows, dim, eps) => backend.rmsNorm(out, x, weight, rows, dim, eps),
+      layerNorm: (out, x, weight, bias, rows, dim, eps) => backend.layerNorm(out, x, weight, bias, rows, dim, eps),
+      softmax: (x, rows, cols) => backend.softmax(x, rows, cols),
+      gelu: (x, n, approximation) => backend.gelu(x, n, approximation),
+      silu: (x, n) => backend.silu(x, n),
+      tanh: (x, n) => backend.tanh(x, n),
+      rope: (x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout) =>
+        backend.rope(x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout),
+      attention: (out, q, k, v, shape, scores, keyMask) => backend.attention(out, q, k, v, shape, scores, keyMask),
+    },
+    backward,
+  };
+}
+
+/** The plain reference kernels in float64: for finite-difference gradient checks. */
+export const float64TapeKernels: TapeKernels<Float64Array> = {
+  allocate: (length) => new Float64Array(length),
+  forward: {
+    matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
+      matmulF32(out, x, { data: weight, rows: outFeatures, cols: inFeatures }, bias, rows),
+    embedding,
+    add,
+    mul,
+    rmsNorm,
+    layerNorm,
+    softmax: softmaxRows,
+    gelu,
+    silu,
+    tanh,
+    rope,
+    attention,
+  },
+  backward: jsBackwardKernels,
+};

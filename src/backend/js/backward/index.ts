@@ -1,0 +1,30 @@
+// The plain TypeScript backward kernels: the specification every faster
+// backend's backward is tested against. They accept float32 or float64 buffers.
+
+import type { BackwardKernels } from "../../backward.js";
+import type { FloatArray } from "../../../tensor/tensor.js";
+import { accumulate, embeddingBackward, mulBackward } from "./elementwise.js";
+import { matmulBackward } from "./matmul.js";
+import { layerNormBackward, rmsNormBackward } from "./norms.js";
+import { softmaxBackward } from "./softmax.js";
+import { geluBackward, siluBackward, tanhBackward } from "./activations.js";
+import { ropeBackward } from "./rope.js";
+import { attentionBackward } from "./attention.js";
+import { crossEntropy, crossEntropyBackward } from "./cross-entropy.js";
+
+export const jsBackwardKernels: BackwardKernels<FloatArray> = {
+  accumulate,
+  matmulBackward,
+  embeddingBackward,
+  mulBackward,
+  rmsNormBackward,
+  layerNormBackward,
+  softmaxBackward,
+  geluBackward,
+  siluBackward,
+  tanhBackward,
+  ropeBackward,
+  attentionBackward,
+  crossEntropy,
+  crossEntropyBackward,
+};
