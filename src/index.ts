@@ -1,5 +1,19 @@
 // lmscope's public API.
-export { loadModel, LanguageModel, type Logits, type ModelInfo } from "./language-model.js";
+export {
+  loadModel,
+  createModel,
+  LanguageModel,
+  type Logits,
+  type ModelInfo,
+  type Batch,
+  type Loss,
+  type LossOptions,
+  type CreateOptions,
+} from "./language-model.js";
+export { AdamW } from "./training/adamw.js";
+export { clipGradNorm } from "./training/grad-clip.js";
+export { cosineWithWarmup } from "./training/lr-schedule.js";
+export { Parameter, Variable } from "./autograd/variable.js";
 export type { GenerateOptions, GenerationPiece, GenerationResult, FinishReason, Prompt } from "./generation/generate.js";
 export type { SamplingOptions } from "./generation/sampling-options.js";
 export type { LoadOptions, ModelSource, ModelFormat } from "./io/load-decoder.js";

@@ -1,12 +1,55 @@
 // The object `loadModel` returns: a decoder network, its tokenizer, and the
-// public operations on them — logits at every position, streamed generation,
-// and a description of the model.
+// public operations on them — logits at every position, streamed generation, a
+// description of the model, and training (loss on an autograd tape, parameters
+// by Hugging Face name, saving in the folder layout the loader reads).
 
-import { InputError } from "./errors.js";
+import { copyFile, mkdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { backendTapeKernels } from "./autograd/kernels.js";
+import { Tape } from "./autograd/tape.js";
+import type { Parameter } from "./autograd/variable.js";
+import type { Backend, RopeLayout } from "./backend/backend.js";
+import { jsBackend } from "./backend/js/index.js";
+import { InputError, OptionError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
+import { writeFileAtomic } from "./io/file-bytes.js";
+import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import { loadDecoder, type LoadedDecoder, type LoadOptions, type ModelSource } from "./io/load-decoder.js";
+import { writeSafetensors } from "./io/safetensors.js";
+import type { JsonObject } from "./models/config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
+import { gpt2StyleInitializer } from "./models/initialize.js";
+import { blueprintFor } from "./models/registry.js";
 import type { Tokenizer } from "./tokenizers/tokenizer.js";
+
+/** Rows of token ids and their next-token targets ([batch][seq] each); a target of −100 does not count. */
+export interface Batch {
+  readonly inputIds: readonly (readonly number[])[];
+  readonly targets: readonly (readonly number[])[];
+}
+
+export interface LossOptions {
+  /** Dropout on embeddings and residual branches (GPT-2's embd/resid dropout); default 0. */
+  dropout?: number;
+  /** Uniform [0, 1) numbers for the dropout masks; required when dropout > 0 (seed it for reproducible runs). */
+  random?: () => number;
+}
+
+/** A loss recorded on a tape: `backward()` adds ∂loss/∂p into every parameter's `grad`. */
+export interface Loss {
+  readonly value: number;
+  backward(): Promise<void>;
+}
+
+export interface CreateOptions {
+  /** Seed of the initial weights (default 0). */
+  seed?: number;
+  tokenizer?: Tokenizer;
+  backend?: Backend;
+}
+
+/** Tokenizer files a Hugging Face folder may hold, copied along when a loaded model is saved. */
+const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model"];
 
 export interface Logits {
   /** [batch, seq, vocab], row-major */
@@ -32,13 +75,19 @@ export interface ModelInfo {
 }
 
 export class LanguageModel {
+  readonly kind = "decoder";
   readonly network: DecoderOnlyModel;
   readonly source: ModelSource;
+  /** The config.json fields the model was built from. */
+  readonly hfConfig: JsonObject;
+  private readonly ropeLayout: RopeLayout;
   private readonly maybeTokenizer: Tokenizer | null;
 
   constructor(loaded: LoadedDecoder) {
     this.network = loaded.network;
     this.source = loaded.source;
+    this.hfConfig = loaded.config;
+    this.ropeLayout = loaded.ropeLayout;
     this.maybeTokenizer = loaded.tokenizer;
   }
 
@@ -84,6 +133,69 @@ export class LanguageModel {
     return generate(this.network, this.maybeTokenizer, prompt, options);
   }
 
+  /**
+   * Mean next-token cross-entropy of the batch, recorded on an autograd tape.
+   * `await loss.backward()` then fills `grad` of every parameter.
+   */
+  async loss(batch: Batch, options: LossOptions = {}): Promise<Loss> {
+    const dropout = options.dropout ?? 0;
+    if (!(dropout >= 0 && dropout < 1)) throw new OptionError("dropout", `expected a number in [0, 1), got ${dropout}`);
+    if (dropout > 0 && options.random === undefined) throw new OptionError("random", "dropout needs a source of random numbers");
+    const tape = new Tape(backendTapeKernels(this.network.backend));
+    const ctx = { tape, parameters: this.network.parameters, dropout, random: options.random ?? Math.random };
+    const loss = this.network.lossOnTape(ctx, batch.inputIds, batch.targets);
+    return {
+      value: loss.data[0]!,
+      backward: async () => tape.backward(loss),
+    };
+  }
+
+  /** The mean loss of the batch without recording anything (evaluation). */
+  async evaluate(batch: Batch): Promise<number> {
+    const tape = new Tape(backendTapeKernels(this.network.backend));
+    const ctx = { tape, parameters: this.network.parameters, dropout: 0, random: Math.random };
+    return tape.noGrad(() => this.network.lossOnTape(ctx, batch.inputIds, batch.targets)).data[0]!;
+  }
+
+  /** The trainable parameters under their Hugging Face names; `data` is what inference computes with. */
+  namedParameters(): [string, Parameter][] {
+    return this.network.parameters.named();
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /**
+   * Writes the model in the Hugging Face layout loadModel reads: config.json and
+   * model.safetensors (q/k rows in HF's rotate-half layout), plus the tokenizer
+   * files of the folder it was loaded from. Each file is written atomically.
+   */
+  async save(dir: string): Promise<void> {
+    const named = this.namedParameters();
+    const stored = named.reduce((sum, [, p]) => sum + p.size, 0);
+    if (stored !== this.network.parameterCount) {
+      throw new InputError("this model has quantized weights, which cannot be saved as float32 safetensors");
+    }
+    await mkdir(dir, { recursive: true });
+    const { numHeads, numKvHeads, hiddenSize } = this.network.config;
+    const tensors = named.map(([name, p]) => {
+      let data = p.data;
+      if (this.ropeLayout === "interleaved" && /\.self_attn\.[qk]_proj\.weight$/.test(name)) {
+        data = permuteMetaToHf(data, name.includes(".q_proj.") ? numHeads : numKvHeads, hiddenSize);
+      }
+      return { name, shape: p.shape, data };
+    });
+    await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+    await writeFileAtomic(join(dir, "config.json"), [new TextEncoder().encode(`${JSON.stringify(this.hfConfig, null, 2)}\n`)]);
+    if (this.source.format === "huggingface") {
+      for (const file of TOKENIZER_FILES) {
+        const from = join(this.source.path, file);
+        if (await stat(from).then((s) => s.isFile(), () => false)) await copyFile(from, join(dir, file));
+      }
+    }
+  }
+
   info(): ModelInfo {
     const c = this.network.config;
     return {
@@ -106,4 +218,22 @@ export class LanguageModel {
 /** Loads a model from a Hugging Face folder, or a llama2.c .bin file / folder. */
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<LanguageModel> {
   return new LanguageModel(await loadDecoder(path, options));
+}
+
+/**
+ * A new model from config.json fields (any supported model_type), with seeded
+ * GPT-2-style initial weights (see models/initialize.ts).
+ */
+export async function createModel(config: JsonObject, options: CreateOptions = {}): Promise<LanguageModel> {
+  const blueprint = blueprintFor(config, "createModel config");
+  const backend = options.backend ?? jsBackend;
+  const initializer = gpt2StyleInitializer(options.seed ?? 0, blueprint.config.numLayers);
+  const network = blueprint.build(new Map(), "createModel", { backend, ropeLayout: "half", initializer });
+  return new LanguageModel({
+    network,
+    tokenizer: options.tokenizer ?? null,
+    source: { path: "", format: "created", dtypes: ["F32"], fileBytes: 0 },
+    config,
+    ropeLayout: "half",
+  });
 }

@@ -6,6 +6,7 @@ export { Variable, Parameter, constant } from "./variable.js";
 export { Tape } from "./tape.js";
 export { backendTapeKernels, float64TapeKernels, type ForwardKernels, type TapeKernels } from "./kernels.js";
 export { linear } from "./linear.js";
+export { linearColumns, type ColumnWindow } from "./linear-columns.js";
 export { add, mul, scale } from "./elementwise.js";
 export { embedding, type EmbeddingOptions } from "./embedding.js";
 export { layerNorm, rmsNorm } from "./norms.js";

@@ -10,16 +10,18 @@ import { jsBackwardKernels } from "../backend/js/backward/index.js";
 import { gelu, silu, tanh } from "../backend/js/activations.js";
 import { attention } from "../backend/js/attention.js";
 import { add, embedding, mul } from "../backend/js/elementwise.js";
-import { matmulF32 } from "../backend/js/matmul.js";
+import { matmulF32, matmulF32Columns } from "../backend/js/matmul.js";
 import { layerNorm, rmsNorm } from "../backend/js/norms.js";
 import { rope } from "../backend/js/rope.js";
 import { softmaxRows } from "../backend/js/softmax.js";
 import type { FloatArray } from "../tensor/tensor.js";
-import { f32Matrix } from "../tensor/weights.js";
+import { f32ColumnsMatrix, f32Matrix } from "../tensor/weights.js";
 
 /** The Backend's forward kernels over buffers of type A; matmul takes a dense [outFeatures, inFeatures] weight. */
 export interface ForwardKernels<A extends FloatArray> {
   matmul(out: A, x: A, weight: A, bias: A | null, rows: number, outFeatures: number, inFeatures: number): void;
+  /** out[rows, count] = x · W[:, first .. first+count) + bias, W a Conv1D weight [inFeatures, stride], bias [count]. */
+  matmulColumns(out: A, x: A, weight: A, bias: A | null, rows: number, inFeatures: number, stride: number, first: number, count: number): void;
   embedding(out: A, table: A, ids: ArrayLike<number>, dim: number): void;
   add(out: A, a: A, b: A, n: number): void;
   mul(out: A, a: A, b: A, n: number): void;
@@ -60,6 +62,8 @@ export function backendTapeKernels(
     forward: {
       matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
         backend.matmul(out, x, f32Matrix(weight, outFeatures, inFeatures), bias, rows),
+      matmulColumns: (out, x, weight, bias, rows, inFeatures, stride, first, count) =>
+        backend.matmul(out, x, f32ColumnsMatrix(weight, inFeatures, stride, first, count), bias, rows),
       embedding: (out, table, ids, dim) => backend.embedding(out, table, ids, dim),
       add: (out, a, b, n) => backend.add(out, a, b, n),
       mul: (out, a, b, n) => backend.mul(out, a, b, n),
@@ -83,6 +87,8 @@ export const float64TapeKernels: TapeKernels<Float64Array> = {
   forward: {
     matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
       matmulF32(out, x, { data: weight, rows: outFeatures, cols: inFeatures }, bias, rows),
+    matmulColumns: (out, x, weight, bias, rows, inFeatures, stride, first, count) =>
+      matmulF32Columns(out, x, { data: weight, rows: count, cols: inFeatures, stride, firstColumn: first }, bias, rows),
     embedding,
     add,
     mul,

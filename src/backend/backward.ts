@@ -35,6 +35,25 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
     inFeatures: number,
   ): void;
 
+  /**
+   * Backward of out[rows, count] = x[rows, inF] · W[:, first .. first+count) + bias[first ..]
+   * for a Conv1D weight W [inF, stride] (GPT-2): dx += dOut · W_windowᵀ, and the window's
+   * columns of dWeight [inF, stride] and entries of dBias [stride] receive their gradients.
+   */
+  matmulColumnsBackward(
+    dx: A | null,
+    dWeight: A | null,
+    dBias: A | null,
+    dOut: A,
+    x: A,
+    weight: A,
+    rows: number,
+    inFeatures: number,
+    stride: number,
+    first: number,
+    count: number,
+  ): void;
+
   /** Backward of out[i, :] = table[ids[i], :]: dTable[ids[i], :] += dOut[i, :] (scatter-add); rows of `skipId` get nothing (padding_idx). */
   embeddingBackward(dTable: A, dOut: A, ids: ArrayLike<number>, dim: number, skipId: number | null): void;
 

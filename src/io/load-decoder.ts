@@ -5,7 +5,7 @@
 
 import { readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { Backend } from "../backend/backend.js";
+import type { Backend, RopeLayout } from "../backend/backend.js";
 import { jsBackend } from "../backend/js/index.js";
 import { ModelFormatError } from "../errors.js";
 import type { JsonObject } from "../models/config-reader.js";
@@ -17,7 +17,8 @@ import { readJsonObject } from "./json-file.js";
 import { readLlama2c, type Llama2cConfig } from "./llama2c.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
 
-export type ModelFormat = "huggingface" | "llama2c";
+/** Where a model came from; "created" is a new model made by createModel. */
+export type ModelFormat = "huggingface" | "llama2c" | "gguf" | "created";
 
 export interface ModelSource {
   /** The folder or file given. */
@@ -33,6 +34,10 @@ export interface LoadedDecoder {
   readonly network: DecoderOnlyModel;
   readonly tokenizer: Tokenizer | null;
   readonly source: ModelSource;
+  /** The model's config.json fields (for llama2.c files, the equivalent HF config). */
+  readonly config: JsonObject;
+  /** Row layout of the q/k projections as loaded (saving writes HF's "half" layout). */
+  readonly ropeLayout: RopeLayout;
 }
 
 export interface LoadOptions {
@@ -71,7 +76,13 @@ async function loadHuggingFace(dir: string, backend: Backend, tokenizerPath: str
   let fileBytes = 0;
   for (const t of tensors.values()) dtypes.add(t.dtype);
   for (const name of await readdir(dir)) if (name.endsWith(".safetensors")) fileBytes += (await stat(join(dir, name))).size;
-  return { network, tokenizer, source: { path: dir, format: "huggingface", dtypes: [...dtypes], fileBytes } };
+  return {
+    network,
+    tokenizer,
+    source: { path: dir, format: "huggingface", dtypes: [...dtypes], fileBytes },
+    config,
+    ropeLayout: "half",
+  };
 }
 
 /** generation_config.json's eos_token_id (often a list) takes precedence over config.json's. */
@@ -88,7 +99,8 @@ async function mergeGenerationConfig(dir: string, config: JsonObject): Promise<J
 
 async function loadLlama2c(file: string, backend: Backend, tokenizerPath: string | undefined): Promise<LoadedDecoder> {
   const checkpoint = await readLlama2c(file);
-  const blueprint = blueprintFor(llama2cAsHfConfig(checkpoint.config), file);
+  const config = llama2cAsHfConfig(checkpoint.config);
+  const blueprint = blueprintFor(config, file);
   const network = blueprint.build(checkpoint.tensors, file, { backend, ropeLayout: "interleaved" });
   const tokenizerFile = tokenizerPath ?? (await findLlama2cTokenizer(dirname(file), file));
   const tokenizer = tokenizerFile === null ? null : await loadTokenizerFile(tokenizerFile);
@@ -97,6 +109,8 @@ async function loadLlama2c(file: string, backend: Backend, tokenizerPath: string
     network,
     tokenizer,
     source: { path: file, format: "llama2c", dtypes: [dtype], fileBytes: (await stat(file)).size },
+    config,
+    ropeLayout: "interleaved",
   };
 }
 

@@ -4,14 +4,19 @@
 // and values kept in a KV cache, so generation then runs one token per step.
 // The family files (gpt2.ts, llama.ts) build the parts from a config.
 
+import { crossEntropy } from "../autograd/cross-entropy.js";
+import { add } from "../autograd/elementwise.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
-import type { PreNormBlock } from "../nn/block.js";
+import { residualDropout, type PreNormBlock } from "../nn/block.js";
 import type { Embedding } from "../nn/embedding.js";
 import { KvCache } from "../nn/kv-cache.js";
 import type { Linear } from "../nn/linear.js";
 import type { Norm } from "../nn/norm.js";
+import type { ParameterIndex } from "../nn/parameter-index.js";
 import { Scratch } from "../nn/scratch.js";
+import type { TapeContext } from "../nn/tape-context.js";
 
 /** The architecture-independent description every decoder family fills in. */
 export interface DecoderConfig {
@@ -52,6 +57,8 @@ export class DecoderOnlyModel {
     readonly backend: Backend,
     /** Number of distinct parameters (tied weights counted once). */
     readonly parameterCount: number,
+    /** The float32 weights by HF name, sharing storage with the modules (for training). */
+    readonly parameters: ParameterIndex,
     readonly chunkRows: number = DEFAULT_CHUNK_ROWS,
   ) {}
 
@@ -99,6 +106,31 @@ export class DecoderOnlyModel {
       }
       cache.length = start + done + count;
     }
+  }
+
+  /**
+   * Mean next-token cross-entropy of `batch` rows of ids against their targets
+   * (same shape; −100 marks positions that do not count), recorded on ctx's tape.
+   * Every position is computed at once, as in training; no KV cache.
+   */
+  lossOnTape(ctx: TapeContext, inputIds: readonly (readonly number[])[], targets: readonly (readonly number[])[]): Variable {
+    const batch = inputIds.length;
+    const seq = inputIds[0]?.length ?? 0;
+    if (batch === 0 || seq === 0) throw new InputError("the batch has no tokens");
+    if (seq > this.config.contextLength) throw new InputError(`rows of ${seq} ids exceed the context length ${this.config.contextLength}`);
+    if (targets.length !== batch || inputIds.some((r, b) => r.length !== seq || targets[b]?.length !== seq)) {
+      throw new InputError(`inputIds and targets must both be ${batch} rows of ${seq} ids`);
+    }
+    const { tokenEmbedding, positionEmbedding, blocks, finalNorm, lmHead } = this.parts;
+    let x = tokenEmbedding.forwardOnTape(ctx, inputIds.flat()); // [batch · seq, dim]
+    if (positionEmbedding !== null) {
+      const positions = Array.from({ length: batch * seq }, (_, i) => i % seq);
+      x = add(ctx.tape, x, positionEmbedding.forwardOnTape(ctx, positions));
+    }
+    x = residualDropout(ctx, x);
+    for (const block of blocks) x = block.forwardOnTape(ctx, x, batch);
+    const logits = lmHead.forwardOnTape(ctx, finalNorm.forwardOnTape(ctx, x)); // [batch · seq, vocab]
+    return crossEntropy(ctx.tape, logits, targets.flat(), { ignoreIndex: -100 });
   }
 
   /** x [rows, dim] = token embeddings (+ position embeddings of firstPosition…). */

@@ -20,7 +20,7 @@ import type { NamedTensors, Tensor } from "../tensor/tensor.js";
 import { f32ColumnsMatrix, f32Matrix } from "../tensor/weights.js";
 import { ConfigReader, type JsonObject } from "./config-reader.js";
 import { DecoderOnlyModel, type DecoderConfig } from "./decoder-only.js";
-import { WeightStore } from "./weight-store.js";
+import { WeightStore, type Initializer } from "./weight-store.js";
 
 export interface Gpt2Config extends DecoderConfig {
   readonly layerNormEpsilon: number;
@@ -81,8 +81,14 @@ export function sanitizeGpt2(tensors: NamedTensors): NamedTensors {
   return out;
 }
 
-export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: string, backend: Backend): DecoderOnlyModel {
-  const weights = new WeightStore(sanitizeGpt2(tensors), source, backend);
+export function buildGpt2(
+  config: Gpt2Config,
+  tensors: NamedTensors,
+  source: string,
+  backend: Backend,
+  initializer: Initializer | null = null,
+): DecoderOnlyModel {
+  const weights = new WeightStore(sanitizeGpt2(tensors), source, backend, initializer);
   const { hiddenSize: dim, vocabSize, intermediateSize: ffn, numLayers, contextLength, layerNormEpsilon: eps } = config;
   const layerNorm = (prefix: string) =>
     new LayerNorm(weights.take(`${prefix}.weight`, [dim]), weights.take(`${prefix}.bias`, [dim]), eps);
@@ -96,7 +102,7 @@ export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: str
     );
   };
 
-  const wte = weights.raw("transformer.wte.weight", [vocabSize, dim]);
+  const table = weights.take("transformer.wte.weight", [vocabSize, dim]);
   const blocks = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `transformer.h.${l}`;
@@ -116,7 +122,6 @@ export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: str
   }
   const finalNorm = layerNorm("transformer.ln_f");
   const wpe = weights.take("transformer.wpe.weight", [contextLength, dim]);
-  const table = backend.upload(wte);
   // The head is tied to the token embedding (one copy) unless the file has its own.
   const head = weights.has("lm_head.weight") ? weights.matrix("lm_head.weight", vocabSize, dim) : f32Matrix(table, vocabSize, dim);
   weights.assertAllUsed(GPT2_BUFFERS);
@@ -127,5 +132,5 @@ export function buildGpt2(config: Gpt2Config, tensors: NamedTensors, source: str
     finalNorm,
     lmHead: new Linear(head, null),
   };
-  return new DecoderOnlyModel(config, parts, backend, weights.parameterCount);
+  return new DecoderOnlyModel(config, parts, backend, weights.parameterCount, weights.parameters);
 }

@@ -20,7 +20,7 @@ import type { NamedTensors } from "../tensor/tensor.js";
 import { f32Matrix } from "../tensor/weights.js";
 import { ConfigReader, type JsonObject } from "./config-reader.js";
 import { DecoderOnlyModel, type DecoderConfig } from "./decoder-only.js";
-import { WeightStore } from "./weight-store.js";
+import { WeightStore, type Initializer } from "./weight-store.js";
 
 export interface LlamaConfig extends DecoderConfig {
   readonly rmsNormEps: number;
@@ -116,8 +116,9 @@ export function buildLlama(
   source: string,
   backend: Backend,
   ropeLayout: RopeLayout,
+  initializer: Initializer | null = null,
 ): DecoderOnlyModel {
-  const weights = new WeightStore(tensors, source, backend);
+  const weights = new WeightStore(tensors, source, backend, initializer);
   const { hiddenSize: dim, vocabSize, intermediateSize: ffn, numLayers, numHeads, numKvHeads, headDim } = config;
   const linear = (prefix: string, outF: number, inF: number, hasBias: boolean) =>
     new Linear(weights.matrix(`${prefix}.weight`, outF, inF), hasBias ? weights.take(`${prefix}.bias`, [outF]) : null);
@@ -130,7 +131,7 @@ export function buildLlama(
     scaling: config.ropeScaling,
   });
 
-  const embedTokens = weights.raw("model.embed_tokens.weight", [vocabSize, dim]);
+  const table = weights.take("model.embed_tokens.weight", [vocabSize, dim]);
   const blocks = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `model.layers.${l}`;
@@ -153,7 +154,6 @@ export function buildLlama(
     blocks.push(new PreNormBlock(rmsNorm(`${p}.input_layernorm.weight`), attention, rmsNorm(`${p}.post_attention_layernorm.weight`), mlp));
   }
   const finalNorm = rmsNorm("model.norm.weight");
-  const table = backend.upload(embedTokens);
   // A tied head reads the embedding table itself: one copy, and training updates both.
   const head = config.tieWordEmbeddings
     ? f32Matrix(table, vocabSize, dim)
@@ -166,5 +166,5 @@ export function buildLlama(
     finalNorm,
     lmHead: new Linear(head, null),
   };
-  return new DecoderOnlyModel(config, parts, backend, weights.parameterCount);
+  return new DecoderOnlyModel(config, parts, backend, weights.parameterCount, weights.parameters);
 }

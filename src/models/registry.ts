@@ -7,6 +7,7 @@ import { ConfigError } from "../errors.js";
 import type { NamedTensors } from "../tensor/tensor.js";
 import type { JsonObject } from "./config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./decoder-only.js";
+import type { Initializer } from "./weight-store.js";
 import { buildGpt2, parseGpt2Config } from "./gpt2.js";
 import { buildLlama, parseLlamaConfig } from "./llama.js";
 
@@ -14,6 +15,8 @@ export interface BuildOptions {
   backend: Backend;
   /** Row layout of q/k projections in the file: "half" for HF files, "interleaved" for llama2.c/GGUF. */
   ropeLayout: RopeLayout;
+  /** Creates the tensors the checkpoint lacks (a new model's initial weights); absent ones are errors otherwise. */
+  initializer?: Initializer;
 }
 
 /** A validated config, ready to build a network from a checkpoint's tensors. */
@@ -36,7 +39,10 @@ const families: ModelFamily[] = [
     modelTypes: ["gpt2"],
     prepare(json, configSource) {
       const config = parseGpt2Config(json, configSource);
-      return { config, build: (tensors, source, { backend }) => buildGpt2(config, tensors, source, backend) };
+      return {
+        config,
+        build: (tensors, source, { backend, initializer }) => buildGpt2(config, tensors, source, backend, initializer ?? null),
+      };
     },
   },
   {
@@ -46,7 +52,8 @@ const families: ModelFamily[] = [
       const config = parseLlamaConfig(json, configSource);
       return {
         config,
-        build: (tensors, source, { backend, ropeLayout }) => buildLlama(config, tensors, source, backend, ropeLayout),
+        build: (tensors, source, { backend, ropeLayout, initializer }) =>
+          buildLlama(config, tensors, source, backend, ropeLayout, initializer ?? null),
       };
     },
   },

@@ -4,11 +4,39 @@
 
 import type { Backend } from "../backend/backend.js";
 import { ModelFormatError } from "../errors.js";
-import { shapeString, type NamedTensors, type Shape } from "../tensor/tensor.js";
+import { dequantize } from "../tensor/quantize.js";
+import { numel, shapeString, type NamedTensors, type Shape, type Tensor } from "../tensor/tensor.js";
 import { f32Matrix, type WeightMatrix } from "../tensor/weights.js";
+import { ParameterIndex } from "../nn/parameter-index.js";
+
+/**
+ * A checkpoint tensor that is already a weight matrix of some storage type (a quantized
+ * GGUF tensor): `matrix(name)` hands out the matrix itself; `data` (for builders that
+ * need f32 values, e.g. a tied embedding) is dequantized on first use.
+ */
+export interface PrebuiltMatrixTensor extends Tensor {
+  readonly matrix: WeightMatrix;
+}
+
+export function prebuiltMatrixTensor(matrix: WeightMatrix): PrebuiltMatrixTensor {
+  let data: Float32Array | undefined;
+  return {
+    matrix,
+    shape: [matrix.rows, matrix.cols],
+    get data(): Float32Array {
+      data ??= dequantize(matrix);
+      return data;
+    },
+  };
+}
+
+/** Makes the value of a tensor a checkpoint lacks (seeded initialisation of a new model). */
+export type Initializer = (name: string, shape: Shape) => Float32Array;
 
 export class WeightStore {
   private readonly used = new Set<string>();
+  /** Every float32 tensor handed out, under its HF name, sharing the uploaded storage. */
+  readonly parameters = new ParameterIndex();
 
   constructor(
     private readonly tensors: NamedTensors,
@@ -16,12 +44,14 @@ export class WeightStore {
     readonly source: string,
     /** Where the weights go: every tensor handed out is uploaded to it. */
     readonly backend: Backend,
+    /** When given, tensors the checkpoint lacks are created by it instead of being an error. */
+    private readonly initializer: Initializer | null = null,
   ) {}
 
   /** Elements of every tensor taken so far (each tensor once, so tied weights count once). */
   get parameterCount(): number {
     let total = 0;
-    for (const name of this.used) total += this.tensors.get(name)!.data.length;
+    for (const name of this.used) total += numel((this.tensors.get(name) ?? this.created.get(name))!.shape);
     return total;
   }
 
@@ -31,12 +61,19 @@ export class WeightStore {
 
   /** The tensor's data, uploaded to the backend; it must exist and have exactly `shape`. */
   take(name: string, shape: Shape): Float32Array {
-    return this.backend.upload(this.raw(name, shape));
+    const data = this.backend.upload(this.raw(name, shape));
+    this.parameters.add(name, data, shape);
+    return data;
   }
 
   /** The tensor's data as in the checkpoint (not uploaded), for builders that rearrange it first. */
   raw(name: string, shape: Shape): Float32Array {
-    const tensor = this.tensors.get(name);
+    return this.lookup(name, shape).data;
+  }
+
+  /** The tensor, checked to exist and have exactly `shape`, and marked as used. */
+  private lookup(name: string, shape: Shape): Tensor {
+    const tensor = this.tensors.get(name) ?? this.initialized(name, shape);
     if (tensor === undefined) {
       throw new ModelFormatError(this.source, `missing (expected shape ${shapeString(shape)})`, name);
     }
@@ -49,17 +86,28 @@ export class WeightStore {
       );
     }
     this.used.add(name);
-    return tensor.data;
+    return tensor;
   }
 
-  /** take() when present, null otherwise. */
-  takeOptional(name: string, shape: Shape): Float32Array | null {
-    return this.tensors.has(name) ? this.take(name, shape) : null;
+  private readonly created = new Map<string, Tensor>();
+
+  private initialized(name: string, shape: Shape): Tensor | undefined {
+    if (this.initializer === null) return undefined;
+    let tensor = this.created.get(name);
+    if (tensor === undefined) {
+      tensor = { data: this.initializer(name, shape), shape: [...shape] };
+      this.created.set(name, tensor);
+    }
+    return tensor;
   }
 
-  /** A [rows, cols] weight matrix in nn.Linear layout, uploaded to the backend. */
+  /** A [rows, cols] weight matrix in nn.Linear layout (prebuilt ones in their own storage type), uploaded to the backend. */
   matrix(name: string, rows: number, cols: number): WeightMatrix {
-    return this.backend.uploadMatrix(f32Matrix(this.raw(name, [rows, cols]), rows, cols));
+    const tensor = this.lookup(name, [rows, cols]);
+    if ("matrix" in tensor) return this.backend.uploadMatrix((tensor as PrebuiltMatrixTensor).matrix);
+    const matrix = this.backend.uploadMatrix(f32Matrix(tensor.data, rows, cols));
+    if (matrix.type === "f32") this.parameters.add(name, matrix.data, [rows, cols]);
+    return matrix;
   }
 
   /** Uploads a matrix a builder derived from checkpoint tensors (transposed, split, tied). */

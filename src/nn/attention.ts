@@ -3,11 +3,14 @@
 // model uses them, keys and values appended to the KV cache, scaled scores with
 // a causal mask, softmax, weighted sum of V, heads concatenated, output projection.
 
+import { attention } from "../autograd/attention.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
 import type { LayerKvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import type { RotaryEmbedding } from "./rotary-embedding.js";
 import type { Scratch } from "./scratch.js";
+import type { TapeContext } from "./tape-context.js";
 
 export interface AttentionHeads {
   nHeads: number;
@@ -67,5 +70,24 @@ export class SelfAttention {
     };
     backend.attention(scratch.context, scratch.query, cache.keys, cache.values, shape, scratch.scores, keyMask); // [rows, nHeads, headDim]
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
+  }
+
+  /**
+   * The same computation recorded on a tape, for `batch` sequences of equal length
+   * at once: x [batch · seq, dim] → [batch · seq, dim]; no KV cache (every position
+   * is computed). keyMask [batch · seq] marks padding keys with 0.
+   */
+  forwardOnTape(ctx: TapeContext, x: Variable, batch: number, keyMask?: ArrayLike<number>): Variable {
+    const { nHeads, nKvHeads, headDim } = this.heads;
+    let q = this.queryProj.forwardOnTape(ctx, x); // [batch · seq, nHeads · headDim]
+    let k = this.keyProj.forwardOnTape(ctx, x); // [batch · seq, nKvHeads · headDim]
+    const v = this.valueProj.forwardOnTape(ctx, x); // [batch · seq, nKvHeads · headDim]
+    if (this.rotary !== null) {
+      q = this.rotary.applyOnTape(ctx, q, nHeads, headDim, batch);
+      k = this.rotary.applyOnTape(ctx, k, nKvHeads, headDim, batch);
+    }
+    const options = { nHeads, nKvHeads, headDim, causal: this.causal, scale: this.scale, batch };
+    const context = attention(ctx.tape, q, k, v, keyMask === undefined ? options : { ...options, keyMask }); // [batch · seq, nHeads · headDim]
+    return this.outputProj.forwardOnTape(ctx, context);
   }
 }

@@ -1,6 +1,9 @@
 // Embedding table: row i is the vector of id i (token ids, positions, token types).
+import { embedding } from "../autograd/embedding.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
+import type { TapeContext } from "./tape-context.js";
 
 export class Embedding {
   constructor(
@@ -12,12 +15,7 @@ export class Embedding {
 
   /** out [ids.length, dim] = table[ids] */
   forward(backend: Backend, out: Float32Array, ids: ArrayLike<number>): void {
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      if (!Number.isInteger(id) || id < 0 || id >= this.count) {
-        throw new InputError(`id ${id} at index ${i} is outside the embedding table [0, ${this.count})`);
-      }
-    }
+    this.checkIds(ids);
     backend.embedding(out, this.table, ids, this.dim);
   }
 
@@ -27,5 +25,20 @@ export class Embedding {
       throw new InputError(`positions ${first}..${first + count - 1} exceed the ${this.count} rows of the table`);
     }
     out.set(this.table.subarray(first * this.dim, (first + count) * this.dim));
+  }
+
+  /** The lookup recorded on a tape: ids [n] → [n, dim]; gradients scatter-add into the table. */
+  forwardOnTape(ctx: TapeContext, ids: readonly number[]): Variable {
+    this.checkIds(ids);
+    return embedding(ctx.tape, ctx.parameters.whole(this.table), ids);
+  }
+
+  private checkIds(ids: ArrayLike<number>): void {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.count) {
+        throw new InputError(`id ${id} at index ${i} is outside the embedding table [0, ${this.count})`);
+      }
+    }
   }
 }

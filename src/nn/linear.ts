@@ -1,6 +1,12 @@
-// Linear layer y = x·Wᵀ + b with W in nn.Linear layout [out, in].
+// Linear layer y = x·Wᵀ + b with W in nn.Linear layout [out, in] (or a column
+// window of a Conv1D weight, GPT-2's layout), optionally with a LoRA adapter.
+import { linear } from "../autograd/linear.js";
+import { linearColumns } from "../autograd/linear-columns.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
+import { InputError } from "../errors.js";
 import type { WeightMatrix } from "../tensor/weights.js";
+import type { TapeContext } from "./tape-context.js";
 
 export class Linear {
   constructor(
@@ -19,5 +25,22 @@ export class Linear {
   /** out [rows, outFeatures] = x [rows, inFeatures] · Wᵀ + b */
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number): void {
     backend.matmul(out, x, this.weight, this.bias, rows);
+  }
+
+  /** The same product recorded on a tape: [..., inFeatures] → [..., outFeatures]. */
+  forwardOnTape(ctx: TapeContext, x: Variable): Variable {
+    const w = this.weight;
+    switch (w.type) {
+      case "f32": {
+        const bias = this.bias === null ? null : ctx.parameters.whole(this.bias);
+        return linear(ctx.tape, x, ctx.parameters.whole(w.data), bias);
+      }
+      case "f32_columns": {
+        const bias = this.bias === null ? null : ctx.parameters.locate(this.bias).parameter;
+        return linearColumns(ctx.tape, x, ctx.parameters.whole(w.data), bias, { first: w.firstColumn, count: w.rows });
+      }
+      default:
+        throw new InputError(`training needs float32 weights; this layer's are ${w.type}`);
+    }
   }
 }

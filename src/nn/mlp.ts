@@ -1,20 +1,34 @@
 // Position-wise feed-forward networks: the two-layer GELU MLP of GPT-2/BERT and
 // the gated (SwiGLU) MLP of the Llama family, down(act(gate(x)) · up(x)).
 
+import { gelu, silu } from "../autograd/activations.js";
+import { mul } from "../autograd/elementwise.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend, GeluApproximation } from "../backend/backend.js";
 import type { Linear } from "./linear.js";
 import type { Scratch } from "./scratch.js";
+import type { TapeContext } from "./tape-context.js";
 
 export type Activation = "silu" | "gelu_tanh" | "gelu_erf";
 
 export interface FeedForward {
   /** out [rows, dim] = ffn(x [rows, dim]) */
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number, scratch: Scratch): void;
+  /** The same, recorded on a tape: [rows, dim] → [rows, dim]. */
+  forwardOnTape(ctx: TapeContext, x: Variable): Variable;
+}
+
+function approximation(activation: Exclude<Activation, "silu">): GeluApproximation {
+  return activation === "gelu_tanh" ? "tanh" : "erf";
 }
 
 function activate(backend: Backend, activation: Activation, x: Float32Array, n: number): void {
   if (activation === "silu") backend.silu(x, n);
-  else backend.gelu(x, n, activation === "gelu_tanh" ? "tanh" : ("erf" satisfies GeluApproximation));
+  else backend.gelu(x, n, approximation(activation));
+}
+
+function activateOnTape(ctx: TapeContext, activation: Activation, x: Variable): Variable {
+  return activation === "silu" ? silu(ctx.tape, x) : gelu(ctx.tape, x, approximation(activation));
 }
 
 /** fc → activation → proj */
@@ -30,6 +44,10 @@ export class Mlp implements FeedForward {
     this.fc.forward(backend, hidden, x, rows);
     activate(backend, this.activation, hidden, rows * this.fc.outFeatures);
     this.proj.forward(backend, out, hidden, rows);
+  }
+
+  forwardOnTape(ctx: TapeContext, x: Variable): Variable {
+    return this.proj.forwardOnTape(ctx, activateOnTape(ctx, this.activation, this.fc.forwardOnTape(ctx, x)));
   }
 }
 
@@ -49,5 +67,10 @@ export class GatedMlp implements FeedForward {
     activate(backend, this.activation, scratch.gate, n);
     backend.mul(scratch.hidden, scratch.gate, scratch.hidden, n);
     this.downProj.forward(backend, out, scratch.hidden, rows); // [rows, dim]
+  }
+
+  forwardOnTape(ctx: TapeContext, x: Variable): Variable {
+    const gate = activateOnTape(ctx, this.activation, this.gateProj.forwardOnTape(ctx, x)); // [rows, ffnDim]
+    return this.downProj.forwardOnTape(ctx, mul(ctx.tape, gate, this.upProj.forwardOnTape(ctx, x)));
   }
 }

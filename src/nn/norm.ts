@@ -1,9 +1,14 @@
 // Normalisation layers: LayerNorm (GPT-2, BERT) and RMSNorm (Llama family).
+import { layerNorm, rmsNorm } from "../autograd/norms.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
+import type { TapeContext } from "./tape-context.js";
 
 export interface Norm {
   /** out [rows, dim] = norm(x [rows, dim]); out may alias x. */
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number): void;
+  /** The same, recorded on a tape. */
+  forwardOnTape(ctx: TapeContext, x: Variable): Variable;
 }
 
 export class LayerNorm implements Norm {
@@ -16,6 +21,11 @@ export class LayerNorm implements Norm {
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number): void {
     backend.layerNorm(out, x, this.weight, this.bias, rows, this.weight.length, this.eps);
   }
+
+  forwardOnTape(ctx: TapeContext, x: Variable): Variable {
+    const { parameters: p } = ctx;
+    return layerNorm(ctx.tape, x, p.whole(this.weight), p.whole(this.bias), this.eps);
+  }
 }
 
 export class RMSNorm implements Norm {
@@ -26,5 +36,9 @@ export class RMSNorm implements Norm {
 
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number): void {
     backend.rmsNorm(out, x, this.weight, rows, this.weight.length, this.eps);
+  }
+
+  forwardOnTape(ctx: TapeContext, x: Variable): Variable {
+    return rmsNorm(ctx.tape, x, ctx.parameters.whole(this.weight), this.eps);
   }
 }

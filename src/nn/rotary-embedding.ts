@@ -3,7 +3,10 @@
 // (inv_freq_i = θ^(−2i/d)) and the `linear` and `llama3` rope_scaling rules of
 // `modeling_rope_utils.py`; angles are computed in float64, then rounded.
 
+import { rope } from "../autograd/rope.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend, RopeLayout } from "../backend/backend.js";
+import type { TapeContext } from "./tape-context.js";
 
 export type RopeScaling =
   | { type: "linear"; factor: number }
@@ -73,5 +76,11 @@ export class RotaryEmbedding {
   apply(backend: Backend, x: Float32Array, rows: number, nHeads: number, headDim: number, firstPosition: number): void {
     const { rotaryDim, layout } = this.config;
     backend.rope(x, rows, nHeads, headDim, firstPosition, this.cos, this.sin, rotaryDim, layout);
+  }
+
+  /** Rotates x [batch · seq, nHeads · headDim] on a tape; each sequence starts at position 0. */
+  applyOnTape(ctx: TapeContext, x: Variable, nHeads: number, headDim: number, batch: number): Variable {
+    const { rotaryDim, layout } = this.config;
+    return rope(ctx.tape, x, { nHeads, headDim, cos: this.cos, sin: this.sin, rotaryDim, layout, firstPosition: 0, batch });
   }
 }

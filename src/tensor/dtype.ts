@@ -45,3 +45,42 @@ function f16Table(): Float32Array {
   }
   return f16Lookup;
 }
+
+const f32Scratch = new Float32Array(1);
+const f32Bits = new Uint32Array(f32Scratch.buffer);
+
+/**
+ * Narrow a number to IEEE binary16 bits, rounding to nearest, ties to even (as ggml's
+ * `GGML_FP32_TO_FP16` and numpy's `astype(float16)`): the value is first rounded to f32,
+ * overflow gives ±Infinity, values below the smallest subnormal flush to ±0, NaN stays NaN.
+ */
+export function f32ToF16(value: number): number {
+  f32Scratch[0] = value;
+  const x = f32Bits[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  const mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa === 0 ? 0 : 0x200);
+  const e = exponent - 127 + 15; // biased f16 exponent
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal f16 (or zero): shift the full 24-bit significand into place, round half to even.
+    if (e < -10) return sign;
+    const significand = mantissa | 0x800000;
+    const shift = 14 - e; // 24-bit significand → 10-bit subnormal field
+    let half = significand >>> shift;
+    const remainder = significand & ((1 << shift) - 1);
+    const midpoint = 1 << (shift - 1);
+    if (remainder > midpoint || (remainder === midpoint && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  let bits = (e << 10) | (mantissa >>> 13);
+  const remainder = mantissa & 0x1fff;
+  if (remainder > 0x1000 || (remainder === 0x1000 && (bits & 1) === 1)) bits++; // may carry into the exponent (→ Infinity): correct
+  return sign | bits;
+}
+
+/** The nearest f16 value to `value`, as a number (round-to-nearest-even). */
+export function roundToF16(value: number): number {
+  return f16ToF32(f32ToF16(value));
+}

@@ -4,6 +4,8 @@
 // tokens printing exactly reference/greedy.txt — through the library and the CLI.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { main } from "../../src/cli/main.js";
@@ -55,3 +57,16 @@ for (const folder of ["hf", "llama2c"]) {
     assert.equal(stdout.text, greedyText);
   });
 }
+
+test("stories260K loaded from llama2.c and saved in the HF layout (q/k permuted) reloads to the same logits", async () => {
+  const model = await loadModel(FORMATS["llama2c/"]);
+  const dir = await mkdtemp(join(tmpdir(), "lmscope-260k-"));
+  try {
+    await model.save(dir);
+    const reloaded = await loadModel(dir, { tokenizer: join(ROOT, "hf") });
+    const ids = [manifest.files[0]!.token_ids];
+    assert.ok(maxAbsDiff((await model.forward(ids)).data, (await reloaded.forward(ids)).data) < 1e-5);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -15,6 +15,7 @@ import {
   gelu,
   layerNorm,
   linear,
+  linearColumns,
   mul,
   reshape,
   rmsNorm,
@@ -67,6 +68,24 @@ test("linear: dX, dW, db for awkward shapes, with and without bias, 3-D input", 
     const b = param64(random, "bias", [outF]);
     checkOp(`linear ${lead}×${inF}→${outF}`, [x, w, b], (tape) => linear(tape, x, w, b));
     checkOp(`linear ${lead}×${inF}→${outF} no bias`, [x, w], (tape) => linear(tape, x, w, null));
+  }
+});
+
+test("linearColumns: gradients reach only the window of the shared Conv1D weight and bias", () => {
+  for (const [rows, inF, stride, first, count] of [[1, 1, 1, 0, 1], [3, 5, 9, 3, 3], [4, 7, 12, 0, 4], [2, 6, 15, 10, 5]] as const) {
+    const x = param64(random, "x", [rows, inF]);
+    const w = param64(random, "weight", [inF, stride]);
+    const b = param64(random, "bias", [stride]);
+    checkOp(`linearColumns ${rows}×${inF} window ${first}+${count} of ${stride}`, [x, w, b], (tape) =>
+      linearColumns(tape, x, w, b, { first, count }),
+    );
+    const tape = new Tape(float64TapeKernels);
+    const out = linearColumns(tape, x, w, null, { first, count });
+    tape.backward(project(tape, out, new Float64Array(out.size).fill(1)));
+    for (let t = 0; t < inF; t++)
+      for (let c = 0; c < stride; c++) {
+        if (c < first || c >= first + count) assert.equal(w.grad![t * stride + c], 0, "outside the window");
+      }
   }
 });
 

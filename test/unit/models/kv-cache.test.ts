@@ -13,7 +13,7 @@ import { maxAbs, maxAbsDiff } from "../../helpers/reference.js";
 
 function build(config: JsonObject, tensors: Tensors, chunkRows?: number): DecoderOnlyModel {
   const net = blueprintFor(config, "test").build(tensors, "test", { backend: jsBackend, ropeLayout: "half" });
-  return chunkRows === undefined ? net : new DecoderOnlyModel(net.config, net.parts, net.backend, net.parameterCount, chunkRows);
+  return chunkRows === undefined ? net : new DecoderOnlyModel(net.config, net.parts, net.backend, net.parameterCount, net.parameters, chunkRows);
 }
 
 /** Logits [ids.length, vocab] from one uncached pass over the whole sequence. */

@@ -4,7 +4,7 @@
 import type { BackwardKernels } from "../../backward.js";
 import type { FloatArray } from "../../../tensor/tensor.js";
 import { accumulate, embeddingBackward, mulBackward } from "./elementwise.js";
-import { matmulBackward } from "./matmul.js";
+import { matmulBackward, matmulColumnsBackward } from "./matmul.js";
 import { layerNormBackward, rmsNormBackward } from "./norms.js";
 import { softmaxBackward } from "./softmax.js";
 import { geluBackward, siluBackward, tanhBackward } from "./activations.js";
@@ -15,6 +15,7 @@ import { crossEntropy, crossEntropyBackward } from "./cross-entropy.js";
 export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   accumulate,
   matmulBackward,
+  matmulColumnsBackward,
   embeddingBackward,
   mulBackward,
   rmsNormBackward,

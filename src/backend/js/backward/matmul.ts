@@ -55,3 +55,38 @@ export function matmulBackward(
     }
   }
 }
+
+/** Backward of a product with a column window of a Conv1D weight [inFeatures, stride] (BackwardKernels). */
+export function matmulColumnsBackward(
+  dx: FloatArray | null,
+  dWeight: FloatArray | null,
+  dBias: FloatArray | null,
+  dOut: FloatArray,
+  x: FloatArray,
+  weight: FloatArray,
+  rows: number,
+  inFeatures: number,
+  stride: number,
+  first: number,
+  count: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const g = r * count;
+    const xr = r * inFeatures;
+    for (let t = 0; t < inFeatures; t++) {
+      const w = t * stride + first;
+      if (dx !== null) {
+        // dx[r, t] += Σ_j dOut[r, j] · W[t, first + j]
+        let s = 0;
+        for (let j = 0; j < count; j++) s += dOut[g + j]! * weight[w + j]!;
+        dx[xr + t] += s;
+      }
+      if (dWeight !== null) {
+        // dW[t, first + j] += x[r, t] · dOut[r, j]
+        const xv = x[xr + t]!;
+        if (xv !== 0) for (let j = 0; j < count; j++) dWeight[w + j] += xv * dOut[g + j]!;
+      }
+    }
+    if (dBias !== null) for (let j = 0; j < count; j++) dBias[first + j] += dOut[g + j]!;
+  }
+}
