@@ -10,6 +10,9 @@ export {
   type LossOptions,
   type CreateOptions,
 } from "./language-model.js";
+export { EncoderModel, loadEncoderModel, type EncoderInfo, type EmbedOptions } from "./encoder-model.js";
+export type { EncoderInputs, EncoderOutputs, OutputArray, EncoderConfig } from "./models/encoder.js";
+export * from "./embeddings/index.js";
 export { AdamW } from "./training/adamw.js";
 export { clipGradNorm } from "./training/grad-clip.js";
 export { cosineWithWarmup } from "./training/lr-schedule.js";
@@ -18,8 +21,7 @@ export type { GenerateOptions, GenerationPiece, GenerationResult, FinishReason, 
 export type { SamplingOptions } from "./generation/sampling-options.js";
 export type { LoadOptions, ModelSource, ModelFormat } from "./io/load-decoder.js";
 export type { DecoderConfig } from "./models/decoder-only.js";
-export type { Tokenizer, StreamDecoder, EncodeOptions, DecodeOptions } from "./tokenizers/tokenizer.js";
-export { loadTokenizer } from "./tokenizers/index.js";
+export * from "./tokenizers/index.js";
 export type { Backend } from "./backend/backend.js";
 export { jsBackend } from "./backend/js/index.js";
 export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError } from "./errors.js";

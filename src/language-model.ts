@@ -12,7 +12,9 @@ import type { Backend, RopeLayout } from "./backend/backend.js";
 import { jsBackend } from "./backend/js/index.js";
 import { InputError, OptionError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
+import { EncoderModel, loadEncoderModel } from "./encoder-model.js";
 import { writeFileAtomic } from "./io/file-bytes.js";
+import { isEncoderFolder } from "./io/load-encoder.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import { loadDecoder, type LoadedDecoder, type LoadOptions, type ModelSource } from "./io/load-decoder.js";
 import { writeSafetensors } from "./io/safetensors.js";
@@ -215,9 +217,17 @@ export class LanguageModel {
   }
 }
 
-/** Loads a model from a Hugging Face folder, or a llama2.c .bin file / folder. */
-export async function loadModel(path: string, options: LoadOptions = {}): Promise<LanguageModel> {
-  return new LanguageModel(await loadDecoder(path, options));
+/**
+ * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
+ * LanguageModel for decoders, an EncoderModel for BERT (`model.kind` tells which
+ * at run time; in TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ */
+export async function loadModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+  path: string,
+  options: LoadOptions = {},
+): Promise<M> {
+  if (await isEncoderFolder(path)) return (await loadEncoderModel(path, options)) as M;
+  return new LanguageModel(await loadDecoder(path, options)) as M;
 }
 
 /**

@@ -2,12 +2,27 @@
 // bin.ts is the executable entry point; tests call main() directly.
 import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
+import { classifyCommand } from "./commands/classify.js";
+import { embedCommand } from "./commands/embed.js";
+import { fillMaskCommand } from "./commands/fill-mask.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
+import { nerCommand } from "./commands/ner.js";
+import { similarityCommand } from "./commands/similarity.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
 import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
-const commands: Command[] = [generateCommand, infoCommand, tokenizeCommand, tokenizerTrainCommand];
+const commands: Command[] = [
+  generateCommand,
+  infoCommand,
+  fillMaskCommand,
+  classifyCommand,
+  nerCommand,
+  embedCommand,
+  similarityCommand,
+  tokenizeCommand,
+  tokenizerTrainCommand,
+];
 
 function printHelp(io: CliIo): void {
   io.stdout.write("usage: lmscope <command> [options]\n\ncommands:\n");

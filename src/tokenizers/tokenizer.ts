@@ -10,6 +10,12 @@ export interface EncodeOptions {
 export interface DecodeOptions {
   /** Leave special tokens (BOS, EOS, [CLS], …) out of the text. Default false. */
   skipSpecialTokens?: boolean;
+  /**
+   * transformers' clean_up_tokenization (" ." → ".", " 's" → "'s", …). Default:
+   * tokenizer_config.json `clean_up_tokenization_spaces` (false when absent).
+   * Ignored by llama2.c tokenizers.
+   */
+  cleanUpTokenizationSpaces?: boolean;
 }
 
 /**
@@ -37,4 +43,42 @@ export interface Tokenizer {
   /** The vocabulary string of an id (as stored in the file), or undefined when out of range. */
   idToToken(id: number): string | undefined;
   tokenToId(token: string): number | undefined;
+}
+
+/** The ids of one encoded sequence or sentence pair, as models take them. */
+export interface Encoding {
+  ids: number[];
+  tokenTypeIds: number[];
+  attentionMask: number[];
+}
+
+export interface TruncationOptions {
+  /** Cut sequences longer than `maxLength` (a pair loses tokens from its longer part first). Default false. */
+  truncation?: boolean;
+  /** Length limit for truncation and for `padding: "max_length"`; default the tokenizer's model_max_length. */
+  maxLength?: number;
+}
+
+export interface PairEncodeOptions extends EncodeOptions, TruncationOptions {}
+
+export interface BatchEncodeOptions extends EncodeOptions, TruncationOptions {
+  /** true / "longest": pad to the longest encoding; "max_length": pad to maxLength. Default false. */
+  padding?: boolean | "longest" | "max_length";
+  /** Which side padding goes on. Default "right". */
+  paddingSide?: "left" | "right";
+}
+
+/** What every loaded tokenizer offers beyond the core contract. */
+export interface TextTokenizer extends Tokenizer {
+  /** Where the tokenizer was loaded from. */
+  readonly source: string;
+  /** True when encode() with special tokens starts with BOS. */
+  readonly addBosToken: boolean;
+  readonly modelMaxLength: number | undefined;
+  /** A sentence pair with token type ids and attention mask ([CLS] A [SEP] B [SEP] for BERT). */
+  encodePair(a: string, b: string, options?: PairEncodeOptions): Encoding;
+  /** Many texts or pairs, truncated and padded as asked. */
+  encodeBatch(inputs: readonly (string | readonly [string, string])[], options?: BatchEncodeOptions): Encoding[];
+  /** Whether decode with skipSpecialTokens leaves this id out. */
+  isSpecialToken(id: number): boolean;
 }

@@ -1,7 +1,8 @@
 // `lmscope info`: what a model file or folder holds, without running it.
 
 import type { Command } from "../command.js";
-import { loadModel } from "../../language-model.js";
+import type { EncoderModel } from "../../encoder-model.js";
+import { loadModel, type LanguageModel } from "../../language-model.js";
 import { OptionError } from "../../errors.js";
 import { parseCommandLine } from "../options.js";
 
@@ -34,14 +35,14 @@ export const infoCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { json: { type: "boolean" } }, true);
     if (positionals.length !== 1) throw new OptionError("<model>", "give exactly one model path");
-    const model = await loadModel(positionals[0]!);
+    const model = await loadModel<LanguageModel | EncoderModel>(positionals[0]!);
     const info = model.info();
     if (values["json"] === true) {
       io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       return 0;
     }
     const rows: [string, string][] = [
-      ["architecture", info.architecture],
+      ["architecture", "head" in info ? `${info.architecture} (${info.head} head)` : info.architecture],
       ["format", info.source.format],
       ["parameters", formatCount(info.parameters)],
       ["12·L·d² estimate", `${formatCount(info.parametersEstimate)} (${((info.parametersEstimate / info.parameters) * 100).toFixed(1)}% of exact)`],

@@ -1,0 +1,170 @@
+// The object `loadModel` returns for an encoder (BERT): the network, its
+// tokenizer, and the public operations on them — the HF outputs of a padded
+// batch, sentence embeddings, and the fill-mask, classification and NER pipelines.
+
+import { checkPooling, poolRow, type Pooling } from "./embeddings/pooling.js";
+import { normalizeL2 } from "./embeddings/similarity.js";
+import { applyZScore, type ZScoreStats } from "./embeddings/zscore.js";
+import { InputError, OptionError } from "./errors.js";
+import { loadEncoder, type EncoderLoadOptions, type LoadedEncoder } from "./io/load-encoder.js";
+import type { ModelSource } from "./io/load-decoder.js";
+import type { EncoderConfig, EncoderForwardOptions, EncoderHead, EncoderInputs, EncoderNetwork, EncoderOutputs } from "./models/encoder.js";
+import { fillMask, type FillMaskOptions, type FillMaskPrediction } from "./pipelines/fill-mask.js";
+import { ner, type NamedEntity, type NerOptions } from "./pipelines/ner.js";
+import { classify, maxLengthFor, type Classification, type ClassificationInput, type ClassifyOptions } from "./pipelines/text-classification.js";
+import type { TextTokenizer } from "./tokenizers/tokenizer.js";
+
+export interface EmbedOptions {
+  /** "mean" of the real tokens (default) or the first token's ("cls"). */
+  pooling?: Pooling;
+  /** Standardize each vector with statistics from fitZScore / loadZScore. */
+  zscore?: ZScoreStats | null;
+  /** Scale each vector to unit length (after z-scoring). Default false. */
+  normalize?: boolean;
+  /** Texts per forward pass (default 16). */
+  batchSize?: number;
+}
+
+export interface EncoderInfo {
+  readonly kind: "encoder";
+  readonly architecture: string;
+  readonly modelType: string;
+  readonly head: EncoderHead;
+  readonly layers: number;
+  readonly hiddenSize: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly intermediateSize: number;
+  /** max_position_embeddings */
+  readonly contextLength: number;
+  readonly vocabSize: number;
+  readonly typeVocabSize: number;
+  /** id2label of a classification head, in id order. */
+  readonly labels: readonly string[];
+  /** Exact count of distinct parameters (tied weights once). */
+  readonly parameters: number;
+  /** The rule-of-thumb 12 · n_layers · d_model² (no embeddings). */
+  readonly parametersEstimate: number;
+  readonly source: ModelSource;
+}
+
+export class EncoderModel {
+  readonly kind = "encoder" as const;
+  readonly network: EncoderNetwork;
+  readonly source: ModelSource;
+  private readonly maybeTokenizer: TextTokenizer | null;
+
+  constructor(loaded: LoadedEncoder) {
+    this.network = loaded.network;
+    this.source = loaded.source;
+    this.maybeTokenizer = loaded.tokenizer;
+  }
+
+  get config(): EncoderConfig {
+    return this.network.config;
+  }
+
+  get hasTokenizer(): boolean {
+    return this.maybeTokenizer !== null;
+  }
+
+  get tokenizer(): TextTokenizer {
+    if (this.maybeTokenizer === null) {
+      throw new InputError(`${this.source.path} has no tokenizer; load it with { tokenizer: "<file or folder>" }`);
+    }
+    return this.maybeTokenizer;
+  }
+
+  /**
+   * The HF outputs of a batch of rows of equal length (pad with attentionMask 0):
+   * lastHiddenState [B, T, H] and, by head, poolerOutput [B, H], predictionLogits
+   * [B, T, V] and seqRelationshipLogits [B, 2] (pretraining), or logits.
+   */
+  async forward(inputs: EncoderInputs, options: EncoderForwardOptions = {}): Promise<EncoderOutputs> {
+    return this.network.forward(inputs, options);
+  }
+
+  /** One sentence embedding per text: mean- or [CLS]-pooled last hidden states, optionally z-scored. */
+  async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== "string")) throw new InputError("embed expects an array of strings");
+    const pooling = checkPooling(options.pooling ?? "mean");
+    const batchSize = options.batchSize ?? 16;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new OptionError("batchSize", `expected a positive integer, got ${String(batchSize)}`);
+    const dim = this.config.hiddenSize;
+    const zscore = options.zscore ?? null;
+    if (zscore !== null && zscore.mean.length !== dim) {
+      throw new InputError(`the z-score statistics have ${zscore.mean.length} dimensions but the model's embeddings have ${dim}`);
+    }
+    const tokenizer = this.tokenizer;
+    const maxLength = maxLengthFor(this.network, tokenizer);
+    const vectors: Float32Array[] = [];
+    for (let first = 0; first < texts.length; first += batchSize) {
+      const encodings = tokenizer.encodeBatch(texts.slice(first, first + batchSize), { padding: true, truncation: true, maxLength });
+      const masks = encodings.map((e) => e.attentionMask);
+      const { lastHiddenState } = this.network.forward(
+        { inputIds: encodings.map((e) => e.ids), attentionMask: masks, tokenTypeIds: encodings.map((e) => e.tokenTypeIds) },
+        { heads: false },
+      );
+      const seq = lastHiddenState.shape[1]!;
+      encodings.forEach((_, b) => {
+        let v = poolRow(lastHiddenState.data, b, seq, dim, masks[b], pooling);
+        if (zscore !== null) v = applyZScore(v, zscore);
+        vectors.push(options.normalize === true ? normalizeL2(v) : v);
+      });
+    }
+    return vectors;
+  }
+
+  /** The masked-LM head's best tokens for each [MASK] in the text (one list per mask). */
+  async fillMask(text: string, options: FillMaskOptions = {}): Promise<FillMaskPrediction[][]> {
+    return fillMask(this.network, this.tokenizer, text, options);
+  }
+
+  /**
+   * Label probabilities from a sequence-classification head: one result per input,
+   * where an input is a text or a sentence pair [text, textPair] (so one pair is
+   * classify([[a, b]]), while classify([a, b]) classifies two texts).
+   */
+  async classify(inputs: string | readonly ClassificationInput[], options: ClassifyOptions = {}): Promise<Classification[]> {
+    const list = typeof inputs === "string" ? [inputs] : inputs;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === "string" || (Array.isArray(x) && x.length === 2 && x.every((y) => typeof y === "string")))) {
+      throw new InputError("classify expects a text, or an array of texts and [text, textPair] pairs");
+    }
+    return classify(this.network, this.tokenizer, list, options);
+  }
+
+  /** Named entities of a text with their character spans, from a token-classification head. */
+  async ner(text: string, options: NerOptions = {}): Promise<NamedEntity[]> {
+    if (typeof text !== "string") throw new InputError("ner expects a string");
+    return ner(this.network, this.tokenizer, text, options);
+  }
+
+  info(): EncoderInfo {
+    const c = this.network.config;
+    return {
+      kind: "encoder",
+      architecture: c.architecture,
+      modelType: c.modelType,
+      head: c.head,
+      layers: c.numLayers,
+      hiddenSize: c.hiddenSize,
+      heads: c.numHeads,
+      kvHeads: c.numHeads,
+      headDim: c.headDim,
+      intermediateSize: c.intermediateSize,
+      contextLength: c.maxPositions,
+      vocabSize: c.vocabSize,
+      typeVocabSize: c.typeVocabSize,
+      labels: c.labels,
+      parameters: this.network.parameterCount,
+      parametersEstimate: 12 * c.numLayers * c.hiddenSize * c.hiddenSize,
+      source: this.source,
+    };
+  }
+}
+
+/** Loads an encoder (config.json model_type "bert") from a Hugging Face folder. */
+export async function loadEncoderModel(path: string, options: EncoderLoadOptions = {}): Promise<EncoderModel> {
+  return new EncoderModel(await loadEncoder(path, options));
+}
