@@ -8,6 +8,7 @@ import { fillMaskCommand } from "./commands/fill-mask.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
 import { nerCommand } from "./commands/ner.js";
+import { quantizeCommand } from "./commands/quantize.js";
 import { similarityCommand } from "./commands/similarity.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
 import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
@@ -22,6 +23,7 @@ const commands: Command[] = [
   similarityCommand,
   tokenizeCommand,
   tokenizerTrainCommand,
+  quantizeCommand,
 ];
 
 function printHelp(io: CliIo): void {

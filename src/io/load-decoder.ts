@@ -1,6 +1,7 @@
 // Finds, validates and loads a decoder model from the files people share:
 //  - a Hugging Face folder: config.json + model.safetensors (or sharded) + tokenizer files;
-//  - a llama2.c checkpoint: a .bin file, or a folder holding one, with its tokenizer.bin.
+//  - a llama2.c checkpoint: a .bin file, or a folder holding one, with its tokenizer.bin;
+//  - a GGUF file (gguf-model.ts), its tokenizer read from the metadata.
 // The model_type registry builds the network; the tokenizer comes from the tokenizer layer.
 
 import { readdir, stat } from "node:fs/promises";
@@ -13,6 +14,7 @@ import type { DecoderOnlyModel } from "../models/decoder-only.js";
 import { blueprintFor } from "../models/registry.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { loadLlama2cTokenizer, loadTokenizer } from "../tokenizers/index.js";
+import { loadGgufDecoder } from "./gguf-model.js";
 import { readJsonObject } from "./json-file.js";
 import { readLlama2c, type Llama2cConfig } from "./llama2c.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
@@ -57,9 +59,7 @@ export async function loadDecoder(path: string, options: LoadOptions = {}): Prom
     if (await exists(join(path, "config.json"))) return loadHuggingFace(path, backend, options.tokenizer);
     return loadLlama2c(await findLlama2cCheckpoint(path), backend, options.tokenizer);
   }
-  if (path.endsWith(".gguf")) {
-    throw new ModelFormatError(path, "GGUF files are not supported yet; use the Hugging Face folder or llama2.c .bin");
-  }
+  if (path.endsWith(".gguf")) return loadGgufDecoder(path, options);
   return loadLlama2c(path, backend, options.tokenizer);
 }
 
