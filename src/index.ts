@@ -13,6 +13,7 @@ export {
 export { EncoderModel, loadEncoderModel, type EncoderInfo, type EmbedOptions } from "./encoder-model.js";
 export type { EncoderInputs, EncoderOutputs, OutputArray, EncoderConfig } from "./models/encoder.js";
 export * from "./embeddings/index.js";
+export type { LoraOptions } from "./models/lora.js";
 export { AdamW } from "./training/adamw.js";
 export { clipGradNorm } from "./training/grad-clip.js";
 export { cosineWithWarmup } from "./training/lr-schedule.js";

@@ -17,7 +17,9 @@ import { writeFileAtomic } from "./io/file-bytes.js";
 import { isEncoderFolder } from "./io/load-encoder.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import { loadDecoder, type LoadedDecoder, type LoadOptions, type ModelSource } from "./io/load-decoder.js";
+import { readAdapter, writeAdapter } from "./io/peft-adapter.js";
 import { writeSafetensors } from "./io/safetensors.js";
+import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
 import type { JsonObject } from "./models/config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
@@ -84,6 +86,7 @@ export class LanguageModel {
   readonly hfConfig: JsonObject;
   private readonly ropeLayout: RopeLayout;
   private readonly maybeTokenizer: Tokenizer | null;
+  private lora: AttachedLora | null = null;
 
   constructor(loaded: LoadedDecoder) {
     this.network = loaded.network;
@@ -142,9 +145,12 @@ export class LanguageModel {
   async loss(batch: Batch, options: LossOptions = {}): Promise<Loss> {
     const dropout = options.dropout ?? 0;
     if (!(dropout >= 0 && dropout < 1)) throw new OptionError("dropout", `expected a number in [0, 1), got ${dropout}`);
-    if (dropout > 0 && options.random === undefined) throw new OptionError("random", "dropout needs a source of random numbers");
+    const loraDropout = this.lora?.options.dropout ?? 0;
+    if ((dropout > 0 || loraDropout > 0) && options.random === undefined) {
+      throw new OptionError("random", "dropout needs a source of random numbers");
+    }
     const tape = new Tape(backendTapeKernels(this.network.backend));
-    const ctx = { tape, parameters: this.network.parameters, dropout, random: options.random ?? Math.random };
+    const ctx = { tape, parameters: this.network.parameters, training: true, dropout, random: options.random ?? Math.random };
     const loss = this.network.lossOnTape(ctx, batch.inputIds, batch.targets);
     return {
       value: loss.data[0]!,
@@ -155,13 +161,42 @@ export class LanguageModel {
   /** The mean loss of the batch without recording anything (evaluation). */
   async evaluate(batch: Batch): Promise<number> {
     const tape = new Tape(backendTapeKernels(this.network.backend));
-    const ctx = { tape, parameters: this.network.parameters, dropout: 0, random: Math.random };
+    const ctx = { tape, parameters: this.network.parameters, training: false, dropout: 0, random: Math.random };
     return tape.noGrad(() => this.network.lossOnTape(ctx, batch.inputIds, batch.targets)).data[0]!;
   }
 
-  /** The trainable parameters under their Hugging Face names; `data` is what inference computes with. */
+  /**
+   * The trainable parameters under their Hugging Face names; `data` is what
+   * inference computes with. While LoRA adapters are attached, only theirs
+   * (PEFT names): the base model is frozen.
+   */
   namedParameters(): [string, Parameter][] {
-    return this.network.parameters.named();
+    return (this.lora?.parameters ?? this.network.parameters).named();
+  }
+
+  /** Attaches new LoRA adapters (PEFT initialisation) and freezes the base weights. */
+  addLora(options: LoraOptions): void {
+    this.lora = attachLora(this.network, options);
+  }
+
+  /** Attaches a saved PEFT LoRA adapter (a folder with adapter_config.json and adapter_model.safetensors). */
+  async loadAdapter(dir: string): Promise<void> {
+    const { options, tensors } = await readAdapter(dir);
+    this.lora = attachLora(this.network, options, tensors);
+  }
+
+  /** Writes the attached adapters in the PEFT layout. */
+  async saveAdapter(dir: string): Promise<void> {
+    if (this.lora === null) throw new InputError("there is no LoRA adapter to save; call addLora or loadAdapter first");
+    await mkdir(dir, { recursive: true });
+    await writeAdapter(dir, this.lora, this.source.path);
+  }
+
+  /** Folds the adapters into the base weights (W += scaling·B·A) and detaches them. */
+  mergeLora(): void {
+    if (this.lora === null) throw new InputError("there is no LoRA adapter to merge");
+    mergeLora(this.network, this.lora);
+    this.lora = null;
   }
 
   parameters(): Parameter[] {
@@ -174,6 +209,7 @@ export class LanguageModel {
    * files of the folder it was loaded from. Each file is written atomically.
    */
   async save(dir: string): Promise<void> {
+    if (this.lora !== null) throw new InputError("merge the LoRA adapters (mergeLora) or save them with saveAdapter first");
     const named = this.namedParameters();
     const stored = named.reduce((sum, [, p]) => sum + p.size, 0);
     if (stored !== this.network.parameterCount) {
@@ -227,7 +263,9 @@ export async function loadModel<M extends LanguageModel | EncoderModel = Languag
   options: LoadOptions = {},
 ): Promise<M> {
   if (await isEncoderFolder(path)) return (await loadEncoderModel(path, options)) as M;
-  return new LanguageModel(await loadDecoder(path, options)) as M;
+  const model = new LanguageModel(await loadDecoder(path, options));
+  if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
+  return model as M;
 }
 
 /**

@@ -46,6 +46,8 @@ export interface LoadOptions {
   backend?: Backend;
   /** A tokenizer file or folder to use instead of the one found beside the model. */
   tokenizer?: string;
+  /** A PEFT LoRA adapter folder to attach after loading. */
+  adapter?: string;
 }
 
 const HF_TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "vocab.txt"];

@@ -108,6 +108,11 @@ export class DecoderOnlyModel {
     }
   }
 
+  /** Every Linear layer, blocks first, then the LM head (for adapters such as LoRA). */
+  linears(): Linear[] {
+    return [...this.parts.blocks.flatMap((b) => [...b.attention.linears(), ...b.ffn.linears()]), this.parts.lmHead];
+  }
+
   /**
    * Mean next-token cross-entropy of `batch` rows of ids against their targets
    * (same shape; −100 marks positions that do not count), recorded on ctx's tape.

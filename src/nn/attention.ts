@@ -72,6 +72,11 @@ export class SelfAttention {
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
   }
 
+  /** The projections, for adapters that attach to Linear layers (LoRA). */
+  linears(): Linear[] {
+    return [this.queryProj, this.keyProj, this.valueProj, this.outputProj];
+  }
+
   /**
    * The same computation recorded on a tape, for `batch` sequences of equal length
    * at once: x [batch · seq, dim] → [batch · seq, dim]; no KV cache (every position

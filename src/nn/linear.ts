@@ -6,9 +6,13 @@ import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
 import type { WeightMatrix } from "../tensor/weights.js";
+import type { LoraWindow } from "./lora.js";
 import type { TapeContext } from "./tape-context.js";
 
 export class Linear {
+  /** A LoRA update added to this layer's output, when an adapter is attached. */
+  lora: LoraWindow | null = null;
+
   constructor(
     readonly weight: WeightMatrix,
     readonly bias: Float32Array | null,
@@ -25,10 +29,16 @@ export class Linear {
   /** out [rows, outFeatures] = x [rows, inFeatures] · Wᵀ + b */
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number): void {
     backend.matmul(out, x, this.weight, this.bias, rows);
+    if (this.lora !== null) this.lora.adapter.addUpdate(backend, out, x, rows, this.lora.first, this.lora.count);
   }
 
   /** The same product recorded on a tape: [..., inFeatures] → [..., outFeatures]. */
   forwardOnTape(ctx: TapeContext, x: Variable): Variable {
+    const y = this.baseOnTape(ctx, x);
+    return this.lora === null ? y : this.lora.adapter.addUpdateOnTape(ctx, y, x, this.lora.first, this.lora.count);
+  }
+
+  private baseOnTape(ctx: TapeContext, x: Variable): Variable {
     const w = this.weight;
     switch (w.type) {
       case "f32": {
@@ -36,7 +46,7 @@ export class Linear {
         return linear(ctx.tape, x, ctx.parameters.whole(w.data), bias);
       }
       case "f32_columns": {
-        const bias = this.bias === null ? null : ctx.parameters.locate(this.bias).parameter;
+        const bias = this.bias === null ? null : ctx.parameters.locate(this.bias).variable;
         return linearColumns(ctx.tape, x, ctx.parameters.whole(w.data), bias, { first: w.firstColumn, count: w.rows });
       }
       default:

@@ -16,6 +16,8 @@ export interface FeedForward {
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number, scratch: Scratch): void;
   /** The same, recorded on a tape: [rows, dim] → [rows, dim]. */
   forwardOnTape(ctx: TapeContext, x: Variable): Variable;
+  /** Its Linear layers (for LoRA). */
+  linears(): Linear[];
 }
 
 function approximation(activation: Exclude<Activation, "silu">): GeluApproximation {
@@ -49,6 +51,10 @@ export class Mlp implements FeedForward {
   forwardOnTape(ctx: TapeContext, x: Variable): Variable {
     return this.proj.forwardOnTape(ctx, activateOnTape(ctx, this.activation, this.fc.forwardOnTape(ctx, x)));
   }
+
+  linears(): Linear[] {
+    return [this.fc, this.proj];
+  }
 }
 
 /** down(act(gate(x)) · up(x)) */
@@ -72,5 +78,9 @@ export class GatedMlp implements FeedForward {
   forwardOnTape(ctx: TapeContext, x: Variable): Variable {
     const gate = activateOnTape(ctx, this.activation, this.gateProj.forwardOnTape(ctx, x)); // [rows, ffnDim]
     return this.downProj.forwardOnTape(ctx, mul(ctx.tape, gate, this.upProj.forwardOnTape(ctx, x)));
+  }
+
+  linears(): Linear[] {
+    return [this.gateProj, this.upProj, this.downProj];
   }
 }

@@ -8,6 +8,8 @@ import type { ParameterIndex } from "./parameter-index.js";
 export interface TapeContext {
   readonly tape: Tape;
   readonly parameters: ParameterIndex;
+  /** True for a training step, false for evaluation (no dropout of any kind). */
+  readonly training: boolean;
   /** Dropout probability on embeddings and residual branches; 0 turns it off. */
   readonly dropout: number;
   /** Uniform [0, 1) numbers for dropout masks (seeded by the trainer). */
