@@ -5,14 +5,29 @@
 import { checkPooling, poolRow, type Pooling } from "./embeddings/pooling.js";
 import { normalizeL2 } from "./embeddings/similarity.js";
 import { applyZScore, type ZScoreStats } from "./embeddings/zscore.js";
+import type { Parameter } from "./autograd/variable.js";
 import { InputError, OptionError } from "./errors.js";
+import { writeHfFolder } from "./io/hf-folder-writer.js";
 import { loadEncoder, type EncoderLoadOptions, type LoadedEncoder } from "./io/load-encoder.js";
 import type { ModelSource } from "./io/load-decoder.js";
-import type { EncoderConfig, EncoderForwardOptions, EncoderHead, EncoderInputs, EncoderNetwork, EncoderOutputs } from "./models/encoder.js";
+import type { JsonObject } from "./models/config-reader.js";
+import type {
+  EncoderConfig,
+  EncoderForwardOptions,
+  EncoderHead,
+  EncoderInputs,
+  EncoderNetwork,
+  EncoderOutputs,
+  EncoderTargets,
+} from "./models/encoder.js";
 import { fillMask, type FillMaskOptions, type FillMaskPrediction } from "./pipelines/fill-mask.js";
 import { ner, type NamedEntity, type NerOptions } from "./pipelines/ner.js";
 import { classify, maxLengthFor, type Classification, type ClassificationInput, type ClassifyOptions } from "./pipelines/text-classification.js";
 import type { TextTokenizer } from "./tokenizers/tokenizer.js";
+import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
+
+/** A training batch: the encoder's inputs and its head's targets (HF names). */
+export type EncoderBatch = EncoderInputs & EncoderTargets;
 
 export interface EmbedOptions {
   /** "mean" of the real tokens (default) or the first token's ("cls"). */
@@ -53,11 +68,14 @@ export class EncoderModel {
   readonly kind = "encoder" as const;
   readonly network: EncoderNetwork;
   readonly source: ModelSource;
+  /** The config.json fields the model was built from. */
+  readonly hfConfig: JsonObject;
   private readonly maybeTokenizer: TextTokenizer | null;
 
   constructor(loaded: LoadedEncoder) {
     this.network = loaded.network;
     this.source = loaded.source;
+    this.hfConfig = loaded.config;
     this.maybeTokenizer = loaded.tokenizer;
   }
 
@@ -138,6 +156,31 @@ export class EncoderModel {
   async ner(text: string, options: NerOptions = {}): Promise<NamedEntity[]> {
     if (typeof text !== "string") throw new InputError("ner expects a string");
     return ner(this.network, this.tokenizer, text, options);
+  }
+
+  /** The head's training loss (as the HF class computes it), recorded on a tape; `await loss.backward()` fills the gradients. */
+  async loss(batch: EncoderBatch, options: LossOptions = {}): Promise<Loss> {
+    return recordLoss(this.network.backend, this.network.parameters, options, (ctx) => this.network.lossOnTape(ctx, batch, batch));
+  }
+
+  /** The same loss without recording (evaluation). */
+  async evaluate(batch: EncoderBatch): Promise<number> {
+    return evaluateLoss(this.network.backend, this.network.parameters, (ctx) => this.network.lossOnTape(ctx, batch, batch));
+  }
+
+  /** The trainable parameters under their Hugging Face names, sharing storage with inference. */
+  namedParameters(): [string, Parameter][] {
+    return this.network.parameters.named();
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Writes config.json, model.safetensors and the source folder's tokenizer files, each atomically. */
+  async save(dir: string): Promise<void> {
+    const tensors = this.namedParameters().map(([name, p]) => ({ name, shape: p.shape, data: p.data }));
+    await writeHfFolder(dir, this.hfConfig, tensors, this.source.format === "huggingface" ? this.source.path : null);
   }
 
   info(): EncoderInfo {

@@ -3,46 +3,33 @@
 // description of the model, and training (loss on an autograd tape, parameters
 // by Hugging Face name, saving in the folder layout the loader reads).
 
-import { copyFile, mkdir, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { backendTapeKernels } from "./autograd/kernels.js";
-import { Tape } from "./autograd/tape.js";
+import { mkdir } from "node:fs/promises";
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend, RopeLayout } from "./backend/backend.js";
 import { jsBackend } from "./backend/js/index.js";
-import { InputError, OptionError } from "./errors.js";
+import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import { EncoderModel, loadEncoderModel } from "./encoder-model.js";
-import { writeFileAtomic } from "./io/file-bytes.js";
+import { writeHfFolder } from "./io/hf-folder-writer.js";
 import { isEncoderFolder } from "./io/load-encoder.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import { loadDecoder, type LoadedDecoder, type LoadOptions, type ModelSource } from "./io/load-decoder.js";
 import { readAdapter, writeAdapter } from "./io/peft-adapter.js";
-import { writeSafetensors } from "./io/safetensors.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
+import type { TapeContext } from "./nn/tape-context.js";
 import type { JsonObject } from "./models/config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
 import { blueprintFor } from "./models/registry.js";
 import type { Tokenizer } from "./tokenizers/tokenizer.js";
+import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
+
+export type { Loss, LossOptions } from "./training/tape-loss.js";
 
 /** Rows of token ids and their next-token targets ([batch][seq] each); a target of −100 does not count. */
 export interface Batch {
   readonly inputIds: readonly (readonly number[])[];
   readonly targets: readonly (readonly number[])[];
-}
-
-export interface LossOptions {
-  /** Dropout on embeddings and residual branches (GPT-2's embd/resid dropout); default 0. */
-  dropout?: number;
-  /** Uniform [0, 1) numbers for the dropout masks; required when dropout > 0 (seed it for reproducible runs). */
-  random?: () => number;
-}
-
-/** A loss recorded on a tape: `backward()` adds ∂loss/∂p into every parameter's `grad`. */
-export interface Loss {
-  readonly value: number;
-  backward(): Promise<void>;
 }
 
 export interface CreateOptions {
@@ -52,8 +39,6 @@ export interface CreateOptions {
   backend?: Backend;
 }
 
-/** Tokenizer files a Hugging Face folder may hold, copied along when a loaded model is saved. */
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model"];
 
 export interface Logits {
   /** [batch, seq, vocab], row-major */
@@ -143,26 +128,15 @@ export class LanguageModel {
    * `await loss.backward()` then fills `grad` of every parameter.
    */
   async loss(batch: Batch, options: LossOptions = {}): Promise<Loss> {
-    const dropout = options.dropout ?? 0;
-    if (!(dropout >= 0 && dropout < 1)) throw new OptionError("dropout", `expected a number in [0, 1), got ${dropout}`);
-    const loraDropout = this.lora?.options.dropout ?? 0;
-    if ((dropout > 0 || loraDropout > 0) && options.random === undefined) {
-      throw new OptionError("random", "dropout needs a source of random numbers");
-    }
-    const tape = new Tape(backendTapeKernels(this.network.backend));
-    const ctx = { tape, parameters: this.network.parameters, training: true, dropout, random: options.random ?? Math.random };
-    const loss = this.network.lossOnTape(ctx, batch.inputIds, batch.targets);
-    return {
-      value: loss.data[0]!,
-      backward: async () => tape.backward(loss),
-    };
+    const { backend, parameters } = this.network;
+    const compute = (ctx: TapeContext) => this.network.lossOnTape(ctx, batch.inputIds, batch.targets);
+    return recordLoss(backend, parameters, options, compute, this.lora?.options.dropout ?? 0);
   }
 
   /** The mean loss of the batch without recording anything (evaluation). */
   async evaluate(batch: Batch): Promise<number> {
-    const tape = new Tape(backendTapeKernels(this.network.backend));
-    const ctx = { tape, parameters: this.network.parameters, training: false, dropout: 0, random: Math.random };
-    return tape.noGrad(() => this.network.lossOnTape(ctx, batch.inputIds, batch.targets)).data[0]!;
+    const { backend, parameters } = this.network;
+    return evaluateLoss(backend, parameters, (ctx) => this.network.lossOnTape(ctx, batch.inputIds, batch.targets));
   }
 
   /**
@@ -215,7 +189,6 @@ export class LanguageModel {
     if (stored !== this.network.parameterCount) {
       throw new InputError("this model has quantized weights, which cannot be saved as float32 safetensors");
     }
-    await mkdir(dir, { recursive: true });
     const { numHeads, numKvHeads, hiddenSize } = this.network.config;
     const tensors = named.map(([name, p]) => {
       let data = p.data;
@@ -224,14 +197,7 @@ export class LanguageModel {
       }
       return { name, shape: p.shape, data };
     });
-    await writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
-    await writeFileAtomic(join(dir, "config.json"), [new TextEncoder().encode(`${JSON.stringify(this.hfConfig, null, 2)}\n`)]);
-    if (this.source.format === "huggingface") {
-      for (const file of TOKENIZER_FILES) {
-        const from = join(this.source.path, file);
-        if (await stat(from).then((s) => s.isFile(), () => false)) await copyFile(from, join(dir, file));
-      }
-    }
+    await writeHfFolder(dir, this.hfConfig, tensors, this.source.format === "huggingface" ? this.source.path : null);
   }
 
   info(): ModelInfo {

@@ -24,6 +24,8 @@ export interface LoadedEncoder {
   readonly network: EncoderNetwork;
   readonly tokenizer: TextTokenizer | null;
   readonly source: ModelSource;
+  /** The model's config.json fields. */
+  readonly config: JsonObject;
 }
 
 export interface EncoderLoadOptions {
@@ -69,7 +71,8 @@ export async function loadEncoder(dir: string, options: EncoderLoadOptions = {})
   if (!info.isDirectory()) throw new ModelFormatError(dir, "an encoder is loaded from a Hugging Face folder (config.json + model.safetensors)");
   const configPath = join(dir, "config.json");
   if (!(await exists(configPath))) throw new ModelFormatError(dir, "has no config.json");
-  const blueprint = encoderBlueprintFor(await readJsonObject(configPath), configPath);
+  const config = await readJsonObject(configPath);
+  const blueprint = encoderBlueprintFor(config, configPath);
   const tensors = await readSafetensorsDir(dir);
   const network = blueprint.build(tensors, dir, backend);
   let tokenizer: TextTokenizer | null = null;
@@ -82,7 +85,7 @@ export async function loadEncoder(dir: string, options: EncoderLoadOptions = {})
   for (const t of tensors.values()) dtypes.add(t.dtype);
   let fileBytes = 0;
   for (const name of await readdir(dir)) if (name.endsWith(".safetensors")) fileBytes += (await stat(join(dir, name))).size;
-  return { network, tokenizer, source: { path: dir, format: "huggingface", dtypes: [...dtypes], fileBytes } };
+  return { network, tokenizer, source: { path: dir, format: "huggingface", dtypes: [...dtypes], fileBytes }, config };
 }
 
 function asTextTokenizer(tokenizer: unknown, path: string): TextTokenizer {

@@ -155,8 +155,8 @@ export function buildBert(config: EncoderConfig, tensors: NamedTensors, source: 
   const linear = (prefix: string, outF: number, inF: number) =>
     new Linear(weights.matrix(`${prefix}.weight`, outF, inF), weights.take(`${prefix}.bias`, [outF]));
 
-  const wordTable = weights.raw("bert.embeddings.word_embeddings.weight", [vocabSize, dim]);
-  const wordEmbedding = new Embedding(backend.upload(wordTable), vocabSize, dim);
+  const wordTable = weights.take("bert.embeddings.word_embeddings.weight", [vocabSize, dim]);
+  const wordEmbedding = new Embedding(wordTable, vocabSize, dim);
   const positionEmbedding = new Embedding(weights.take("bert.embeddings.position_embeddings.weight", [config.maxPositions, dim]), config.maxPositions, dim);
   const tokenTypeEmbedding = new Embedding(weights.take("bert.embeddings.token_type_embeddings.weight", [config.typeVocabSize, dim]), config.typeVocabSize, dim);
   const embeddingNorm = layerNorm("bert.embeddings.LayerNorm");
@@ -186,7 +186,7 @@ export function buildBert(config: EncoderConfig, tensors: NamedTensors, source: 
     const decoderWeight =
       weights.has("cls.predictions.decoder.weight") || !config.tieWordEmbeddings
         ? weights.matrix("cls.predictions.decoder.weight", vocabSize, dim)
-        : weights.upload(f32Matrix(wordTable, vocabSize, dim));
+        : f32Matrix(wordTable, vocabSize, dim); // tied: the word table itself, one copy
     const bias = weights.has("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias";
     const decoderBias = weights.take(bias, [vocabSize]);
     if (bias === "cls.predictions.bias" && weights.has("cls.predictions.decoder.bias")) weights.raw("cls.predictions.decoder.bias", [vocabSize]);
@@ -206,5 +206,5 @@ export function buildBert(config: EncoderConfig, tensors: NamedTensors, source: 
   if (!parts.maskedLm) ignorable.push(String.raw`cls\.predictions\..+`);
   if (!parts.nextSentence) ignorable.push(String.raw`cls\.seq_relationship\.(weight|bias)`);
   weights.assertAllUsed(new RegExp(`^(${ignorable.join("|")})$`));
-  return new EncoderNetwork(config, { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm, blocks, pooler, maskedLm, nextSentence, classifier }, backend, weights.parameterCount);
+  return new EncoderNetwork(config, { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm, blocks, pooler, maskedLm, nextSentence, classifier }, backend, weights.parameterCount, weights.parameters);
 }

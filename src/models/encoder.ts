@@ -9,12 +9,20 @@
 // preallocated buffer and every row reuses the same scratch, grown only when a
 // longer row arrives. Outputs carry the HF ModelOutput names in camelCase.
 
+import { tanh } from "../autograd/activations.js";
+import { crossEntropy } from "../autograd/cross-entropy.js";
+import { add } from "../autograd/elementwise.js";
+import { embedding } from "../autograd/embedding.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
+import { residualDropout } from "../nn/block.js";
+import type { ParameterIndex } from "../nn/parameter-index.js";
+import type { TapeContext } from "../nn/tape-context.js";
 import { InputError } from "../errors.js";
 import type { Embedding } from "../nn/embedding.js";
 import { KvCache } from "../nn/kv-cache.js";
 import type { Linear } from "../nn/linear.js";
-import type { Activation } from "../nn/mlp.js";
+import { activate, activateOnTape, type Activation } from "../nn/mlp.js";
 import type { Norm } from "../nn/norm.js";
 import type { PostNormBlock } from "../nn/post-norm-block.js";
 import { Scratch } from "../nn/scratch.js";
@@ -104,6 +112,17 @@ export interface EncoderOutputs {
   readonly logits?: OutputArray;
 }
 
+/**
+ * Training targets in Hugging Face's names: `labels` per token [B][T] (masked LM,
+ * token classification; −100 = not scored) or per row [B] (sequence
+ * classification, next sentence); `nextSentenceLabel` [B] for pretraining
+ * (0 = B follows A, 1 = random).
+ */
+export interface EncoderTargets {
+  readonly labels?: readonly (readonly number[])[] | readonly number[];
+  readonly nextSentenceLabel?: readonly number[];
+}
+
 export interface EncoderForwardOptions {
   /** Run the task heads (default true); false computes only lastHiddenState (and poolerOutput). */
   readonly heads?: boolean;
@@ -121,6 +140,8 @@ export class EncoderNetwork {
     readonly backend: Backend,
     /** Distinct parameters (tied weights once). */
     readonly parameterCount: number,
+    /** The float32 weights by HF name, sharing storage with the modules (for training). */
+    readonly parameters: ParameterIndex,
   ) {
     this.pooled = backend.allocate(config.hiddenSize);
   }
@@ -197,6 +218,68 @@ export class EncoderNetwork {
     return out;
   }
 
+  /**
+   * The head's training loss, recorded on ctx's tape, as the HF class computes it:
+   * mean cross-entropy over scored tokens (MLM, token classification) or rows
+   * (sequence classification, NSP); pretraining adds the MLM and NSP losses.
+   */
+  lossOnTape(ctx: TapeContext, inputs: EncoderInputs, targets: EncoderTargets): Variable {
+    const { batch, seq } = this.checkInputs(inputs);
+    const { pooler, maskedLm, nextSentence, classifier } = this.parts;
+    const mask = inputs.attentionMask?.flat();
+    let x = this.embedOnTape(ctx, inputs, batch, seq); // [B · T, dim]
+    for (const block of this.parts.blocks) x = block.forwardOnTape(ctx, x, batch, mask?.includes(0) === true ? mask : undefined);
+    const pooled = (): Variable => {
+      if (pooler === null) throw new InputError("this checkpoint has no pooler, which its head needs");
+      const firstTokens = Array.from({ length: batch }, (_, b) => b * seq);
+      return tanh(ctx.tape, pooler.forwardOnTape(ctx, embedding(ctx.tape, x, firstTokens))); // [B, dim]
+    };
+    const maskedLmLoss = (): Variable => {
+      const head = maskedLm!;
+      const transformed = head.norm.forwardOnTape(ctx, activateOnTape(ctx, head.activation, head.transform.forwardOnTape(ctx, x)));
+      return crossEntropy(ctx.tape, head.decoder.forwardOnTape(ctx, transformed), this.tokenTargets(targets.labels, batch, seq));
+    };
+    const rowLoss = (logits: Variable, labels: readonly number[] | undefined, name: string): Variable =>
+      crossEntropy(ctx.tape, logits, this.rowTargets(labels, batch, name));
+    switch (this.config.head) {
+      case "pretraining":
+        return add(ctx.tape, maskedLmLoss(), rowLoss(nextSentence!.forwardOnTape(ctx, pooled()), targets.nextSentenceLabel, "nextSentenceLabel"));
+      case "masked-lm":
+        return maskedLmLoss();
+      case "next-sentence":
+        return rowLoss(nextSentence!.forwardOnTape(ctx, pooled()), targets.labels as readonly number[] | undefined, "labels");
+      case "sequence-classification":
+        return rowLoss(classifier!.forwardOnTape(ctx, pooled()), targets.labels as readonly number[] | undefined, "labels");
+      case "token-classification":
+        return crossEntropy(ctx.tape, classifier!.forwardOnTape(ctx, x), this.tokenTargets(targets.labels, batch, seq));
+      case "base":
+        throw new InputError("a BertModel checkpoint has no head to train; load one saved with a task head (architectures in config.json)");
+    }
+  }
+
+  /** [B · T, dim] = dropout(LayerNorm(word[ids] + position + tokenType)) on a tape. */
+  private embedOnTape(ctx: TapeContext, inputs: EncoderInputs, batch: number, seq: number): Variable {
+    const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
+    const words = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
+    const positions = positionEmbedding.forwardOnTape(ctx, Array.from({ length: batch * seq }, (_, i) => i % seq));
+    const types = tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0));
+    return residualDropout(ctx, embeddingNorm.forwardOnTape(ctx, add(ctx.tape, add(ctx.tape, words, positions), types)));
+  }
+
+  private tokenTargets(labels: EncoderTargets["labels"], batch: number, seq: number): number[] {
+    if (!Array.isArray(labels) || labels.length !== batch || !labels.every((row) => Array.isArray(row) && row.length === seq)) {
+      throw new InputError(`labels must be ${batch} rows of ${seq} token labels (−100 where not scored)`);
+    }
+    return (labels as readonly (readonly number[])[]).flat();
+  }
+
+  private rowTargets(labels: readonly number[] | undefined, batch: number, name: string): number[] {
+    if (!Array.isArray(labels) || labels.length !== batch || !labels.every((l) => Number.isInteger(l))) {
+      throw new InputError(`${name} must hold one integer label per row (${batch})`);
+    }
+    return [...labels];
+  }
+
   /** x [T, dim] = LayerNorm(word[ids] + position[0..T) + tokenType[types]) */
   private embed(x: Float32Array, ids: readonly number[], types: readonly number[] | undefined, scratch: Scratch): void {
     const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
@@ -264,9 +347,4 @@ export class EncoderNetwork {
     }
     return this.keys;
   }
-}
-
-function activate(backend: Backend, activation: Activation, x: Float32Array, n: number): void {
-  if (activation === "silu") backend.silu(x, n);
-  else backend.gelu(x, n, activation === "gelu_tanh" ? "tanh" : "erf");
 }

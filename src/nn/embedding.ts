@@ -27,10 +27,13 @@ export class Embedding {
     out.set(this.table.subarray(first * this.dim, (first + count) * this.dim));
   }
 
-  /** The lookup recorded on a tape: ids [n] → [n, dim]; gradients scatter-add into the table. */
-  forwardOnTape(ctx: TapeContext, ids: readonly number[]): Variable {
+  /**
+   * The lookup recorded on a tape: ids [n] → [n, dim]; gradients scatter-add into
+   * the table, except into the row of `paddingIdx` (torch's padding_idx).
+   */
+  forwardOnTape(ctx: TapeContext, ids: readonly number[], paddingIdx?: number): Variable {
     this.checkIds(ids);
-    return embedding(ctx.tape, ctx.parameters.whole(this.table), ids);
+    return embedding(ctx.tape, ctx.parameters.whole(this.table), ids, paddingIdx === undefined ? {} : { paddingIdx });
   }
 
   private checkIds(ids: ArrayLike<number>): void {

@@ -24,12 +24,14 @@ function approximation(activation: Exclude<Activation, "silu">): GeluApproximati
   return activation === "gelu_tanh" ? "tanh" : "erf";
 }
 
-function activate(backend: Backend, activation: Activation, x: Float32Array, n: number): void {
+/** The activation in place on the first n elements of x. */
+export function activate(backend: Backend, activation: Activation, x: Float32Array, n: number): void {
   if (activation === "silu") backend.silu(x, n);
   else backend.gelu(x, n, approximation(activation));
 }
 
-function activateOnTape(ctx: TapeContext, activation: Activation, x: Variable): Variable {
+/** The activation recorded on a tape. */
+export function activateOnTape(ctx: TapeContext, activation: Activation, x: Variable): Variable {
   return activation === "silu" ? silu(ctx.tape, x) : gelu(ctx.tape, x, approximation(activation));
 }
 

@@ -3,12 +3,16 @@
 //   x = norm1(x + attention(x));  x = norm2(x + ffn(x))
 // Attention is bidirectional; a key mask keeps padding keys out of every row.
 
+import { add } from "../autograd/elementwise.js";
+import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
+import { residualDropout } from "./block.js";
 import type { SelfAttention } from "./attention.js";
 import type { LayerKvCache } from "./kv-cache.js";
 import type { FeedForward } from "./mlp.js";
 import type { Norm } from "./norm.js";
 import type { Scratch } from "./scratch.js";
+import type { TapeContext } from "./tape-context.js";
 
 export class PostNormBlock {
   constructor(
@@ -41,5 +45,12 @@ export class PostNormBlock {
     this.ffn.forward(backend, scratch.delta, x, rows, scratch); // [rows, dim]
     backend.add(x, x, scratch.delta, n);
     this.ffnNorm.forward(backend, x, x, rows);
+  }
+
+  /** The same block recorded on a tape for `batch` sequences: x [batch · seq, dim]; keyMask [batch · seq]. */
+  forwardOnTape(ctx: TapeContext, x: Variable, batch: number, keyMask?: ArrayLike<number>): Variable {
+    const attended = residualDropout(ctx, this.attention.forwardOnTape(ctx, x, batch, keyMask));
+    const h = this.attentionNorm.forwardOnTape(ctx, add(ctx.tape, x, attended));
+    return this.ffnNorm.forwardOnTape(ctx, add(ctx.tape, h, residualDropout(ctx, this.ffn.forwardOnTape(ctx, h))));
   }
 }

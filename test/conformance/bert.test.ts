@@ -84,7 +84,8 @@ for (const entry of index.models.filter((m) => m.model_type === "bert")) {
         legacy.set("cls.predictions.decoder.bias", tensors.get("cls.predictions.bias")!);
       }
       const network = buildBert(config, legacy, "legacy", jsBackend);
-      const model = new EncoderModel({ network, tokenizer: null, source: { path: "legacy", format: "huggingface", dtypes: ["F32"], fileBytes: 0 } });
+      const source = { path: "legacy", format: "huggingface" as const, dtypes: ["F32"], fileBytes: 0 };
+      const model = new EncoderModel({ network, tokenizer: null, source, config: {} });
       const { input_ids, attention_mask, token_type_ids } = c.inputs;
       compareOutputs(await model.forward({ inputIds: input_ids, attentionMask: attention_mask, tokenTypeIds: token_type_ids }), c, dir);
     });

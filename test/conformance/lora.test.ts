@@ -48,7 +48,8 @@ for (const entry of index.models.filter((m) => m.adapters.length > 0)) {
       test(`${entry.model} + ${adapter.name} train_step: LoRA gradients and AdamW update match, base frozen`, async () => {
         const model = await loadModel(dir, { adapter: folder });
         const base = new Map((await loadModel(dir)).namedParameters());
-        await checkTrainStep(model, step, reference);
+        const inputs = step.inputs as Record<string, number[][]>;
+        await checkTrainStep(model, { inputIds: inputs["input_ids"]!, targets: inputs["targets"]! }, step, reference);
         model.mergeLora(); // the base itself must not have moved: compare a weight the adapter does not touch
         const untouched = "transformer.h.0.mlp.c_fc.weight";
         assert.deepEqual(new Map(model.namedParameters()).get(untouched)!.data, base.get(untouched)!.data);

@@ -4,7 +4,7 @@
 // ../shared/fixtures/README.md for a float32 engine.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AdamW, type LanguageModel } from "../../src/index.js";
+import { AdamW, type Loss, type Parameter } from "../../src/index.js";
 import { maxAbs, readF32 } from "./reference.js";
 
 export interface ArrayRef {
@@ -12,9 +12,16 @@ export interface ArrayRef {
   shape: number[];
 }
 
+/** A decoder or an encoder: anything with a loss and named parameters. */
+export interface Trainable<B> {
+  loss(batch: B): Promise<Loss>;
+  namedParameters(): [string, Parameter][];
+  parameters(): Parameter[];
+}
+
 export interface TrainStepCase {
   kind: string;
-  inputs: { input_ids: number[][]; targets: number[][] };
+  inputs: Record<string, number[][] | number[]>;
   loss: { value: number };
   optimizer: { lr: number; betas: [number, number]; eps: number; weight_decay: number };
   gradients: Record<string, ArrayRef>;
@@ -23,8 +30,7 @@ export interface TrainStepCase {
 }
 
 /** `reference` is the folder the case's file paths are relative to. */
-export async function checkTrainStep(model: LanguageModel, step: TrainStepCase, reference: string): Promise<void> {
-  const batch = { inputIds: step.inputs.input_ids, targets: step.inputs.targets };
+export async function checkTrainStep<B>(model: Trainable<B>, batch: B, step: TrainStepCase, reference: string): Promise<void> {
   const named = new Map(model.namedParameters());
   assert.deepEqual([...named.keys()].sort(), Object.keys(step.gradients).sort(), "the trainable parameters, each once, by name");
 

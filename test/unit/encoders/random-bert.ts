@@ -110,7 +110,8 @@ export function randomBertTensors(config: JsonObject, seed = 7, options: { poole
 export function randomBert(architecture: string, seed = 7): EncoderModel {
   const config = parseBertConfig(configFor(architecture), "config.json");
   const network = buildBert(config, randomBertTensors(configFor(architecture), seed), "memory", jsBackend);
-  return new EncoderModel({ network, tokenizer: null, source: { path: "memory", format: "huggingface", dtypes: ["F32"], fileBytes: 0 } });
+  const source = { path: "memory", format: "huggingface" as const, dtypes: ["F32"], fileBytes: 0 };
+  return new EncoderModel({ network, tokenizer: null, source, config: configFor(architecture) });
 }
 
 /** Writes config.json, model.safetensors and vocab.txt of a random BERT to a new temporary folder. */
