@@ -11,7 +11,7 @@ import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import { EncoderModel, loadEncoderModel } from "./encoder-model.js";
 import { writeHfFolder } from "./io/hf-folder-writer.js";
-import { isEncoderFolder } from "./io/load-encoder.js";
+import { asTextTokenizer, encoderBlueprintFor, isEncoderFolder, isEncoderModelType } from "./io/load-encoder.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import { loadDecoder, type LoadedDecoder, type LoadOptions, type ModelSource } from "./io/load-decoder.js";
 import { readAdapter, writeAdapter } from "./io/peft-adapter.js";
@@ -235,19 +235,25 @@ export async function loadModel<M extends LanguageModel | EncoderModel = Languag
 }
 
 /**
- * A new model from config.json fields (any supported model_type), with seeded
- * GPT-2-style initial weights (see models/initialize.ts).
+ * A new model from config.json fields (any supported model_type: a LanguageModel,
+ * or an EncoderModel for "bert"), with seeded GPT-2-style initial weights (see
+ * models/initialize.ts). In TypeScript, name an encoder: `createModel<EncoderModel>(…)`.
  */
-export async function createModel(config: JsonObject, options: CreateOptions = {}): Promise<LanguageModel> {
-  const blueprint = blueprintFor(config, "createModel config");
+export async function createModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+  config: JsonObject,
+  options: CreateOptions = {},
+): Promise<M> {
   const backend = options.backend ?? jsBackend;
-  const initializer = gpt2StyleInitializer(options.seed ?? 0, blueprint.config.numLayers);
+  const seed = options.seed ?? 0;
+  const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
+  if (isEncoderModelType(config["model_type"])) {
+    const blueprint = encoderBlueprintFor(config, "createModel config");
+    const network = blueprint.build(new Map(), "createModel", backend, gpt2StyleInitializer(seed, blueprint.config.numLayers));
+    const tokenizer = options.tokenizer === undefined ? null : asTextTokenizer(options.tokenizer, "createModel tokenizer");
+    return new EncoderModel({ network, tokenizer, source, config }) as M;
+  }
+  const blueprint = blueprintFor(config, "createModel config");
+  const initializer = gpt2StyleInitializer(seed, blueprint.config.numLayers);
   const network = blueprint.build(new Map(), "createModel", { backend, ropeLayout: "half", initializer });
-  return new LanguageModel({
-    network,
-    tokenizer: options.tokenizer ?? null,
-    source: { path: "", format: "created", dtypes: ["F32"], fileBytes: 0 },
-    config,
-    ropeLayout: "half",
-  });
+  return new LanguageModel({ network, tokenizer: options.tokenizer ?? null, source, config, ropeLayout: "half" }) as M;
 }

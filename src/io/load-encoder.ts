@@ -10,6 +10,7 @@ import { ConfigError, ModelFormatError } from "../errors.js";
 import { buildBert, parseBertConfig } from "../models/bert.js";
 import type { JsonObject } from "../models/config-reader.js";
 import type { EncoderConfig, EncoderNetwork } from "../models/encoder.js";
+import type { Initializer } from "../models/weight-store.js";
 import type { NamedTensors } from "../tensor/tensor.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import type { TextTokenizer } from "../tokenizers/tokenizer.js";
@@ -39,7 +40,8 @@ const TOKENIZER_FILES = ["tokenizer.json", "vocab.txt"];
 /** A validated encoder config.json, ready to build from a checkpoint's tensors. */
 export interface EncoderBlueprint {
   readonly config: EncoderConfig;
-  build(tensors: NamedTensors, source: string, backend: Backend): EncoderNetwork;
+  /** `initializer` creates the tensors the checkpoint lacks (a new model's weights). */
+  build(tensors: NamedTensors, source: string, backend: Backend, initializer?: Initializer): EncoderNetwork;
 }
 
 /** Validates an encoder config.json object (model_type "bert"). */
@@ -49,7 +51,7 @@ export function encoderBlueprintFor(json: JsonObject, configSource: string): Enc
     throw new ConfigError(configSource, `model_type ${JSON.stringify(modelType)} is not an encoder lmscope builds (supported: ${ENCODER_MODEL_TYPES.join(", ")})`);
   }
   const config = parseBertConfig(json, configSource);
-  return { config, build: (tensors, source, backend) => buildBert(config, tensors, source, backend) };
+  return { config, build: (tensors, source, backend, initializer) => buildBert(config, tensors, source, backend, initializer ?? null) };
 }
 
 /**
@@ -59,7 +61,11 @@ export function encoderBlueprintFor(json: JsonObject, configSource: string): Enc
 export async function isEncoderFolder(path: string): Promise<boolean> {
   const configPath = join(path, "config.json");
   if (!(await exists(configPath))) return false;
-  const modelType = (await readJsonObject(configPath))["model_type"];
+  return isEncoderModelType((await readJsonObject(configPath))["model_type"]);
+}
+
+/** Whether a config.json model_type names an encoder family. */
+export function isEncoderModelType(modelType: unknown): boolean {
   return typeof modelType === "string" && ENCODER_MODEL_TYPES.includes(modelType);
 }
 
@@ -88,7 +94,8 @@ export async function loadEncoder(dir: string, options: EncoderLoadOptions = {})
   return { network, tokenizer, source: { path: dir, format: "huggingface", dtypes: [...dtypes], fileBytes }, config };
 }
 
-function asTextTokenizer(tokenizer: unknown, path: string): TextTokenizer {
+/** The tokenizer as an encoder needs it (pairs, batches with padding), or an error naming `path`. */
+export function asTextTokenizer(tokenizer: unknown, path: string): TextTokenizer {
   const t = tokenizer as Partial<TextTokenizer>;
   if (typeof t.encodeBatch !== "function" || typeof t.isSpecialToken !== "function") {
     throw new ModelFormatError(path, "is not a tokenizer an encoder can use (expected tokenizer.json or a WordPiece vocab.txt)");

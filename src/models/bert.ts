@@ -27,7 +27,7 @@ import type { NamedTensors, Tensor } from "../tensor/tensor.js";
 import { f32Matrix } from "../tensor/weights.js";
 import { ConfigReader, type JsonObject } from "./config-reader.js";
 import { EncoderNetwork, type EncoderConfig, type EncoderHead, type MaskedLmHead } from "./encoder.js";
-import { WeightStore } from "./weight-store.js";
+import { WeightStore, type Initializer } from "./weight-store.js";
 
 const ARCHITECTURES: Record<string, EncoderHead> = {
   BertModel: "base",
@@ -147,8 +147,14 @@ export function sanitizeBert(tensors: NamedTensors): NamedTensors {
   return out;
 }
 
-export function buildBert(config: EncoderConfig, tensors: NamedTensors, source: string, backend: Backend): EncoderNetwork {
-  const weights = new WeightStore(sanitizeBert(tensors), source, backend);
+export function buildBert(
+  config: EncoderConfig,
+  tensors: NamedTensors,
+  source: string,
+  backend: Backend,
+  initializer: Initializer | null = null,
+): EncoderNetwork {
+  const weights = new WeightStore(sanitizeBert(tensors), source, backend, initializer);
   const { hiddenSize: dim, vocabSize, intermediateSize: ffn, numLayers, layerNormEps: eps, head } = config;
   const parts = HEAD_PARTS[head];
   const layerNorm = (prefix: string) => new LayerNorm(weights.take(`${prefix}.weight`, [dim]), weights.take(`${prefix}.bias`, [dim]), eps);
