@@ -15,6 +15,7 @@ import { ggufModelParts, loadGgufDecoder } from "../../src/io/gguf-model.js";
 import { tokenizerFromGguf } from "../../src/io/gguf-tokenizer.js";
 import { readLlama2c } from "../../src/io/llama2c.js";
 import { LanguageModel, loadModel } from "../../src/language-model.js";
+import { loadNodeLlamaCpp } from "../../bench/peers/node-llama-cpp.js";
 import { SHARED } from "../helpers/paths.js";
 
 const STORIES = join(SHARED, "models/stories260K");
@@ -147,15 +148,11 @@ describe("lmscope quantize on stories260K", () => {
   });
 
   it("llama.cpp (node-llama-cpp) loads the q8_0 file, tokenizes like sentencepiece, and decodes like lmscope", async (t) => {
-    let nodeLlamaCpp: typeof import("node-llama-cpp");
-    try {
-      nodeLlamaCpp = await import("node-llama-cpp");
-    } catch {
-      return t.skip("node-llama-cpp is not installed");
-    }
+    const nodeLlamaCpp = await loadNodeLlamaCpp();
+    if (nodeLlamaCpp === null) return t.skip("node-llama-cpp is not installed (npm install --no-save node-llama-cpp@3.22.1)");
     const path = join(dir, "bin-q8_0.gguf");
-    const llama = await nodeLlamaCpp.getLlama({ gpu: false, build: "never", logLevel: nodeLlamaCpp.LlamaLogLevel.error });
-    const model = await llama.loadModel({ modelPath: path });
+    const llama = await nodeLlamaCpp.getLlama({ gpu: false, build: "never", logLevel: "error" });
+    const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
     try {
       const lines = await corpus();
       const wrong = lines.filter(({ text, ids }) => JSON.stringify([...model.tokenize(text, false)]) !== JSON.stringify(ids));
@@ -168,7 +165,7 @@ describe("lmscope quantize on stories260K", () => {
         experimentalKvCacheValueType: "F32",
       });
       const theirs: number[] = [];
-      for await (const token of context.getSequence().evaluate([1 as never], { temperature: 0 })) {
+      for await (const token of context.getSequence().evaluate([1], { temperature: 0 })) {
         theirs.push(token as number);
         if (theirs.length >= 200) break;
       }
