@@ -5,12 +5,14 @@ import { LmscopeError } from "../errors.js";
 import { classifyCommand } from "./commands/classify.js";
 import { embedCommand } from "./commands/embed.js";
 import { fillMaskCommand } from "./commands/fill-mask.js";
+import { finetuneEncoderCommand } from "./commands/finetune-encoder.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
 import { nerCommand } from "./commands/ner.js";
 import { quantizeCommand } from "./commands/quantize.js";
 import { similarityCommand } from "./commands/similarity.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
+import { trainEncoderCommand } from "./commands/train-encoder.js";
 import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
 const commands: Command[] = [
@@ -24,6 +26,8 @@ const commands: Command[] = [
   tokenizeCommand,
   tokenizerTrainCommand,
   quantizeCommand,
+  trainEncoderCommand,
+  finetuneEncoderCommand,
 ];
 
 function printHelp(io: CliIo): void {

@@ -4,8 +4,10 @@
 //
 // Aggregation, as HF's aggregation_strategy:
 //  - "none": one result per token whose label is not O (the full label, e.g. "B-PER");
-//  - "simple" (default): tokens with the same entity type join unless a B- tag starts a new one;
-//  - "first": a word (a token and its "##" continuations) takes its first token's label, then as "simple".
+//  - "simple": tokens with the same entity type join unless a B- tag starts a new one;
+//  - "first" (default): a word (a token and its "##" continuations) takes its first token's
+//    label, then as "simple". The default because token classifiers are trained with the
+//    label on each word's first sub-token (-100 on the rest), as lmscope's fine-tuning does.
 // The entity text is the original text's slice [start, end), not the decoded
 // tokens, so accents, case and CJK come back exactly as given.
 
@@ -45,7 +47,7 @@ export interface NerOptions {
 export function ner(network: EncoderNetwork, tokenizer: TextTokenizer, text: string, options: NerOptions = {}): NamedEntity[] {
   const { head, labels, maxPositions, architecture } = network.config;
   if (head !== "token-classification") throw new InputError(`ner needs a token-classification head; this model is ${architecture}`);
-  const aggregation = checkAggregation(options.aggregation ?? "simple");
+  const aggregation = checkAggregation(options.aggregation ?? "first");
   const ids = tokenizer.encode(text);
   if (ids.length > maxPositions) throw new InputError(`the text is ${ids.length} tokens long, more than the model's ${maxPositions}`);
   const spans = alignTokenSpans(tokenizer, text, ids);

@@ -14,8 +14,9 @@ character span [start, end) in the text (UTF-16 units, as JavaScript's
 String.slice) and the text it covers.
 
 ${MODEL_USAGE}
-  --aggregation <how>       simple (default): B-/I- tags grouped into entities;
-                            first: each word labelled by its first sub-token;
+  --aggregation <how>       first (default): each word labelled by its first sub-token,
+                            then B-/I- tags grouped into entities;
+                            simple: tags of every sub-token grouped into entities;
                             none: every labelled token on its own
   --json                    print the entities as JSON
 `;
@@ -27,7 +28,7 @@ export const nerCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { ...MODEL_OPTIONS, aggregation: { type: "string" }, json: { type: "boolean" } }, true);
     if (positionals.length === 0) throw new OptionError("<text>", "give the text to analyse");
-    const aggregation = checkAggregation(stringOption(values, "aggregation") ?? "simple");
+    const aggregation = checkAggregation(stringOption(values, "aggregation") ?? "first");
     const model = await loadEncoderFromOptions(values);
     const entities = await model.ner(positionals.join(" "), { aggregation });
     if (values["json"] === true) {
