@@ -1,15 +1,45 @@
-// `npm run bench -- generate --model <path> [--model <path> …]`: prefill and decode
-// speed of lmscope on each model, with peak RSS. The prompt is a fixed seeded list of
-// token ids (so models without a tokenizer work); decoding is greedy and ignores EOS.
-// Each figure is the median of --runs runs; nothing here asserts a time.
+// `npm run bench -- generate`: prefill and decode speed, in one process.
+//
+// With --model <path> (repeatable): lmscope on each model, per backend and thread count.
+// Without: random-weight models of the TinyStories shapes (stories15M/42M/110M, written by
+// scripts/make-random-model), each in f32 and Q8_0 (a GGUF lmscope writes), measured with
+// lmscope's js backend, its wasm backend, and llama.cpp through node-llama-cpp on the same
+// GGUF (when installed: npm install --no-save node-llama-cpp@3.22.1), at 1 and 2 threads.
+// Prompt: a fixed seeded list of token ids; decoding is greedy and ignores EOS.
+// Runs are interleaved across engines; each figure is the median of --runs runs. A
+// bandwidth probe gives the decode bound (weight bytes read per token / GB/s) and the
+// fraction of it each decode figure reaches. Nothing here asserts a time.
 
+import { execFileSync } from "node:child_process";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadModel } from "../src/index.js";
-import type { LanguageModel } from "../src/language-model.js";
+import { createBackend, disposeBackend } from "../src/backend/select.js";
+import type { Backend } from "../src/backend/backend.js";
+import { loadModel, type LanguageModel } from "../src/language-model.js";
+import { modelToGguf } from "../src/io/gguf-convert.js";
+import { writeGguf } from "../src/io/gguf.js";
+import { readBandwidth } from "./kernels.js";
+import { loadNodeLlamaCpp, measureNodeLlamaCpp, type NodeLlamaCpp } from "./peers/node-llama-cpp.js";
+import { syntheticTokenizerJson } from "./synthetic-tokenizer.js";
 
 interface Measurement {
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+}
+
+interface Engine {
+  label: string;
+  model: string;
+  type: string;
+  threads: number;
+  /** Bytes of weights one decode step reads. */
+  weightBytes: number;
+  measure(): Promise<Measurement>;
+  results: Measurement[];
+  rss: number;
 }
 
 const median = (values: number[]): number => {
@@ -18,6 +48,7 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/** The prompt bench/peers/node-llama-cpp.ts uses too: an LCG over ids 3..vocab−1. */
 function promptIds(vocab: number, length: number): number[] {
   let state = 12345;
   return Array.from({ length }, () => {
@@ -26,7 +57,7 @@ function promptIds(vocab: number, length: number): number[] {
   });
 }
 
-async function measure(model: LanguageModel, prompt: number[], decodeTokens: number): Promise<Measurement> {
+async function measureLmscope(model: LanguageModel, prompt: number[], decodeTokens: number): Promise<Measurement> {
   const start = performance.now();
   let firstTokenAt = 0;
   let count = 0;
@@ -41,50 +72,153 @@ async function measure(model: LanguageModel, prompt: number[], decodeTokens: num
   };
 }
 
+/** Bytes of every Linear weight (the LM head included): what one decode step streams from memory. */
+function linearWeightBytes(model: LanguageModel): number {
+  let bytes = 0;
+  for (const linear of model.network.linears()) {
+    const w = linear.weight;
+    const n = w.rows * w.cols;
+    bytes += w.type === "q8_0" ? n + (n / 32) * 4 : w.type === "q4_0" ? n / 2 + (n / 32) * 4 : n * 4;
+  }
+  return bytes;
+}
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** A random-weight HF folder of a TinyStories shape with a synthetic tokenizer, and its f32 and q8_0 GGUF files. */
+async function randomModel(shape: string, root: string): Promise<{ dir: string; gguf: Record<string, string> }> {
+  const dir = join(root, shape);
+  execFileSync(process.execPath, [join(REPO, "dist/scripts/make-random-model.js"), "--shape", shape, "--seed", "1", "--out", dir]);
+  await writeFile(join(dir, "tokenizer.json"), JSON.stringify(syntheticTokenizerJson(32000)));
+  const gguf: Record<string, string> = {};
+  for (const type of ["f32", "q8_0"] as const) {
+    gguf[type] = join(root, `${shape}-${type}.gguf`);
+    await writeGguf(gguf[type], await modelToGguf(dir, type));
+  }
+  return { dir, gguf };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join("\n");
+}
+
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
       model: { type: "string", multiple: true },
+      shapes: { type: "string", default: "stories15M,stories42M,stories110M" },
+      types: { type: "string", default: "f32,q8_0" },
+      backends: { type: "string", default: "js,wasm" },
+      threads: { type: "string", default: "1,2" },
+      peers: { type: "boolean", default: true },
       "prompt-tokens": { type: "string", default: "128" },
       "decode-tokens": { type: "string", default: "128" },
       runs: { type: "string", default: "3" },
     },
     strict: true,
+    allowNegative: true,
   });
-  const models = values.model ?? [];
-  if (models.length === 0) throw new Error("give at least one --model <path>");
   const promptTokens = Number(values["prompt-tokens"]);
   const decodeTokens = Number(values["decode-tokens"]);
   const runs = Number(values.runs);
-  const rows: string[][] = [];
-  for (const path of models) {
-    const model = await loadModel(path);
-    const { contextLength, vocabSize } = model.config;
-    // Small contexts get a shorter run: both phases must fit in the window.
-    const decodeLength = Math.min(decodeTokens, Math.floor(contextLength / 2) - 1);
-    const promptLength = Math.min(promptTokens, contextLength - decodeLength - 1);
-    const prompt = promptIds(vocabSize, promptLength);
-    await measure(model, prompt.slice(0, 8), 4); // warm-up: compile the kernels
-    const results: Measurement[] = [];
-    for (let r = 0; r < runs; r++) results.push(await measure(model, prompt, decodeLength));
-    const info = model.info();
-    rows.push([
-      path,
-      `${(info.parameters / 1e6).toFixed(2)}M`,
-      "js",
-      String(promptLength),
-      median(results.map((m) => m.prefillTokensPerSecond)).toFixed(1),
-      String(decodeLength),
-      median(results.map((m) => m.decodeTokensPerSecond)).toFixed(2),
-      `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
-    ]);
+  const threadCounts = values.threads.split(",").map(Number);
+  const backendNames = values.backends.split(",") as ("js" | "wasm")[];
+  const types = values.types.split(",");
+  const root = join(tmpdir(), `lmscope-bench-${process.pid}`);
+  await mkdir(root, { recursive: true });
+
+  // Models: the ones given, or random TinyStories shapes in each type.
+  const targets: { name: string; path: string; type: string; gguf?: string }[] = [];
+  if (values.model !== undefined) {
+    for (const path of values.model) targets.push({ name: path, path, type: "as stored" });
+  } else {
+    for (const shape of values.shapes.split(",")) {
+      process.stderr.write(`writing random ${shape} …\n`);
+      const { dir, gguf } = await randomModel(shape, root);
+      for (const type of types) targets.push({ name: shape, path: type === "f32" ? dir : gguf[type]!, type, gguf: gguf[type]! });
+    }
   }
-  const header = ["model", "params", "backend", "prompt", "prefill tok/s", "decode", "decode tok/s", "peak RSS"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`);
-  for (const row of rows) console.log(line(row));
-  console.log(`\nmedian of ${runs} runs; ${new Date().toISOString().slice(0, 10)}; node ${process.version}; peak RSS is the process maximum so far`);
+
+  const backends = new Map<string, Backend>();
+  for (const name of backendNames) {
+    for (const threads of name === "js" ? [1] : threadCounts) backends.set(`${name}@${threads}`, await createBackend({ backend: name, threads }));
+  }
+  const nodeLlamaCpp: NodeLlamaCpp | null = values.peers === true && values.model === undefined ? await loadNodeLlamaCpp() : null;
+  if (values.peers === true && values.model === undefined && nodeLlamaCpp === null) {
+    process.stderr.write("node-llama-cpp is not installed: no llama.cpp rows (npm install --no-save node-llama-cpp@3.22.1)\n");
+  }
+
+  const engines: Engine[] = [];
+  for (const target of targets) {
+    for (const [key, backend] of backends) {
+      const before = process.memoryUsage().rss;
+      const model = await loadModel(target.path, { backend });
+      const { contextLength, vocabSize } = model.config;
+      const decodeLength = Math.min(decodeTokens, Math.floor(contextLength / 2) - 1);
+      const prompt = promptIds(vocabSize, Math.min(promptTokens, contextLength - decodeLength - 1));
+      await measureLmscope(model, prompt.slice(0, 8), 4); // warm-up
+      engines.push({
+        label: `lmscope ${backend.name}`,
+        model: target.name,
+        type: target.type,
+        threads: Number(key.split("@")[1]),
+        weightBytes: linearWeightBytes(model),
+        measure: () => measureLmscope(model, prompt, decodeLength),
+        results: [],
+        rss: process.memoryUsage().rss - before,
+      });
+    }
+    if (nodeLlamaCpp !== null && target.gguf !== undefined) {
+      const reference = engines[engines.length - 1]!;
+      for (const threads of threadCounts) {
+        engines.push({
+          label: "llama.cpp (node-llama-cpp)",
+          model: target.name,
+          type: target.type,
+          threads,
+          weightBytes: target.type === "q8_0" ? (reference.weightBytes * 34) / 36 : reference.weightBytes,
+          measure: () => measureNodeLlamaCpp(nodeLlamaCpp, target.gguf!, { threads, promptTokens, decodeTokens }),
+          results: [],
+          rss: 0,
+        });
+      }
+    }
+  }
+
+  const bandwidth = new Map<number, number>();
+  for (const threads of threadCounts) bandwidth.set(threads, await readBandwidth(threads));
+  for (let run = 0; run < runs; run++) {
+    for (const engine of engines) {
+      process.stderr.write(`run ${run + 1}/${runs}: ${engine.label} ${engine.model} ${engine.type} ×${engine.threads}\r`);
+      engine.results.push(await engine.measure());
+    }
+  }
+  process.stderr.write("\n");
+  for (const backend of backends.values()) disposeBackend(backend);
+  await rm(root, { recursive: true, force: true });
+
+  const rows = engines.map((e) => {
+    const decode = median(e.results.map((m) => m.decodeTokensPerSecond));
+    const gbPerSecond = bandwidth.get(e.threads) ?? bandwidth.get(Math.max(...threadCounts))!;
+    const bound = (gbPerSecond * 1e9) / e.weightBytes;
+    return [
+      e.model,
+      e.type,
+      e.label,
+      String(e.threads),
+      median(e.results.map((m) => m.prefillTokensPerSecond)).toFixed(1),
+      decode.toFixed(1),
+      `${bound.toFixed(1)} (${((decode / bound) * 100).toFixed(0)}%)`,
+      e.rss > 0 ? `${(e.rss / 2 ** 20).toFixed(0)} MB` : "—",
+    ];
+  });
+  console.log(table(["model", "weights", "engine", "threads", "prefill tok/s", "decode tok/s", "decode bound tok/s (reached)", "RSS of model"], rows));
+  const probe = [...bandwidth].map(([t, gb]) => `${t} thread${t > 1 ? "s" : ""} ${gb.toFixed(1)} GB/s`).join(", ");
+  console.log(
+    `\nmedians of ${runs} interleaved runs; prompt ${promptTokens} tokens, ${decodeTokens} decoded; read bandwidth probe: ${probe}; ` +
+      `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; ${new Date().toISOString().slice(0, 10)}; node ${process.version}`,
+  );
 }

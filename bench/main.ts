@@ -3,7 +3,9 @@
 
 const benches: Record<string, string> = {
   generate: "prefill and decode speed of a model, with peak RSS",
+  kernels: "memory bandwidth; matvec/matmul GB/s and GFLOP/s per backend and thread count",
   tokenize: "tokenizer throughput on tinyshakespeare against other JS tokenizers",
+  train: "training steps of nanoGPT's CPU baseline (shakespeare-char): ms/iteration and tokens/s per backend",
 };
 
 async function run(): Promise<void> {

@@ -9,7 +9,10 @@ export {
   type Loss,
   type LossOptions,
   type CreateOptions,
+  type ModelOptions,
+  type BackendChoice,
 } from "./language-model.js";
+export { createBackend, disposeBackend, wasmSimdSupported, type BackendName } from "./backend/select.js";
 export { EncoderModel, loadEncoderModel, type EncoderInfo, type EmbedOptions } from "./encoder-model.js";
 export type { EncoderInputs, EncoderOutputs, OutputArray, EncoderConfig } from "./models/encoder.js";
 export * from "./embeddings/index.js";

@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend, RopeLayout } from "./backend/backend.js";
-import { jsBackend } from "./backend/js/index.js";
+import { sharedBackend, type BackendName } from "./backend/select.js";
 import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import { EncoderModel, loadEncoderModel } from "./encoder-model.js";
@@ -32,11 +32,26 @@ export interface Batch {
   readonly targets: readonly (readonly number[])[];
 }
 
-export interface CreateOptions {
+/** Where a model computes: a backend, or its name ("auto", the default, is wasm where WebAssembly SIMD runs, else js). */
+export interface BackendChoice {
+  backend?: Backend | BackendName;
+  /** Threads of the wasm backend (default: the available cores). */
+  threads?: number;
+}
+
+export interface CreateOptions extends BackendChoice {
   /** Seed of the initial weights (default 0). */
   seed?: number;
   tokenizer?: Tokenizer;
-  backend?: Backend;
+}
+
+export type ModelOptions = Omit<LoadOptions, "backend"> & BackendChoice;
+
+/** The backend a choice names; named ones are shared across the process. */
+export async function resolveBackend(choice: BackendChoice = {}): Promise<Backend> {
+  const { backend, threads } = choice;
+  if (typeof backend === "object") return backend;
+  return sharedBackend(threads === undefined ? { backend: backend ?? "auto" } : { backend: backend ?? "auto", threads });
 }
 
 
@@ -226,10 +241,11 @@ export class LanguageModel {
  */
 export async function loadModel<M extends LanguageModel | EncoderModel = LanguageModel>(
   path: string,
-  options: LoadOptions = {},
+  options: ModelOptions = {},
 ): Promise<M> {
-  if (await isEncoderFolder(path)) return (await loadEncoderModel(path, options)) as M;
-  const model = new LanguageModel(await loadDecoder(path, options));
+  const resolved = { ...options, backend: await resolveBackend(options) };
+  if (await isEncoderFolder(path)) return (await loadEncoderModel(path, resolved)) as M;
+  const model = new LanguageModel(await loadDecoder(path, resolved));
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
 }
@@ -243,7 +259,7 @@ export async function createModel<M extends LanguageModel | EncoderModel = Langu
   config: JsonObject,
   options: CreateOptions = {},
 ): Promise<M> {
-  const backend = options.backend ?? jsBackend;
+  const backend = await resolveBackend(options);
   const seed = options.seed ?? 0;
   const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
   if (isEncoderModelType(config["model_type"])) {

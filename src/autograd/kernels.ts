@@ -58,7 +58,9 @@ export function backendTapeKernels(
   backward: BackwardKernels<Float32Array> = jsBackwardKernels,
 ): TapeKernels<Float32Array> {
   return {
-    allocate: (length) => backend.allocate(length),
+    // Tape buffers live one step: ordinary arrays the garbage collector reclaims (a
+    // backend's own memory, such as WASM's arena, is for long-lived buffers).
+    allocate: (length) => new Float32Array(length),
     forward: {
       matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
         backend.matmul(out, x, f32Matrix(weight, outFeatures, inFeatures), bias, rows),

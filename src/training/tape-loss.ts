@@ -6,6 +6,8 @@ import { backendTapeKernels } from "../autograd/kernels.js";
 import { Tape } from "../autograd/tape.js";
 import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
+import type { BackwardKernels } from "../backend/backward.js";
+import { jsBackwardKernels } from "../backend/js/backward/index.js";
 import { OptionError } from "../errors.js";
 import type { ParameterIndex } from "../nn/parameter-index.js";
 import type { TapeContext } from "../nn/tape-context.js";
@@ -36,13 +38,19 @@ export function recordLoss(
   if ((dropout > 0 || adapterDropout > 0) && options.random === undefined) {
     throw new OptionError("random", "dropout needs a source of random numbers");
   }
-  const tape = new Tape(backendTapeKernels(backend));
+  const tape = new Tape(backendTapeKernels(backend, backwardKernelsOf(backend)));
   const loss = compute({ tape, parameters, training: true, dropout, random: options.random ?? Math.random });
   return { value: loss.data[0]!, backward: async () => tape.backward(loss) };
 }
 
 export function evaluateLoss(backend: Backend, parameters: ParameterIndex, compute: (ctx: TapeContext) => Variable): number {
-  const tape = new Tape(backendTapeKernels(backend));
+  const tape = new Tape(backendTapeKernels(backend, backwardKernelsOf(backend)));
   const ctx = { tape, parameters, training: false, dropout: 0, random: Math.random };
   return tape.noGrad(() => compute(ctx)).data[0]!;
+}
+
+/** The backend's own backward kernels when it has them (wasm), else the js reference. */
+function backwardKernelsOf(backend: Backend): BackwardKernels {
+  const own = (backend as Partial<{ backwardKernels(): BackwardKernels }>).backwardKernels;
+  return own === undefined ? jsBackwardKernels : own.call(backend);
 }

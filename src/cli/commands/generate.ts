@@ -1,6 +1,7 @@
 // `lmscope generate`: stream a model's continuation of a prompt to stdout.
 
 import type { Command } from "../command.js";
+import { createBackend, type BackendName } from "../../backend/select.js";
 import { loadModel } from "../../language-model.js";
 import type { GenerateOptions } from "../../generation/generate.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
@@ -22,6 +23,8 @@ Streams the model's continuation of the prompt to stdout (the prompt is printed 
   --stop <text>             stop before this text (repeatable)
   --ignore-eos              keep generating after an end-of-sequence token
   --stats                   print token counts and speed to stderr
+  --backend <js|wasm|auto>  compute backend (default auto: wasm where WebAssembly SIMD runs)
+  --threads <n>             threads of the wasm backend (default: the available cores)
 `;
 
 const DEFAULT_MAX_TOKENS = 256;
@@ -47,6 +50,8 @@ export const generateCommand: Command = {
         stop: { type: "string", multiple: true },
         "ignore-eos": { type: "boolean" },
         stats: { type: "boolean" },
+        backend: { type: "string" },
+        threads: { type: "string" },
       },
       false,
     );
@@ -63,7 +68,12 @@ export const generateCommand: Command = {
     };
     for (const key of Object.keys(options) as (keyof GenerateOptions)[]) if (options[key] === undefined) delete options[key];
     const tokenizer = stringOption(values, "tokenizer");
-    const model = await loadModel(requiredString(values, "model"), tokenizer === undefined ? {} : { tokenizer });
+    const backend = (stringOption(values, "backend") ?? "auto") as BackendName;
+    const threads = numberOption(values, "threads");
+    const model = await loadModel(requiredString(values, "model"), {
+      backend: await createBackend(threads === undefined ? { backend } : { backend, threads }),
+      ...(tokenizer === undefined ? {} : { tokenizer }),
+    });
     const prompt = stringOption(values, "prompt") ?? "";
     const promptLength = model.tokenizer.encode(prompt).length;
     options.maxTokens ??= Math.min(DEFAULT_MAX_TOKENS, model.config.contextLength - Math.max(promptLength, 1));

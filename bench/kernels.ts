@@ -1,0 +1,127 @@
+// `npm run bench -- kernels [--quick]`: memory read bandwidth (the bound of decode),
+// then matvec (m = 1, decode) and matmul (m = 64, prefill) speed of f32, Q8_0 and
+// Q4_0 weights on the 110M-Llama shapes, per backend and thread count, in GB/s of
+// weights read and GFLOP/s. Prints figures; asserts nothing.
+
+import { Worker } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import type { Backend } from "../src/backend/backend.js";
+import { jsBackend } from "../src/backend/js/index.js";
+import { jsBackwardKernels } from "../src/backend/js/backward/index.js";
+import type { BackwardKernels } from "../src/backend/backward.js";
+import { createWasmBackend, WasmBackend } from "../src/backend/wasm/index.js";
+import { WasmMemory } from "../src/backend/wasm/memory.js";
+import { instantiateKernels, kernelModule } from "../src/backend/wasm/module.js";
+import { quantizeMatrix } from "../src/tensor/quantize.js";
+import { f32Matrix, type WeightMatrix } from "../src/tensor/weights.js";
+
+const PROBE_BYTES = 1 << 30;
+
+function weightBytes(w: WeightMatrix): number {
+  return w.type === "f32" || w.type === "f32_columns" ? w.data.byteLength : w.quants.byteLength + w.scales.byteLength;
+}
+
+/** Seconds per call of `body`, the median of runs over about `seconds`. */
+function timeIt(body: () => void, seconds: number): number {
+  body();
+  const samples: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end || samples.length < 3) {
+    const t0 = performance.now();
+    body();
+    samples.push((performance.now() - t0) / 1000);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1]!;
+}
+
+/** GB/s of a streaming read of 1 GiB by `threads` threads (each reads its half, in parallel). */
+export async function readBandwidth(threads: number): Promise<number> {
+  const module = await kernelModule(true);
+  const mem = new WasmMemory(true);
+  const ptr = mem.reserve(PROBE_BYTES);
+  new Float32Array(mem.memory.buffer, ptr, PROBE_BYTES / 4).fill(1);
+  const kernels = instantiateKernels(module, mem.memory);
+  const share = PROBE_BYTES / threads;
+  const url = new URL("../src/backend/wasm/module.js", import.meta.url).href;
+  const workers = Array.from({ length: threads - 1 }, (_, i) => {
+    const code = `
+      const { parentPort, workerData } = require("node:worker_threads");
+      import(${JSON.stringify(url)}).then(({ instantiateKernels }) => {
+        const k = instantiateKernels(workerData.module, workerData.memory);
+        parentPort.on("message", () => { k.sumForBandwidth(workerData.ptr, workerData.n); parentPort.postMessage(0); });
+        parentPort.postMessage(0);
+      });`;
+    return new Worker(code, { eval: true, workerData: { module, memory: mem.memory, ptr: ptr + (i + 1) * share, n: share / 4 } });
+  });
+  await Promise.all(workers.map((w) => new Promise((r) => w.once("message", r))));
+  let best = Infinity;
+  for (let rep = 0; rep < 5; rep++) {
+    const t0 = performance.now();
+    const done = workers.map((w) => new Promise((r) => { w.once("message", r); w.postMessage(0); }));
+    kernels.sumForBandwidth(ptr, share / 4);
+    await Promise.all(done);
+    best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  await Promise.all(workers.map((w) => w.terminate()));
+  return PROBE_BYTES / best / 1e9;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const quick = args.includes("--quick");
+  const seconds = quick ? 0.3 : 1;
+  const cores = availableParallelism();
+  console.log(`memory read bandwidth (1 GiB, WASM SIMD streaming sum), ${new Date().toISOString()}`);
+  for (const threads of [...new Set([1, Math.min(2, cores)])]) {
+    console.log(`  ${threads} thread${threads > 1 ? "s" : ""}: ${(await readBandwidth(threads)).toFixed(1)} GB/s`);
+  }
+  const backends: [string, Backend & { dispose?(): void }][] = [["js", jsBackend]];
+  for (const threads of [...new Set([1, Math.min(2, cores), cores])]) {
+    backends.push([`wasm×${threads}`, await createWasmBackend({ threads })]);
+  }
+  const shapes: [string, number, number][] = [["768×768", 768, 768], ["2048×768", 2048, 768], ["768×2048", 768, 2048], ["32000×768", 32000, 768]];
+  console.log("\nmatvec/matmul: out[m, n] = x[m, k] · W[n, k]ᵀ  (GB/s of weights read; GFLOP/s)");
+  console.log(`  ${"backend".padEnd(9)} ${"type".padEnd(5)} ${"n×k".padEnd(10)} ${"m=1 GB/s".padStart(9)} ${"m=1 GFLOP/s".padStart(12)} ${"m=64 GFLOP/s".padStart(13)}`);
+  for (const [name, n, k] of shapes) {
+    const data = new Float32Array(n * k).map((_, i) => Math.sin(i) * 0.05);
+    for (const type of ["f32", "q8_0", "q4_0"] as const) {
+      const matrix = type === "f32" ? f32Matrix(data, n, k) : quantizeMatrix(data, n, k, type);
+      for (const [label, backend] of backends) {
+        if (label === "js" && (type !== "f32" || (quick && n > 2048))) continue;
+        const w = backend.uploadMatrix(matrix);
+        const x = backend.allocate(64 * k).fill(0.5);
+        const out = backend.allocate(64 * n);
+        const one = timeIt(() => backend.matmul(out, x, w, null, 1), seconds);
+        const many = label === "js" && n > 2048 ? NaN : timeIt(() => backend.matmul(out, x, w, null, 64), seconds);
+        console.log(
+          `  ${label.padEnd(9)} ${type.padEnd(5)} ${name.padEnd(10)} ${(weightBytes(w) / one / 1e9).toFixed(1).padStart(9)} ` +
+            `${((2 * n * k) / one / 1e9).toFixed(1).padStart(12)} ${((2 * 64 * n * k) / many / 1e9).toFixed(1).padStart(13)}`,
+        );
+      }
+    }
+  }
+  console.log("\ntraining matmuls, rows = 128 tokens: forward x·Wᵀ, backward dx = dOut·W and dW += dOutᵀ·x (GFLOP/s)");
+  const rows = 128;
+  for (const [name, n, k] of shapes.slice(0, 3)) {
+    let jsTimes: number[] = [];
+    for (const [label, backend] of backends) {
+      const backward: BackwardKernels<Float32Array> = backend instanceof WasmBackend ? backend.backwardKernels() : jsBackwardKernels;
+      const w = backend.allocate(n * k).map((_, i) => Math.sin(i) * 0.05);
+      const x = backend.allocate(rows * k).fill(0.5);
+      const out = backend.allocate(rows * n);
+      const dOut = backend.allocate(rows * n).fill(0.1);
+      const dx = backend.allocate(rows * k);
+      const dw = backend.allocate(n * k);
+      const matrix = f32Matrix(w, n, k);
+      const forward = timeIt(() => backend.matmul(out, x, matrix, null, rows), seconds);
+      const backX = timeIt(() => backward.matmulBackward(dx, null, null, dOut, x, w, rows, n, k), seconds);
+      const backW = timeIt(() => backward.matmulBackward(null, dw, null, dOut, x, w, rows, n, k), seconds);
+      const times = [forward, backX, backW];
+      if (label === "js") jsTimes = times;
+      const flops = 2 * rows * n * k;
+      const cells = times.map((t, i) => `${(flops / t / 1e9).toFixed(1).padStart(6)} (${(jsTimes[i]! / t).toFixed(1)}× js)`);
+      console.log(`  ${label.padEnd(9)} ${name.padEnd(10)} forward ${cells[0]}  dx ${cells[1]}  dW ${cells[2]}`);
+    }
+  }
+  for (const [, backend] of backends) backend.dispose?.();
+}

@@ -1,0 +1,499 @@
+// The WASM SIMD backend: the kernels of src/backend/js (the specification)
+// compiled from AssemblyScript (./kernels) to 128-bit WebAssembly SIMD, working in
+// place on buffers in one linear memory, with the matmuls and attention split by
+// output rows across worker threads.
+//
+// Memory. allocate/upload/uploadMatrix place buffers in the module's memory (a
+// bump allocator; nothing is freed before dispose). Kernels given arrays that are
+// NOT in that memory (a caller's logits buffer, RoPE tables) still work: those
+// are copied into a temporary region for the call and outputs copied back.
+//
+// Threads. With SharedArrayBuffer (Node; browsers only on cross-origin-isolated
+// pages) the memory is shared and `threads − 1` workers join the calling thread.
+// Without it the backend runs single-threaded on a non-shared memory; since a
+// grow then detaches every view, allocate/upload return ordinary arrays (copied
+// in and out per call, slower) and only weight matrices live in the memory,
+// reached through the matrix objects uploadMatrix returns.
+
+import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../backend.js";
+import type { BackwardKernels } from "../backward.js";
+import { jsBackwardKernels } from "../js/backward/index.js";
+import { columnsBackwardVia } from "../columns-backward.js";
+import { embedding } from "../js/elementwise.js";
+import type { F32ColumnsMatrix, F32Matrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
+import { QUANT_BLOCK } from "../../tensor/weights.js";
+import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_QUANT, chunkRows } from "./jobs.js";
+import { WasmMemory } from "./memory.js";
+import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
+import { ThreadPool } from "./thread-pool.js";
+
+export interface WasmBackendOptions {
+  /** Threads including the caller's (default 1). More than 1 needs SharedArrayBuffer. */
+  threads?: number;
+  /** Use a shared memory (default: when SharedArrayBuffer is available). */
+  sharedMemory?: boolean;
+}
+
+/** Below this many multiply–adds a matmul runs on the calling thread alone. */
+const PARALLEL_MATMUL_WORK = 64 * 1024;
+/**
+ * A parallel matmul is cut into about this many chunks per thread, of weight rows
+ * (a multiple of 4 rows: every output is computed by the same code whichever chunk
+ * holds it, so results do not depend on the thread count) or of 16 columns.
+ */
+const CHUNKS_PER_THREAD = 8;
+/** Below this many query·key products attention runs on the calling thread alone. */
+const PARALLEL_ATTENTION_WORK = 16 * 1024;
+
+/** Where an uploaded matrix's arrays live in the memory. */
+interface MatrixAddress {
+  /** f32 data, or the quants */
+  data: number;
+  /** the scales (quantized types), else 0 */
+  scales: number;
+}
+
+export class WasmBackend implements Backend {
+  readonly name = "wasm";
+  private readonly matrices = new WeakMap<WeightMatrix, MatrixAddress>();
+  /** Conv1D storages already placed: GPT-2's q, k and v windows share one copy of c_attn. */
+  private readonly columnStorage = new WeakMap<Float32Array, number>();
+  private disposed = false;
+
+  private constructor(
+    private readonly mem: WasmMemory,
+    private readonly kernels: KernelExports,
+    private readonly pool: ThreadPool | null,
+  ) {}
+
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const canShare = typeof SharedArrayBuffer !== "undefined";
+    const shared = options.sharedMemory ?? canShare;
+    const threads = Math.max(1, Math.floor(options.threads ?? 1));
+    if (shared && !canShare) throw new RangeError("a shared WASM memory needs SharedArrayBuffer");
+    const module = await kernelModule(shared);
+    const mem = new WasmMemory(shared);
+    const kernels = instantiateKernels(module, mem.memory);
+    const pool = shared && threads > 1 ? await ThreadPool.start(threads, module, mem.memory, kernels) : null;
+    return new WasmBackend(mem, kernels, pool);
+  }
+
+  /** Threads a kernel call uses, the caller's included. */
+  get threads(): number {
+    return this.pool?.parts ?? 1;
+  }
+
+  /** Whether buffers live in a shared memory (and views from allocate stay valid across growth). */
+  get sharedMemory(): boolean {
+    return this.mem.shared;
+  }
+
+  /** Stops the worker threads. The backend must not be used afterwards. */
+  dispose(): void {
+    this.disposed = true;
+    this.pool?.dispose();
+  }
+
+  // ---- placement ---------------------------------------------------------------------------
+
+  allocate(length: number): Float32Array {
+    if (!this.mem.shared) return new Float32Array(length);
+    const ptr = this.mem.reserve(length * 4);
+    const view = this.mem.f32(ptr, length);
+    view.fill(0); // the region may have held a call's temporaries
+    return view;
+  }
+
+  upload(data: Float32Array): Float32Array {
+    if (!this.mem.shared || this.mem.addressOf(data) >= 0) return data;
+    const view = this.allocate(data.length);
+    view.set(data);
+    return view;
+  }
+
+  uploadMatrix(matrix: WeightMatrix): WeightMatrix {
+    if (this.matrices.has(matrix)) return matrix;
+    const copy = <T extends Float32Array | Int8Array | Uint8Array>(src: T): number => {
+      const ptr = this.mem.reserve(src.byteLength);
+      new Uint8Array(this.mem.memory.buffer, ptr, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+      return ptr;
+    };
+    const mem = this.mem;
+    let placed: WeightMatrix;
+    let address: MatrixAddress;
+    switch (matrix.type) {
+      case "f32": {
+        const data = copy(matrix.data);
+        address = { data, scales: 0 };
+        const length = matrix.data.length;
+        placed = mem.shared
+          ? { type: "f32", data: mem.f32(data, length), rows: matrix.rows, cols: matrix.cols }
+          : { type: "f32", get data() { return mem.f32(data, length); }, rows: matrix.rows, cols: matrix.cols } satisfies F32Matrix;
+        break;
+      }
+      case "f32_columns": {
+        let data = this.columnStorage.get(matrix.data);
+        if (data === undefined) {
+          data = copy(matrix.data);
+          this.columnStorage.set(matrix.data, data);
+        }
+        address = { data, scales: 0 };
+        const [at, length] = [data, matrix.data.length];
+        const { rows, cols, stride, firstColumn } = matrix;
+        placed = mem.shared
+          ? { type: "f32_columns", data: mem.f32(data, length), rows, cols, stride, firstColumn }
+          : ({ type: "f32_columns", get data() { return mem.f32(at, length); }, rows, cols, stride, firstColumn } satisfies F32ColumnsMatrix);
+        break;
+      }
+      case "q8_0": {
+        const quants = copy(matrix.quants);
+        const scales = copy(matrix.scales);
+        address = { data: quants, scales };
+        const [nq, ns] = [matrix.quants.length, matrix.scales.length];
+        placed = {
+          type: "q8_0",
+          get quants() { return new Int8Array(mem.memory.buffer, quants, nq); },
+          get scales() { return mem.f32(scales, ns); },
+          rows: matrix.rows,
+          cols: matrix.cols,
+        } satisfies Q8_0Matrix;
+        break;
+      }
+      case "q4_0": {
+        const quants = copy(matrix.quants);
+        const scales = copy(matrix.scales);
+        address = { data: quants, scales };
+        const [nq, ns] = [matrix.quants.length, matrix.scales.length];
+        placed = {
+          type: "q4_0",
+          get quants() { return new Uint8Array(mem.memory.buffer, quants, nq); },
+          get scales() { return mem.f32(scales, ns); },
+          rows: matrix.rows,
+          cols: matrix.cols,
+        } satisfies Q4_0Matrix;
+        break;
+      }
+    }
+    this.matrices.set(placed, address);
+    return placed;
+  }
+
+  // ---- per-call argument placement ----------------------------------------------------------
+
+  /** Address of the first `length` floats of `array`, copied into a temporary when not in the memory. */
+  private input(array: ArrayLike<number> & ArrayBufferView, length: number, what: string): number {
+    checkLength(array, length, what);
+    const ptr = this.mem.addressOf(array);
+    if (ptr >= 0) return ptr;
+    const temp = this.mem.reserve(length * 4);
+    const heap = this.mem.heap;
+    const at = temp >>> 2;
+    if (array instanceof Float32Array) heap.set(array.length === length ? array : array.subarray(0, length), at);
+    else for (let i = 0; i < length; i++) heap[at + i] = array[i]!;
+    return temp;
+  }
+
+  /** Runs `body` with temporaries released afterwards; `outputs` are copied back to foreign arrays. */
+  private call(body: (copyBack: (array: Float32Array, ptr: number, length: number) => void) => void): void {
+    if (this.disposed) throw new Error("the WASM backend has been disposed");
+    const mark = this.mem.top;
+    const pending: [Float32Array, number, number][] = [];
+    try {
+      body((array, ptr, length) => {
+        if (this.mem.addressOf(array) < 0) pending.push([array, ptr, length]);
+      });
+      for (const [array, ptr, length] of pending) array.set(this.mem.heap.subarray(ptr >>> 2, (ptr >>> 2) + length));
+    } finally {
+      this.mem.top = mark;
+    }
+  }
+
+  /** Address for an output (or in-place) array: itself, or a temporary copied back after the call. */
+  private output(array: Float32Array, length: number, what: string, copyIn: boolean): number {
+    checkLength(array, length, what);
+    const ptr = this.mem.addressOf(array);
+    if (ptr >= 0) return ptr;
+    const temp = this.mem.reserve(length * 4);
+    if (copyIn) this.mem.heap.set(array.length === length ? array : array.subarray(0, length), temp >>> 2);
+    return temp;
+  }
+
+  private matrixAddress(w: WeightMatrix): MatrixAddress {
+    const known = this.matrices.get(w);
+    if (known !== undefined) return known;
+    // Not uploaded: use it in place when its arrays are in the memory, else copy for this call.
+    if (w.type === "f32") return { data: this.input(w.data, w.rows * w.cols, "weight"), scales: 0 };
+    if (w.type === "f32_columns") return { data: this.input(w.data, w.cols * w.stride, "weight"), scales: 0 };
+    const scales = this.input(w.scales, (w.rows * w.cols) / QUANT_BLOCK, "weight scales");
+    const quants = w.quants;
+    let data = this.mem.addressOf(quants);
+    if (data < 0) {
+      data = this.mem.reserve(quants.byteLength);
+      new Uint8Array(this.mem.memory.buffer, data, quants.byteLength).set(
+        new Uint8Array(quants.buffer, quants.byteOffset, quants.byteLength),
+      );
+    }
+    return { data, scales };
+  }
+
+  // ---- kernels ------------------------------------------------------------------------------
+
+  matmul(out: Float32Array, x: Float32Array, w: WeightMatrix, bias: Float32Array | null, m: number): void {
+    const { rows: n, cols: k } = w;
+    if (m === 0 || n === 0) return;
+    this.call((copyBack) => {
+      const address = this.matrixAddress(w);
+      const xp = this.input(x, m * k, "matmul x");
+      const bp = bias === null ? 0 : this.input(bias, n, "matmul bias");
+      const op = this.output(out, m * n, "matmul out", false);
+      const pool = this.pool;
+      const parallel = pool !== null && m * n * k >= PARALLEL_MATMUL_WORK && n >= 8;
+      const rows = chunkRows(n, CHUNKS_PER_THREAD * this.threads, 4);
+      const chunks = Math.ceil(n / rows);
+      if (w.type === "f32") {
+        if (parallel) {
+          pool.ints.set([op, xp, address.data, bp, m, n, k, rows], ARGS);
+          pool.run(OP_MATMUL_F32, chunks);
+        } else {
+          this.kernels.matmulF32(op, xp, address.data, bp, m, n, k, 0, n);
+        }
+      } else if (w.type === "f32_columns") {
+        const { stride, firstColumn } = w;
+        if (firstColumn + n > stride) throw new RangeError(`columns ${firstColumn}..${firstColumn + n} exceed the weight's ${stride}`);
+        this.columnsProduct(op, xp, address.data, bp, m, n, k, stride, firstColumn);
+      } else {
+        if (k % QUANT_BLOCK !== 0) throw new RangeError(`${w.type} weight has ${k} columns, not a multiple of ${QUANT_BLOCK}`);
+        const kind = w.type === "q8_0" ? 8 : 4;
+        const xq = this.mem.reserve(m * k * 2);
+        const xs = this.mem.reserve(((m * k) / QUANT_BLOCK) * 4);
+        this.kernels.quantizeRowsQ8(xq, xs, xp, m, k);
+        if (parallel) {
+          pool.ints.set([kind, op, xq, xs, address.data, address.scales, bp, m, n, k, rows], ARGS);
+          pool.run(OP_MATMUL_QUANT, chunks);
+        } else {
+          this.kernels.matmulQuant(kind, op, xq, xs, address.data, address.scales, bp, m, n, k, 0, n);
+        }
+      }
+      copyBack(out, op, m * n);
+    });
+  }
+
+  /**
+   * out[m, nOut] = x[m, kIn] · W where W is stored [kIn, stride] and its columns
+   * first .. first+nOut are used (all addresses in the memory), split by output
+   * columns across the threads.
+   */
+  private columnsProduct(out: number, x: number, w: number, bias: number, m: number, nOut: number, kIn: number, stride: number, first: number): void {
+    const pool = this.pool;
+    if (pool !== null && m * nOut * kIn >= PARALLEL_MATMUL_WORK && nOut >= 32) {
+      const columns = chunkRows(nOut, CHUNKS_PER_THREAD * pool.parts, 16);
+      pool.ints.set([out, x, w, bias, m, nOut, kIn, stride, first, columns], ARGS);
+      pool.run(OP_MATMUL_COLUMNS, Math.ceil(nOut / columns));
+    } else {
+      this.kernels.matmulF32Columns(out, x, w, bias, m, nOut, kIn, stride, first, 0, nOut);
+    }
+  }
+
+  /**
+   * Backward of out[rows, n] = x[rows, k] · weightᵀ + bias (backward.ts): dx += dOut · weight
+   * and dWeight += dOutᵀ · x as WASM products (the second on a transposed copy of
+   * dOut), dBias += Σ_rows dOut in float64.
+   */
+  matmulBackward(
+    dx: Float32Array | null,
+    dWeight: Float32Array | null,
+    dBias: Float32Array | null,
+    dOut: Float32Array,
+    x: Float32Array,
+    weight: Float32Array,
+    rows: number,
+    outFeatures: number,
+    inFeatures: number,
+  ): void {
+    const [n, k] = [outFeatures, inFeatures];
+    if (rows === 0) return;
+    this.call((copyBack) => {
+      const gp = this.input(dOut, rows * n, "matmulBackward dOut");
+      if (dx !== null) {
+        const wp = this.input(weight, n * k, "matmulBackward weight");
+        const dxp = this.output(dx, rows * k, "matmulBackward dx", true);
+        const product = this.mem.reserve(rows * k * 4);
+        this.columnsProduct(product, gp, wp, 0, rows, k, n, k, 0); // [rows, k] = dOut [rows, n] · W [n, k]
+        this.kernels.add(dxp, dxp, product, rows * k);
+        copyBack(dx, dxp, rows * k);
+      }
+      if (dWeight !== null) {
+        const xp = this.input(x, rows * k, "matmulBackward x");
+        const dwp = this.output(dWeight, n * k, "matmulBackward dWeight", true);
+        const transposed = this.mem.reserve(rows * n * 4);
+        const g = this.mem.f32(gp, rows * n);
+        const gt = this.mem.f32(transposed, rows * n);
+        for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) gt[j * rows + r] = g[r * n + j]!;
+        const product = this.mem.reserve(n * k * 4);
+        this.columnsProduct(product, transposed, xp, 0, n, k, rows, k, 0); // [n, k] = dOutᵀ [n, rows] · x [rows, k]
+        this.kernels.add(dwp, dwp, product, n * k);
+        copyBack(dWeight, dwp, n * k);
+      }
+      if (dBias !== null) {
+        checkLength(dBias, n, "matmulBackward dBias");
+        const g = this.mem.f32(gp, rows * n);
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let r = 0; r < rows; r++) sum += g[r * n + j]!;
+          dBias[j] = dBias[j]! + sum;
+        }
+      }
+    });
+  }
+
+  /** Backward kernels for training on this backend: the matmul's in WASM, the others the js reference. */
+  backwardKernels(): BackwardKernels<Float32Array> {
+    return { ...jsBackwardKernels, matmulBackward: this.matmulBackward.bind(this), matmulColumnsBackward: columnsBackwardVia(this) };
+  }
+
+  embedding(out: Float32Array, table: Float32Array, ids: ArrayLike<number>, dim: number): void {
+    embedding(out, table, ids, dim); // row copies: memcpy already
+  }
+
+  add(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+    this.call((copyBack) => {
+      const ap = this.input(a, n, "add a");
+      const bp = this.input(b, n, "add b");
+      const op = this.output(out, n, "add out", false);
+      this.kernels.add(op, ap, bp, n);
+      copyBack(out, op, n);
+    });
+  }
+
+  mul(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void {
+    this.call((copyBack) => {
+      const ap = this.input(a, n, "mul a");
+      const bp = this.input(b, n, "mul b");
+      const op = this.output(out, n, "mul out", false);
+      this.kernels.mul(op, ap, bp, n);
+      copyBack(out, op, n);
+    });
+  }
+
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void {
+    this.call((copyBack) => {
+      const xp = this.input(x, rows * dim, "rmsNorm x");
+      const wp = this.input(weight, dim, "rmsNorm weight");
+      const op = this.output(out, rows * dim, "rmsNorm out", false);
+      this.kernels.rmsNorm(op, xp, wp, rows, dim, eps);
+      copyBack(out, op, rows * dim);
+    });
+  }
+
+  layerNorm(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array, rows: number, dim: number, eps: number): void {
+    this.call((copyBack) => {
+      const xp = this.input(x, rows * dim, "layerNorm x");
+      const wp = this.input(weight, dim, "layerNorm weight");
+      const bp = this.input(bias, dim, "layerNorm bias");
+      const op = this.output(out, rows * dim, "layerNorm out", false);
+      this.kernels.layerNorm(op, xp, wp, bp, rows, dim, eps);
+      copyBack(out, op, rows * dim);
+    });
+  }
+
+  softmax(x: Float32Array, rows: number, cols: number): void {
+    this.inPlace(x, rows * cols, "softmax x", (p) => this.kernels.softmaxRows(p, rows, cols));
+  }
+
+  gelu(x: Float32Array, n: number, approximation: GeluApproximation): void {
+    this.inPlace(x, n, "gelu x", (p) => (approximation === "tanh" ? this.kernels.geluTanh(p, n) : this.kernels.geluErf(p, n)));
+  }
+
+  silu(x: Float32Array, n: number): void {
+    this.inPlace(x, n, "silu x", (p) => this.kernels.silu(p, n));
+  }
+
+  tanh(x: Float32Array, n: number): void {
+    this.inPlace(x, n, "tanh x", (p) => this.kernels.tanhInPlace(p, n));
+  }
+
+  private inPlace(x: Float32Array, n: number, what: string, kernel: (ptr: number) => void): void {
+    this.call((copyBack) => {
+      const p = this.output(x, n, what, true);
+      kernel(p);
+      copyBack(x, p, n);
+    });
+  }
+
+  rope(
+    x: Float32Array,
+    rows: number,
+    nHeads: number,
+    headDim: number,
+    firstPosition: number,
+    cos: Float32Array,
+    sin: Float32Array,
+    rotaryDim: number,
+    layout: RopeLayout,
+  ): void {
+    const half = rotaryDim / 2;
+    const first = firstPosition * half;
+    const count = rows * half;
+    checkLength(cos, first + count, "rope cos");
+    checkLength(sin, first + count, "rope sin");
+    this.call((copyBack) => {
+      const xp = this.output(x, rows * nHeads * headDim, "rope x", true);
+      const cp = this.input(cos.subarray(first, first + count), count, "rope cos");
+      const sp = this.input(sin.subarray(first, first + count), count, "rope sin");
+      this.kernels.rope(xp, rows, nHeads, headDim, cp, sp, rotaryDim, layout === "interleaved" ? 1 : 0);
+      copyBack(x, xp, rows * nHeads * headDim);
+    });
+  }
+
+  attention(
+    out: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    shape: AttentionShape,
+    _scores: Float32Array,
+    keyMask?: ArrayLike<number>,
+  ): void {
+    const { queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, causal } = shape;
+    if (queryCount === 0) return;
+    if (nHeads % nKvHeads !== 0) throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
+    this.call((copyBack) => {
+      const qLength = queryCount * nHeads * headDim;
+      const kvLength = keyCount * nKvHeads * headDim;
+      const qp = this.input(q, qLength, "attention q");
+      const kp = this.input(k, kvLength, "attention k");
+      const vp = this.input(v, kvLength, "attention v");
+      const op = this.output(out, qLength, "attention out", false);
+      let mp = 0;
+      if (keyMask !== undefined) {
+        if (keyMask.length < keyCount) throw new RangeError(`attention keyMask has ${keyMask.length} entries, needs ${keyCount}`);
+        mp = this.mem.reserve(keyCount * 4);
+        const mask = this.mem.f32(mp, keyCount);
+        for (let t = 0; t < keyCount; t++) mask[t] = keyMask[t] === 0 ? 0 : 1;
+      }
+      const pool = this.pool;
+      const parallel = pool !== null && nHeads > 1 && queryCount * keyCount * nHeads * headDim >= PARALLEL_ATTENTION_WORK;
+      const parts = parallel ? pool.parts : 1;
+      const scratchBytes = Math.ceil(((ATTENTION_TILE + headDim) * 4) / 64) * 64;
+      const scratch = this.mem.reserve(scratchBytes * parts);
+      const c = causal ? 1 : 0;
+      if (parallel) {
+        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes], ARGS);
+        pool.floats[ARGS + 10] = scale;
+        pool.run(OP_ATTENTION, nHeads);
+      } else {
+        this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch);
+      }
+      copyBack(out, op, qLength);
+    });
+  }
+}
+
+function checkLength(array: ArrayLike<number>, length: number, what: string): void {
+  if (array.length < length) throw new RangeError(`${what} has ${array.length} elements, needs ${length}`);
+}
+
+/** A WASM SIMD backend; `threads` > 1 starts worker threads (call dispose() when done). */
+export function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  return WasmBackend.create(options);
+}

@@ -1,0 +1,159 @@
+// AssemblyScript. Scaled dot-product attention as FlashAttention (Dao et al. 2022)
+// computes it on a CPU: for each query row and head the keys are visited in tiles
+// of TILE with a running maximum and a running sum of exponentials (online
+// softmax, Milakov & Gimelshein 2018); the value accumulator is rescaled when the
+// maximum grows. No [queries × keys] matrix is formed, only TILE scores per
+// thread. Scores are computed four keys at a time; the value sum walks the
+// tile with 16 dimensions of the accumulator in registers. Exact to the reference (src/backend/js/attention.ts) up to float
+// rounding: causal mask, padding mask (mask[t] = 0 hides key t), grouped-query
+// heads (query head h reads kv head h / (nHeads / nKvHeads)).
+// [h0, h1) are the query heads this thread computes; scratch holds TILE + headDim floats.
+
+import { expLanes } from "./exp";
+
+const TILE = 64;
+
+/** [Σ a0, Σ a1, Σ a2, Σ a3]: the lane sums of four vectors, in one. */
+@inline function laneSums(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+}
+
+export function attention(
+  out: usize, q: usize, k: usize, v: usize,
+  queryCount: i32, keyCount: i32, queryOffset: i32,
+  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f32, causal: i32,
+  mask: usize, h0: i32, h1: i32, scratch: usize,
+): void {
+  const group = nHeads / nKvHeads;
+  const qStride = <usize>(nHeads * headDim) << 2;
+  const kvStride = <usize>(nKvHeads * headDim) << 2;
+  const headBytes = <usize>headDim << 2;
+  const d4 = <usize>(headDim & ~3) << 2;
+  const scores = scratch;
+  const acc = scratch + (TILE << 2);
+  const quads = (headDim & 3) == 0;
+  const scale4 = f32x4.splat(scale);
+  const minusInfinity = f32x4.splat(-Infinity);
+  for (let i = 0; i < queryCount; i++) {
+    const visible = causal != 0 ? min(queryOffset + i + 1, keyCount) : keyCount;
+    for (let h = h0; h < h1; h++) {
+      const qh = q + <usize>i * qStride + <usize>h * headBytes;
+      const kvHead = <usize>(h / group) * headBytes;
+      let runningMax: f32 = -Infinity;
+      let runningSum: f32 = 0;
+      for (let t: usize = 0; t < headBytes; t += 4) store<f32>(acc + t, 0);
+      for (let t0 = 0; t0 < visible; t0 += TILE) {
+        const t1 = min(t0 + TILE, visible);
+        let tileMax: f32 = -Infinity;
+        let t = t0;
+        if (quads) {
+          // Four keys at a time: q is loaded once per step for all four, and the four
+          // dot products are gathered into one vector of scores.
+          let max4 = f32x4.splat(-Infinity);
+          for (; t + 4 <= t1; t += 4) {
+            const k0 = k + <usize>t * kvStride + kvHead;
+            const k1 = k0 + kvStride, k2 = k1 + kvStride, k3 = k2 + kvStride;
+            let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+            for (let d: usize = 0; d < headBytes; d += 16) {
+              const qv = v128.load(qh + d);
+              a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + d)));
+              a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k1 + d)));
+              a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + d)));
+              a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + d)));
+            }
+            let s4 = f32x4.mul(laneSums(a0, a1, a2, a3), scale4);
+            if (mask != 0) s4 = v128.bitselect(minusInfinity, s4, f32x4.eq(v128.load(mask + (<usize>t << 2)), f32x4.splat(0)));
+            v128.store(scores + (<usize>(t - t0) << 2), s4);
+            max4 = f32x4.max(max4, s4);
+          }
+          tileMax = max(max(f32x4.extract_lane(max4, 0), f32x4.extract_lane(max4, 1)), max(f32x4.extract_lane(max4, 2), f32x4.extract_lane(max4, 3)));
+        }
+        for (; t < t1; t++) {
+          let s: f32;
+          if (mask != 0 && load<f32>(mask + (<usize>t << 2)) == 0) {
+            s = -Infinity;
+          } else {
+            const kt = k + <usize>t * kvStride + kvHead;
+            let a = f32x4.splat(0);
+            let d: usize = 0;
+            for (; d < d4; d += 16) a = f32x4.add(a, f32x4.mul(v128.load(qh + d), v128.load(kt + d)));
+            let dot = f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
+            for (; d < headBytes; d += 4) dot += load<f32>(qh + d) * load<f32>(kt + d);
+            s = dot * scale;
+          }
+          store<f32>(scores + (<usize>(t - t0) << 2), s);
+          tileMax = max(tileMax, s);
+        }
+        if (tileMax == -Infinity) continue; // every key of the tile is masked
+        if (tileMax > runningMax) {
+          const correction = f32x4.extract_lane(expLanes(f32x4.splat(runningMax - tileMax)), 0); // 0 on the first tile
+          runningSum *= correction;
+          const cv = f32x4.splat(correction);
+          let d: usize = 0;
+          for (; d < d4; d += 16) v128.store(acc + d, f32x4.mul(v128.load(acc + d), cv));
+          for (; d < headBytes; d += 4) store<f32>(acc + d, load<f32>(acc + d) * correction);
+          runningMax = tileMax;
+        }
+        // p = e^(s − max) for the tile, four lanes at a time (the slots past t1 hold −∞ → 0).
+        for (let t = t1 - t0; t & 3; t++) store<f32>(scores + (<usize>t << 2), -Infinity);
+        const m4 = f32x4.splat(runningMax);
+        let tileSum = f32x4.splat(0);
+        for (let u: usize = 0; u < (<usize>(t1 - t0 + 3) & ~3) << 2; u += 16) {
+          const p4 = expLanes(f32x4.sub(v128.load(scores + u), m4));
+          v128.store(scores + u, p4);
+          tileSum = f32x4.add(tileSum, p4);
+        }
+        runningSum += f32x4.extract_lane(tileSum, 0) + f32x4.extract_lane(tileSum, 1) + (f32x4.extract_lane(tileSum, 2) + f32x4.extract_lane(tileSum, 3));
+        // acc += Σ_t p_t · v_t: 16 dimensions at a time held in registers while t walks the tile.
+        const vTile = v + <usize>t0 * kvStride + kvHead;
+        const count = t1 - t0;
+        let d: usize = 0;
+        for (; d + 64 <= headBytes; d += 64) {
+          let c0 = v128.load(acc + d), c1 = v128.load(acc + d, 16), c2 = v128.load(acc + d, 32), c3 = v128.load(acc + d, 48);
+          let vt = vTile + d;
+          for (let u = 0; u < count; u++) {
+            const pv = f32x4.splat(load<f32>(scores + (<usize>u << 2)));
+            c0 = f32x4.add(c0, f32x4.mul(pv, v128.load(vt)));
+            c1 = f32x4.add(c1, f32x4.mul(pv, v128.load(vt, 16)));
+            c2 = f32x4.add(c2, f32x4.mul(pv, v128.load(vt, 32)));
+            c3 = f32x4.add(c3, f32x4.mul(pv, v128.load(vt, 48)));
+            vt += kvStride;
+          }
+          v128.store(acc + d, c0); v128.store(acc + d, c1, 16); v128.store(acc + d, c2, 32); v128.store(acc + d, c3, 48);
+        }
+        for (; d + 16 <= headBytes; d += 16) {
+          let c0 = v128.load(acc + d);
+          let vt = vTile + d;
+          for (let u = 0; u < count; u++) {
+            c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(scores + (<usize>u << 2))), v128.load(vt)));
+            vt += kvStride;
+          }
+          v128.store(acc + d, c0);
+        }
+        for (; d < headBytes; d += 4) {
+          let c: f32 = load<f32>(acc + d);
+          let vt = vTile + d;
+          for (let u = 0; u < count; u++) {
+            c += load<f32>(scores + (<usize>u << 2)) * load<f32>(vt);
+            vt += kvStride;
+          }
+          store<f32>(acc + d, c);
+        }
+      }
+      const inv: f32 = 1 / runningSum;
+      const oh = out + <usize>i * qStride + <usize>h * headBytes;
+      const iv = f32x4.splat(inv);
+      let d: usize = 0;
+      if (runningSum == 0) {
+        // As the reference: no visible key gives zeros; visible keys that are all masked give NaN (0/0).
+        const value: f32 = visible == 0 ? 0 : NaN;
+        for (; d < headBytes; d += 4) store<f32>(oh + d, value);
+        continue;
+      }
+      for (; d < d4; d += 16) v128.store(oh + d, f32x4.mul(v128.load(acc + d), iv));
+      for (; d < headBytes; d += 4) store<f32>(oh + d, load<f32>(acc + d) * inv);
+    }
+  }
+}

@@ -1,0 +1,8 @@
+// AssemblyScript entry of the lmscope WASM kernels (built by scripts/build-wasm.mjs
+// into dist/src/backend/wasm/kernels.wasm). Every export takes byte addresses in
+// the imported shared memory; the module has no data segments and no allocator:
+// the TypeScript side (src/backend/wasm/memory.ts) places every buffer.
+export { matmulF32, matmulF32Columns } from "./matmul";
+export { quantizeRowsQ8, matmulQuant } from "./quantized";
+export { add, mul, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
+export { attention } from "./attention";

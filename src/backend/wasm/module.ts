@@ -1,0 +1,79 @@
+// Loads the compiled WASM kernels (dist/src/backend/wasm/kernels.wasm, built from
+// ./kernels/*.ts by scripts/build-wasm.mjs) and describes their exports. Node reads
+// the file beside this module; a browser fetches it by the same relative URL,
+// which bundlers that understand `new URL(…, import.meta.url)` also pick up.
+
+/** The kernels' exports; every pointer argument is a byte address in the shared memory. */
+export interface KernelExports {
+  matmulF32(out: number, x: number, w: number, bias: number, m: number, n: number, k: number, j0: number, j1: number): void;
+  matmulF32Columns(
+    out: number, x: number, w: number, bias: number, m: number, n: number, k: number, stride: number, first: number, j0: number, j1: number,
+  ): void;
+  quantizeRowsQ8(xq: number, xs: number, x: number, m: number, k: number): void;
+  matmulQuant(
+    kind: number, out: number, xq: number, xs: number, wq: number, ws: number, bias: number,
+    m: number, n: number, k: number, j0: number, j1: number,
+  ): void;
+  add(out: number, a: number, b: number, n: number): void;
+  mul(out: number, a: number, b: number, n: number): void;
+  rmsNorm(out: number, x: number, weight: number, rows: number, dim: number, eps: number): void;
+  layerNorm(out: number, x: number, weight: number, bias: number, rows: number, dim: number, eps: number): void;
+  softmaxRows(x: number, rows: number, cols: number): void;
+  geluTanh(x: number, n: number): void;
+  geluErf(x: number, n: number): void;
+  silu(x: number, n: number): void;
+  tanhInPlace(x: number, n: number): void;
+  sumForBandwidth(x: number, n: number): number;
+  rope(x: number, rows: number, nHeads: number, headDim: number, cos: number, sin: number, rotaryDim: number, interleaved: number): void;
+  attention(
+    out: number, q: number, k: number, v: number,
+    queryCount: number, keyCount: number, queryOffset: number,
+    nHeads: number, nKvHeads: number, headDim: number, scale: number, causal: number,
+    mask: number, h0: number, h1: number, scratch: number,
+  ): void;
+}
+
+/** Floats of per-thread attention scratch beyond headDim (the kernel's key tile). */
+export const ATTENTION_TILE = 64;
+
+const compiled = new Map<boolean, Promise<WebAssembly.Module>>();
+
+/**
+ * The compiled kernels (once per process or page): the build for a shared memory
+ * (threads), or the same code for an ordinary memory.
+ */
+export function kernelModule(shared: boolean): Promise<WebAssembly.Module> {
+  let module = compiled.get(shared);
+  if (module === undefined) {
+    module = compileKernels(shared ? "./kernels.wasm" : "./kernels-unshared.wasm");
+    compiled.set(shared, module);
+  }
+  return module;
+}
+
+async function compileKernels(file: string): Promise<WebAssembly.Module> {
+  const url = new URL(file, import.meta.url);
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(await readFile(url));
+    } catch (error) {
+      throw new Error(`the WASM kernels are not built (${url.pathname}): run "npm run build" (${String(error)})`);
+    }
+    return WebAssembly.compile(bytes);
+  }
+  try {
+    return await WebAssembly.compileStreaming(fetch(url));
+  } catch {
+    // A server that does not send Content-Type: application/wasm.
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`the WASM kernels could not be fetched from ${url.href}: HTTP ${response.status}`);
+    return WebAssembly.compile(await response.arrayBuffer());
+  }
+}
+
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as KernelExports;
+}

@@ -1,0 +1,136 @@
+// Kernel threads over the shared WASM memory: worker_threads in Node, module Web
+// Workers in browsers (which need SharedArrayBuffer, i.e. a cross-origin-isolated
+// page; without it the backend runs on the calling thread alone). Workers start
+// once; a job is published by writing the control block, bumping the generation
+// counter and notifying; the caller claims chunks too (jobs.ts), then waits
+// (spinning, then Atomics.wait where this thread may block) until every chunk is
+// done and no worker is inside the job. Workers are unref'd so they never keep a
+// Node process alive; dispose() stops them.
+
+import { ACTIVE, CONTROL_INTS, DONE, GENERATION, NEXT, OP, STOP, TOTAL, work } from "./jobs.js";
+import type { KernelExports } from "./module.js";
+import type { WorkerStart } from "./worker.js";
+
+interface AnyWorker {
+  terminate(): unknown;
+}
+
+export class ThreadPool {
+  readonly ints: Int32Array;
+  readonly floats: Float32Array;
+  private disposed = false;
+  private canWait = true;
+
+  private constructor(
+    readonly parts: number,
+    private readonly kernels: KernelExports,
+    control: SharedArrayBuffer,
+    private readonly workers: AnyWorker[],
+  ) {
+    this.ints = new Int32Array(control);
+    this.floats = new Float32Array(control);
+  }
+
+  /** Starts `parts − 1` workers on the memory and waits until each has instantiated the kernels. */
+  static async start(
+    parts: number,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    kernels: KernelExports,
+  ): Promise<ThreadPool> {
+    const control = new SharedArrayBuffer(CONTROL_INTS * 4);
+    const url = new URL("./worker.js", import.meta.url);
+    const workers: AnyWorker[] = [];
+    const ready: Promise<void>[] = [];
+    const isNode = typeof process !== "undefined" && process.versions?.node !== undefined;
+    for (let index = 1; index < parts; index++) {
+      const start: WorkerStart = { module, memory, control, index };
+      if (isNode) {
+        const { Worker } = await import("node:worker_threads");
+        const worker = new Worker(url, { workerData: start });
+        workers.push(worker);
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            worker.once("message", () => {
+              worker.unref(); // only once started: an unref'd worker cannot hold the process open while we wait
+              resolve();
+            });
+            worker.once("error", reject);
+          }),
+        );
+      } else {
+        const worker = new Worker(url, { type: "module" });
+        workers.push(worker);
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            worker.onmessage = () => resolve();
+            worker.onerror = (event) => reject(new Error(event.message));
+          }),
+        );
+        worker.postMessage(start);
+      }
+    }
+    try {
+      await Promise.all(ready);
+    } catch (error) {
+      for (const worker of workers) worker.terminate();
+      throw error;
+    }
+    return new ThreadPool(parts, kernels, control, workers);
+  }
+
+  /** Runs the job whose arguments the caller wrote into ints/floats from ARGS on, in `chunks` chunks, on all threads. */
+  run(op: number, chunks: number): void {
+    if (this.disposed) throw new Error("the WASM backend has been disposed");
+    const ints = this.ints;
+    ints[OP] = op;
+    ints[TOTAL] = chunks;
+    Atomics.store(ints, NEXT, 0);
+    Atomics.store(ints, DONE, 0);
+    Atomics.add(ints, GENERATION, 1);
+    Atomics.notify(ints, GENERATION);
+    try {
+      work(this.kernels, ints, this.floats, 0);
+    } finally {
+      let spins = 0;
+      let since = 0;
+      while (Atomics.load(ints, DONE) < chunks || Atomics.load(ints, ACTIVE) !== 0) {
+        if (++spins > SPINS_BEFORE_WAIT) {
+          // A straggler (descheduled by the OS): sleep in 1 ms steps where allowed, and
+          // give up if a worker has died inside the job.
+          if (since === 0) since = performance.now();
+          else if (performance.now() - since > STALL_LIMIT_MS) {
+            throw new Error(`a WASM worker thread has not finished its share in ${STALL_LIMIT_MS / 1000} s`);
+          }
+          const active = Atomics.load(ints, ACTIVE);
+          if (active !== 0 && this.canWait) this.wait(ints, active);
+        }
+      }
+    }
+  }
+
+  /** Atomics.wait on ACTIVE, where this thread may block (not a browser's main thread). */
+  private wait(ints: Int32Array, active: number): void {
+    try {
+      Atomics.wait(ints, ACTIVE, active, 1);
+    } catch {
+      this.canWait = false;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    Atomics.store(this.ints, STOP, 1);
+    Atomics.add(this.ints, GENERATION, 1);
+    Atomics.notify(this.ints, GENERATION);
+    for (const worker of this.workers) worker.terminate();
+  }
+}
+
+/** The caller spins this many times for stragglers before it sleeps in 1 ms steps. */
+const SPINS_BEFORE_WAIT = 20_000;
+/** A job whose workers have not finished after this long has lost one (it crashed or was killed). */
+const STALL_LIMIT_MS = 30_000;
+
+export { ARGS } from "./jobs.js";
