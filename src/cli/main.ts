@@ -4,7 +4,9 @@ import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
 import { classifyCommand } from "./commands/classify.js";
 import { embedCommand } from "./commands/embed.js";
+import { evalCommand } from "./commands/eval.js";
 import { fillMaskCommand } from "./commands/fill-mask.js";
+import { finetuneCommand } from "./commands/finetune.js";
 import { finetuneEncoderCommand } from "./commands/finetune-encoder.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
@@ -12,6 +14,7 @@ import { nerCommand } from "./commands/ner.js";
 import { quantizeCommand } from "./commands/quantize.js";
 import { similarityCommand } from "./commands/similarity.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
+import { trainCommand } from "./commands/train.js";
 import { trainEncoderCommand } from "./commands/train-encoder.js";
 import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
@@ -26,6 +29,9 @@ const commands: Command[] = [
   tokenizeCommand,
   tokenizerTrainCommand,
   quantizeCommand,
+  trainCommand,
+  evalCommand,
+  finetuneCommand,
   trainEncoderCommand,
   finetuneEncoderCommand,
 ];

@@ -1,0 +1,25 @@
+// What the training loop needs of a model: a differentiable loss of a batch,
+// a loss without a tape, its named parameters and a way to save it. The
+// LanguageModel returned by loadModel/createModel has exactly these members;
+// a LoRA fine-tune passes a view whose parameters are the adapters only and
+// whose save writes the adapter.
+import type { Parameter } from "../autograd/variable.js";
+import type { Loss, LossOptions } from "./tape-loss.js";
+
+export type { Loss, LossOptions };
+
+/** Rows of equal length: [batch][seq] input ids and the id to predict at each position (−100: not scored). */
+export interface Batch {
+  readonly inputIds: readonly (readonly number[])[];
+  readonly targets: readonly (readonly number[])[];
+}
+
+export interface TrainableModel {
+  loss(batch: Batch, options?: LossOptions): Promise<Loss>;
+  /** Mean loss over the scored targets, without recording a tape. */
+  evaluate(batch: Batch): Promise<number>;
+  /** Trainable parameters by their (HF) tensor names. */
+  namedParameters(): [string, Parameter][];
+  /** Writes the model (or adapter) files into dir. */
+  save(dir: string): Promise<void>;
+}
