@@ -110,10 +110,6 @@ export class WeightStore {
     return matrix;
   }
 
-  /** Uploads a matrix a builder derived from checkpoint tensors (transposed, split, tied). */
-  upload(matrix: WeightMatrix): WeightMatrix {
-    return this.backend.uploadMatrix(matrix);
-  }
 
   /** Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as masks). */
   assertAllUsed(ignorable: RegExp | null = null): void {
