@@ -125,11 +125,15 @@ export class LanguageModel {
     const { vocabSize, contextLength } = this.network.config;
     if (seq > contextLength) throw new InputError(`rows have ${seq} ids, more than the context window of ${contextLength}`);
     const data = new Float32Array(batch.length * seq * vocabSize);
-    const cache = this.network.createCache(seq);
-    batch.forEach((row, b) => {
-      cache.reset();
-      this.network.forward(row, cache, data.subarray(b * seq * vocabSize, (b + 1) * seq * vocabSize), "all");
-    });
+    const state = this.network.acquireState(seq);
+    try {
+      batch.forEach((row, b) => {
+        state.cache.reset();
+        this.network.forward(row, state.cache, data.subarray(b * seq * vocabSize, (b + 1) * seq * vocabSize), "all");
+      });
+    } finally {
+      this.network.releaseState(state);
+    }
     return { data, shape: [batch.length, seq, vocabSize] };
   }
 

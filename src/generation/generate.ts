@@ -1,8 +1,9 @@
 // The generation loop: prefill the whole prompt in one pass, then one token per
 // step reusing the KV cache; each step's logits go through the sampler, the new
 // token through the streaming decoder (never splitting a UTF-8 character) and the
-// stop-string matcher. Buffers (cache, logits, history) are allocated once per
-// call, sized for prompt + maxTokens; a step allocates nothing large.
+// stop-string matcher. The KV cache and logits buffer come from the model's pool
+// (reused across calls), the history is sized for prompt + maxTokens once per
+// call; a step allocates nothing large.
 
 import { InputError, OptionError } from "../errors.js";
 import type { DecoderOnlyModel } from "../models/decoder-only.js";
@@ -129,26 +130,30 @@ export async function* generate(
   });
   if (maxTokens === 0) return finish("length");
 
-  const cache = network.createCache(ids.length + maxTokens);
-  const logits = network.backend.allocate(vocabSize); // [vocab] of the last position
+  const state = network.acquireState(ids.length + maxTokens);
+  const { cache, logits } = state; // logits: [vocab] of the last position
   const step = new Int32Array(1); // the token fed back in
-  network.forward(ids, cache, logits, "last");
-  for (let generated = 0; generated < maxTokens; generated++) {
-    if (options.signal?.aborted === true) return finish("abort");
-    const id = sampler.sample(logits, history.subarray(0, length));
-    if (stopOnEos && eosTokenIds.includes(id)) {
-      const rest = stopper.push(decoder?.flush() ?? "").text + stopper.flush();
-      if (rest !== "") yield { text: rest, tokenId: null };
-      return finish("eos");
+  try {
+    network.forward(ids, cache, logits, "last");
+    for (let generated = 0; generated < maxTokens; generated++) {
+      if (options.signal?.aborted === true) return finish("abort");
+      const id = sampler.sample(logits, history.subarray(0, length));
+      if (stopOnEos && eosTokenIds.includes(id)) {
+        const rest = stopper.push(decoder?.flush() ?? "").text + stopper.flush();
+        if (rest !== "") yield { text: rest, tokenId: null };
+        return finish("eos");
+      }
+      history[length++] = id;
+      const { text, stopped } = stopper.push(decoder?.push(id) ?? "");
+      yield { text, tokenId: id };
+      if (stopped) return finish("stop");
+      if (generated + 1 < maxTokens) {
+        step[0] = id;
+        network.forward(step, cache, logits, "last");
+      }
     }
-    history[length++] = id;
-    const { text, stopped } = stopper.push(decoder?.push(id) ?? "");
-    yield { text, tokenId: id };
-    if (stopped) return finish("stop");
-    if (generated + 1 < maxTokens) {
-      step[0] = id;
-      network.forward(step, cache, logits, "last");
-    }
+  } finally {
+    network.releaseState(state);
   }
   const rest = stopper.push(decoder?.flush() ?? "");
   const tail = rest.text + (rest.stopped ? "" : stopper.flush());

@@ -48,8 +48,17 @@ export type LogitRows = "all" | "last";
 
 const DEFAULT_CHUNK_ROWS = 64;
 
+/** A KV cache with the [vocab] logits buffer of its sequence's last position. */
+export interface DecodeState {
+  readonly cache: KvCache;
+  /** [vocab] */
+  readonly logits: Float32Array;
+}
+
 export class DecoderOnlyModel {
   private scratch: Scratch | null = null;
+  /** Decode states no sequence is using: reused, since a backend's memory (WASM's) is never freed. */
+  private readonly idleStates: DecodeState[] = [];
 
   constructor(
     readonly config: DecoderConfig,
@@ -68,6 +77,24 @@ export class DecoderOnlyModel {
       throw new InputError(`a cache of ${capacity} positions exceeds the context length ${this.config.contextLength}`);
     }
     return new KvCache(this.config.numLayers, this.config.numKvHeads * this.config.headDim, capacity, this.backend);
+  }
+
+  /**
+   * A reset cache of at least `capacity` positions with a logits buffer, reused from
+   * an earlier sequence when one is free; hand it back with releaseState when done.
+   */
+  acquireState(capacity: number): DecodeState {
+    const index = this.idleStates.findIndex((s) => s.cache.capacity >= capacity);
+    if (index !== -1) {
+      const [state] = this.idleStates.splice(index, 1);
+      state!.cache.reset();
+      return state!;
+    }
+    return { cache: this.createCache(capacity), logits: this.backend.allocate(this.config.vocabSize) };
+  }
+
+  releaseState(state: DecodeState): void {
+    this.idleStates.push(state);
   }
 
   /**
