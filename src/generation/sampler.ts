@@ -15,7 +15,7 @@
 // sample() creates no arrays or objects.
 import { InputError } from "../errors.js";
 import { RepetitionPenaltyProcessor, TemperatureProcessor } from "./logits-processors.js";
-import { Rng } from "./random.js";
+import { Rng } from "../tensor/random.js";
 import { resolveSamplingOptions, type ResolvedSamplingOptions, type SamplingOptions } from "./sampling-options.js";
 
 /**

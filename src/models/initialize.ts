@@ -3,7 +3,7 @@
 // the residual stream (attention output, MLP output) N(0, (0.02/√(2·n_layers))²),
 // biases 0, normalisation gains 1. The same seed always gives the same weights.
 
-import { Rng } from "../generation/random.js";
+import { Rng } from "../tensor/random.js";
 import { numel, type Shape } from "../tensor/tensor.js";
 import type { Initializer } from "./weight-store.js";
 

@@ -7,7 +7,7 @@
 
 import { Parameter } from "../autograd/variable.js";
 import { OptionError } from "../errors.js";
-import { Rng } from "../generation/random.js";
+import { Rng } from "../tensor/random.js";
 import type { Linear } from "../nn/linear.js";
 import { LoraAdapter } from "../nn/lora.js";
 import { ParameterIndex } from "../nn/parameter-index.js";

@@ -14,7 +14,7 @@
 
 import type { EncoderBatch, EncoderModel } from "../encoder-model.js";
 import { InputError } from "../errors.js";
-import { Rng } from "../generation/random.js";
+import { Rng } from "../tensor/random.js";
 import type { TextTokenizer } from "../tokenizers/tokenizer.js";
 import { IGNORE_INDEX, maskTokens, type MaskingOptions } from "./data/masking.js";
 import type { SentencePair } from "./data/sentence-pairs.js";

@@ -9,7 +9,7 @@
 
 import type { EncoderBatch, EncoderModel } from "../encoder-model.js";
 import { OptionError } from "../errors.js";
-import { Rng } from "../generation/random.js";
+import { Rng } from "../tensor/random.js";
 import { AdamW } from "./adamw.js";
 import { clipGradNorm } from "./grad-clip.js";
 

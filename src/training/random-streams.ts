@@ -5,7 +5,7 @@
 // Nothing but the iteration number is needed to resume a run exactly where it
 // stopped: no generator state is carried from step to step, so none has to be
 // saved in a checkpoint, and evaluation never shifts the training batches.
-import { Rng } from "../generation/random.js";
+import { Rng } from "../tensor/random.js";
 
 const MASK_64 = (1n << 64n) - 1n;
 

@@ -5,7 +5,7 @@
 // at selected positions and −100 (ignored by the loss) everywhere else.
 // Draws come from a seeded generator, so a seed gives the same masks everywhere.
 
-import { Rng } from "../../generation/random.js";
+import { Rng } from "../../tensor/random.js";
 import { OptionError } from "../../errors.js";
 
 /** The label cross-entropy skips (PyTorch's ignore_index). */

@@ -7,7 +7,7 @@
 
 import { readFile } from "node:fs/promises";
 import { InputError, ModelFormatError } from "../../errors.js";
-import { Rng } from "../../generation/random.js";
+import { Rng } from "../../tensor/random.js";
 
 export interface SentencePair {
   readonly a: string;

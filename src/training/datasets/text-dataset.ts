@@ -8,7 +8,7 @@
 // (inputs shifted by one), nanoGPT train.py get_batch.
 import { readFile } from "node:fs/promises";
 import { InputError } from "../../errors.js";
-import type { Rng } from "../../generation/random.js";
+import type { Rng } from "../../tensor/random.js";
 import type { Tokenizer } from "../../tokenizers/tokenizer.js";
 import type { Json } from "../../tokenizers/tokenizer-json.js";
 import type { Batch } from "../trainable.js";

@@ -5,7 +5,7 @@
 //  - Sentiment: positive / negative sentences from templates; the held-out set
 //    uses subjects and templates the training set never shows.
 //  - A small corpus of documents for MLM + NSP pretraining.
-import { Rng } from "../../../src/generation/random.js";
+import { Rng } from "../../../src/tensor/random.js";
 
 export interface TaggedSentence {
   tokens: string[];

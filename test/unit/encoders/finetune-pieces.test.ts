@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { runEncoderFinetune } from "../../../src/cli/commands/finetune-encoder.js";
 import { loadEncoderModel } from "../../../src/encoder-model.js";
-import { Rng } from "../../../src/generation/random.js";
+import { Rng } from "../../../src/tensor/random.js";
 import { loadVocabTxtTokenizer } from "../../../src/tokenizers/load.js";
 import type { TextTokenizer } from "../../../src/tokenizers/tokenizer.js";
 import { trainWordPieceVocab, writeVocabTxt } from "../../../src/tokenizers/wordpiece-trainer.js";

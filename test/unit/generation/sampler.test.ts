@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { InputError, OptionError } from "../../../src/errors.js";
-import { Rng } from "../../../src/generation/random.js";
+import { Rng } from "../../../src/tensor/random.js";
 import { Sampler } from "../../../src/generation/sampler.js";
 import type { SamplingOptions } from "../../../src/generation/sampling-options.js";
 

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Rng } from "../../../src/generation/random.js";
+import { Rng } from "../../../src/tensor/random.js";
 import { loadTokenizer } from "../../../src/tokenizers/load.js";
 import {
   characterDataset,

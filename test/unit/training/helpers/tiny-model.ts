@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Parameter, Tape, add, backendTapeKernels, crossEntropy, dropout, embedding, gelu, linear } from "../../../../src/autograd/index.js";
 import { jsBackend } from "../../../../src/backend/js/index.js";
-import { Rng } from "../../../../src/generation/random.js";
+import { Rng } from "../../../../src/tensor/random.js";
 import { readSafetensors, writeSafetensors } from "../../../../src/io/safetensors.js";
 import { streamRng } from "../../../../src/training/random-streams.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../../../src/training/train-config.js";

@@ -1,4 +1,5 @@
-// The seeded random number generator behind sampling: xoshiro128** (Blackman &
+// The seeded random number generator of the whole library (sampling, weight
+// initialisation, LoRA init, data order): xoshiro128** (Blackman &
 // Vigna, https://prng.di.unimi.it/xoshiro128starstar.c), its 128-bit state
 // filled from two outputs of splitmix64 (https://prng.di.unimi.it/splitmix64.c)
 // as the authors recommend. Only 32-bit integer arithmetic (Math.imul, shifts)

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { OptionError } from "../../../src/errors.js";
-import { Rng } from "../../../src/generation/random.js";
+import { Rng } from "../../../src/tensor/random.js";
 
 // An independent, straightforward implementation of the published definitions
 // (prng.di.unimi.it/splitmix64.c and xoshiro128starstar.c) in BigInt arithmetic.
