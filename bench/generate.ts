@@ -23,6 +23,7 @@ import { modelToGguf } from "../src/io/gguf-convert.js";
 import { writeGguf } from "../src/io/gguf.js";
 import { readBandwidth } from "./kernels.js";
 import { loadNodeLlamaCpp, measureNodeLlamaCpp, type NodeLlamaCpp } from "./peers/node-llama-cpp.js";
+import { benchmarkPrompt } from "./prompt.js";
 import { syntheticTokenizerJson } from "./synthetic-tokenizer.js";
 
 interface Measurement {
@@ -47,15 +48,6 @@ const median = (values: number[]): number => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-/** The prompt bench/peers/node-llama-cpp.ts uses too: an LCG over ids 3..vocab−1. */
-function promptIds(vocab: number, length: number): number[] {
-  let state = 12345;
-  return Array.from({ length }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return 3 + (state % (vocab - 3));
-  });
-}
 
 async function measureLmscope(model: LanguageModel, prompt: number[], decodeTokens: number): Promise<Measurement> {
   const start = performance.now();
@@ -158,7 +150,7 @@ export async function main(args: string[]): Promise<void> {
       const model = await loadModel(target.path, { backend });
       const { contextLength, vocabSize } = model.config;
       const decodeLength = Math.min(decodeTokens, Math.floor(contextLength / 2) - 1);
-      const prompt = promptIds(vocabSize, Math.min(promptTokens, contextLength - decodeLength - 1));
+      const prompt = benchmarkPrompt(vocabSize, Math.min(promptTokens, contextLength - decodeLength - 1));
       await measureLmscope(model, prompt.slice(0, 8), 4); // warm-up
       engines.push({
         label: `lmscope ${backend.name}`,

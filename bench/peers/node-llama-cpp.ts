@@ -10,6 +10,8 @@
 // installs it from the npm registry with its prebuilt CPU binary (`@node-llama-cpp/linux-x64`);
 // `build: "never"` makes sure it never tries to compile. The few calls used are typed here.
 
+import { benchmarkPrompt } from "../prompt.js";
+
 interface Sequence {
   evaluate(tokens: number[], options: { temperature: number }): AsyncIterable<unknown>;
 }
@@ -49,15 +51,6 @@ export interface PeerMeasurement {
 
 let llamaInstance: Promise<Llama> | undefined;
 
-/** The same prompt as bench/generate.ts: an LCG over ids 3..vocab-1. */
-function promptIds(vocab: number, length: number): number[] {
-  let state = 12345;
-  return Array.from({ length }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return 3 + (state % (vocab - 3));
-  });
-}
-
 export async function measureNodeLlamaCpp(
   nodeLlamaCpp: NodeLlamaCpp,
   ggufPath: string,
@@ -78,7 +71,7 @@ export async function measureNodeLlamaCpp(
       const sequence = context.getSequence();
       const vocab = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length;
       if (vocab === undefined) throw new Error(`${ggufPath}: no tokenizer.ggml.tokens, cannot size the prompt`);
-      const prompt = promptIds(vocab, opts.promptTokens);
+      const prompt = benchmarkPrompt(vocab, opts.promptTokens);
       const start = performance.now();
       let firstTokenAt = 0;
       let count = 0;
