@@ -120,9 +120,10 @@ export class DecoderOnlyModel {
       const chunk = count === ids.length ? ids : Array.prototype.slice.call(ids, done, done + count);
       const x = scratch.residual; // [count, dim]
       this.embed(x, chunk, start + done, scratch);
-      this.parts.blocks.forEach((block, layer) =>
-        block.forward(this.backend, x, count, dim, cache.layers[layer]!, start + done, scratch),
-      );
+      const blocks = this.parts.blocks;
+      for (let layer = 0; layer < blocks.length; layer++) {
+        blocks[layer]!.forward(this.backend, x, count, dim, cache.layers[layer]!, start + done, scratch);
+      }
       if (rows === "all") {
         this.parts.finalNorm.forward(this.backend, scratch.normed, x, count);
         this.parts.lmHead.forward(this.backend, logits.subarray(done * vocabSize), scratch.normed, count); // [count, vocab]

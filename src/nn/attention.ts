@@ -5,7 +5,7 @@
 
 import { attention } from "../autograd/attention.js";
 import type { Variable } from "../autograd/variable.js";
-import type { Backend } from "../backend/backend.js";
+import type { AttentionShape, Backend } from "../backend/backend.js";
 import type { LayerKvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import type { RotaryEmbedding } from "./rotary-embedding.js";
@@ -29,7 +29,12 @@ export class SelfAttention {
     readonly causal: boolean,
     /** Multiplier of the scores q·k; 1/√headDim unless the architecture says otherwise. */
     readonly scale: number = 1 / Math.sqrt(heads.headDim),
-  ) {}
+  ) {
+    this.shape = { queryCount: 0, keyCount: 0, queryOffset: 0, ...heads, scale, causal };
+  }
+
+  /** The attention kernel's sizes, updated in place for each call. */
+  private readonly shape: AttentionShape;
 
   /**
    * out [rows, dim] = attention of x [rows, dim], the tokens at positions
@@ -58,16 +63,10 @@ export class SelfAttention {
       this.rotary.apply(backend, scratch.query, rows, nHeads, headDim, position);
       this.rotary.apply(backend, keys, rows, nKvHeads, headDim, position);
     }
-    const shape = {
-      queryCount: rows,
-      keyCount: position + rows,
-      queryOffset: position,
-      nHeads,
-      nKvHeads,
-      headDim,
-      scale: this.scale,
-      causal: this.causal,
-    };
+    const shape = this.shape; // reused: the decode loop allocates nothing per token
+    shape.queryCount = rows;
+    shape.keyCount = position + rows;
+    shape.queryOffset = position;
     backend.attention(scratch.context, scratch.query, cache.keys, cache.values, shape, scratch.scores, keyMask); // [rows, nHeads, headDim]
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
   }
