@@ -2,25 +2,41 @@
 // chunks of output rows: weight rows of a matmul, query heads of attention. Chunk
 // edges fall where the kernels' own blocking does (multiples of 4 rows, of 16
 // columns), so every output is computed by the same code whichever chunk and
-// thread hold it: results are identical for any number of threads. Threads claim chunks with an atomic
-// counter, so a thread the OS has descheduled holds up nobody: the others take
-// its chunks (the calling thread alone finishes a job if no worker wakes).
+// thread hold it: results are identical for any number of threads. Threads claim
+// chunks with compare-and-swap on a counter, so a thread the OS has descheduled
+// holds up nobody: the others take its chunks (the calling thread alone finishes a
+// job if no worker wakes).
+//
+// The claim protocol. The caller writes a job's arguments, OP, TOTAL (tagged) and
+// DONE = 0, then publishes it by storing NEXT = tag | 0, where the tag is the job's
+// generation (mod 2^16) in the high 16 bits; then it bumps GENERATION to wake
+// workers. A thread claims chunk c by swapping NEXT from tag | c to tag | c + 1,
+// and only then reads TOTAL, checking its tag: a thread that was descheduled
+// across jobs fails the swap (NEXT holds a newer tag) or finds TOTAL retagged, and
+// claims nothing. A successful claim of c < total means the job is not finished
+// (chunk c is not done), so the caller cannot be rewriting its arguments. The caller
+// waits for DONE = total; no other bookkeeping is needed.
 
 import type { KernelExports } from "./module.js";
 
 /** Int32 slots of the control block (a SharedArrayBuffer). */
 export const GENERATION = 0;
-/** Threads inside the current job (workers register before they read its arguments). */
-export const ACTIVE = 1;
 export const STOP = 2;
 export const OP = 3;
-/** Chunks in the current job, the next unclaimed chunk, chunks finished. */
+/** tag | chunks in the current job; tag | next unclaimed chunk; chunks finished. */
 export const TOTAL = 4;
 export const NEXT = 5;
 export const DONE = 6;
 /** Integer arguments start here; float arguments are in the same slots read as float32. */
 export const ARGS = 8;
 export const CONTROL_INTS = 32;
+/** Chunks per job are at most this (the low half of the tagged words). */
+export const MAX_CHUNKS = 0xffff;
+
+/** The tag of a job of generation `generation`, in the high 16 bits of an int32. */
+export function jobTag(generation: number): number {
+  return (generation & 0xffff) << 16;
+}
 
 export const OP_MATMUL_F32 = 1;
 export const OP_MATMUL_QUANT = 2;
@@ -32,14 +48,16 @@ export function chunkRows(count: number, chunks: number, align: number): number 
   return Math.max(align, Math.ceil(count / chunks / align) * align);
 }
 
-/** Claims and runs chunks of the job in the control block until none are left. */
-export function work(kernels: KernelExports, ints: Int32Array, floats: Float32Array, thread: number): void {
-  const total = ints[TOTAL]!;
+/** Claims and runs chunks of the job tagged `tag` until none are left or a newer job has replaced it. */
+export function work(kernels: KernelExports, ints: Int32Array, floats: Float32Array, thread: number, tag: number): void {
   for (;;) {
-    const chunk = Atomics.add(ints, NEXT, 1);
-    if (chunk >= total) return;
-    runChunk(kernels, ints, floats, chunk, thread);
-    Atomics.add(ints, DONE, 1);
+    const claim = Atomics.load(ints, NEXT);
+    if ((claim & ~MAX_CHUNKS) !== tag) return;
+    if (Atomics.compareExchange(ints, NEXT, claim, claim + 1) !== claim) continue;
+    const total = Atomics.load(ints, TOTAL);
+    if ((total & ~MAX_CHUNKS) !== tag || (claim & MAX_CHUNKS) >= (total & MAX_CHUNKS)) return;
+    runChunk(kernels, ints, floats, claim & MAX_CHUNKS, thread);
+    if (Atomics.add(ints, DONE, 1) + 1 === (total & MAX_CHUNKS)) Atomics.notify(ints, DONE);
   }
 }
 

@@ -1,13 +1,13 @@
 // Kernel threads over the shared WASM memory: worker_threads in Node, module Web
 // Workers in browsers (which need SharedArrayBuffer, i.e. a cross-origin-isolated
 // page; without it the backend runs on the calling thread alone). Workers start
-// once; a job is published by writing the control block, bumping the generation
-// counter and notifying; the caller claims chunks too (jobs.ts), then waits
-// (spinning, then Atomics.wait where this thread may block) until every chunk is
-// done and no worker is inside the job. Workers are unref'd so they never keep a
-// Node process alive; dispose() stops them.
+// once; a job is published in the control block (the claim protocol of jobs.ts),
+// then the generation counter is bumped and workers notified; the caller claims
+// chunks too, then waits (spinning, then Atomics.wait where this thread may block)
+// until every chunk is done. Workers are unref'd so they never keep a Node process
+// alive; dispose() stops them.
 
-import { ACTIVE, CONTROL_INTS, DONE, GENERATION, NEXT, OP, STOP, TOTAL, work } from "./jobs.js";
+import { CONTROL_INTS, DONE, GENERATION, MAX_CHUNKS, NEXT, OP, STOP, TOTAL, jobTag, work } from "./jobs.js";
 import type { KernelExports } from "./module.js";
 import type { WorkerStart } from "./worker.js";
 
@@ -82,19 +82,22 @@ export class ThreadPool {
   /** Runs the job whose arguments the caller wrote into ints/floats from ARGS on, in `chunks` chunks, on all threads. */
   run(op: number, chunks: number): void {
     if (this.disposed) throw new Error("the WASM backend has been disposed");
+    if (chunks > MAX_CHUNKS >> 1) throw new RangeError(`a job of ${chunks} chunks exceeds the thread pool's ${MAX_CHUNKS >> 1}`);
     const ints = this.ints;
+    const generation = ints[GENERATION]! + 1;
+    const tag = jobTag(generation);
     ints[OP] = op;
-    ints[TOTAL] = chunks;
-    Atomics.store(ints, NEXT, 0);
     Atomics.store(ints, DONE, 0);
-    Atomics.add(ints, GENERATION, 1);
+    Atomics.store(ints, TOTAL, tag | chunks);
+    Atomics.store(ints, NEXT, tag); // published: chunks can be claimed from here on
+    Atomics.store(ints, GENERATION, generation);
     Atomics.notify(ints, GENERATION);
     try {
-      work(this.kernels, ints, this.floats, 0);
+      work(this.kernels, ints, this.floats, 0, tag);
     } finally {
       let spins = 0;
       let since = 0;
-      while (Atomics.load(ints, DONE) < chunks || Atomics.load(ints, ACTIVE) !== 0) {
+      for (let done = Atomics.load(ints, DONE); done < chunks; done = Atomics.load(ints, DONE)) {
         if (++spins > SPINS_BEFORE_WAIT) {
           // A straggler (descheduled by the OS): sleep in 1 ms steps where allowed, and
           // give up if a worker has died inside the job.
@@ -102,17 +105,16 @@ export class ThreadPool {
           else if (performance.now() - since > STALL_LIMIT_MS) {
             throw new Error(`a WASM worker thread has not finished its share in ${STALL_LIMIT_MS / 1000} s`);
           }
-          const active = Atomics.load(ints, ACTIVE);
-          if (active !== 0 && this.canWait) this.wait(ints, active);
+          if (this.canWait) this.wait(ints, done);
         }
       }
     }
   }
 
-  /** Atomics.wait on ACTIVE, where this thread may block (not a browser's main thread). */
-  private wait(ints: Int32Array, active: number): void {
+  /** Atomics.wait on DONE, where this thread may block (not a browser's main thread). */
+  private wait(ints: Int32Array, done: number): void {
     try {
-      Atomics.wait(ints, ACTIVE, active, 1);
+      Atomics.wait(ints, DONE, done, 1);
     } catch {
       this.canWait = false;
     }

@@ -3,7 +3,7 @@
 // chunks of each (jobs.ts). Started once per backend by thread-pool.ts
 // (worker_threads in Node, a module Web Worker in browsers); never per call.
 
-import { ACTIVE, GENERATION, STOP, work } from "./jobs.js";
+import { GENERATION, STOP, jobTag, work } from "./jobs.js";
 import { instantiateKernels } from "./module.js";
 
 export interface WorkerStart {
@@ -33,14 +33,7 @@ function serve(start: WorkerStart, ready: () => void): void {
     }
     seen = Atomics.load(ints, GENERATION);
     if (Atomics.load(ints, STOP) !== 0) return;
-    // Register, then make sure the job is still the one we saw: the caller waits
-    // for ACTIVE = 0 before it writes the next job's arguments.
-    Atomics.add(ints, ACTIVE, 1);
-    try {
-      if (Atomics.load(ints, GENERATION) === seen) work(kernels, ints, floats, start.index);
-    } finally {
-      if (Atomics.sub(ints, ACTIVE, 1) === 1) Atomics.notify(ints, ACTIVE);
-    }
+    work(kernels, ints, floats, start.index, jobTag(seen));
   }
 }
 
