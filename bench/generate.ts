@@ -7,8 +7,9 @@
 // GGUF (when installed: npm install --no-save node-llama-cpp@3.22.1), at 1 and 2 threads.
 // Prompt: a fixed seeded list of token ids; decoding is greedy and ignores EOS.
 // Runs are interleaved across engines; each figure is the median of --runs runs. A
-// bandwidth probe gives the decode bound (weight bytes read per token / GB/s) and the
-// fraction of it each decode figure reaches. Nothing here asserts a time.
+// bandwidth probe (bench/bandwidth.ts), run just before each measurement, gives the
+// decode bound (GB/s ÷ weight bytes read per token) and the fraction of it each decode
+// figure reaches. Nothing here asserts a time.
 
 import { execFileSync } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -21,7 +22,7 @@ import type { Backend } from "../src/backend/backend.js";
 import { loadModel, type LanguageModel } from "../src/language-model.js";
 import { modelToGguf } from "../src/io/gguf-convert.js";
 import { writeGguf } from "../src/io/gguf.js";
-import { readBandwidth } from "./kernels.js";
+import { BandwidthProbe } from "./bandwidth.js";
 import { loadNodeLlamaCpp, measureNodeLlamaCpp, type NodeLlamaCpp } from "./peers/node-llama-cpp.js";
 import { benchmarkPrompt } from "./prompt.js";
 import { syntheticTokenizerJson } from "./synthetic-tokenizer.js";
@@ -29,6 +30,8 @@ import { syntheticTokenizerJson } from "./synthetic-tokenizer.js";
 interface Measurement {
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** The probe's GB/s at this engine's thread count, measured just before this run. */
+  probeGBPerSecond?: number;
 }
 
 interface Engine {
@@ -180,22 +183,26 @@ export async function main(args: string[]): Promise<void> {
     }
   }
 
-  const bandwidth = new Map<number, number>();
-  for (const threads of threadCounts) bandwidth.set(threads, await readBandwidth(threads));
+  // The probe runs right before every measurement, at that engine's thread count:
+  // the memory bus's rate drifts, so each decode figure is set against its own bound.
+  const probes = new Map<number, BandwidthProbe>();
+  for (const threads of new Set(engines.map((e) => e.threads))) probes.set(threads, await BandwidthProbe.start(threads));
   for (let run = 0; run < runs; run++) {
     for (const engine of engines) {
       process.stderr.write(`run ${run + 1}/${runs}: ${engine.label} ${engine.model} ${engine.type} ×${engine.threads}\r`);
-      engine.results.push(await engine.measure());
+      const probeGBPerSecond = await probes.get(engine.threads)!.measure();
+      engine.results.push({ ...(await engine.measure()), probeGBPerSecond });
     }
   }
+  for (const probe of probes.values()) await probe.stop();
   process.stderr.write("\n");
   for (const backend of backends.values()) disposeBackend(backend);
   await rm(root, { recursive: true, force: true });
 
   const rows = engines.map((e) => {
     const decode = median(e.results.map((m) => m.decodeTokensPerSecond));
-    const gbPerSecond = bandwidth.get(e.threads) ?? bandwidth.get(Math.max(...threadCounts))!;
-    const bound = (gbPerSecond * 1e9) / e.weightBytes;
+    const gbPerSecond = median(e.results.map((m) => m.probeGBPerSecond!));
+    const reached = median(e.results.map((m) => (m.decodeTokensPerSecond * e.weightBytes) / (m.probeGBPerSecond! * 1e9)));
     return [
       e.model,
       e.type,
@@ -203,14 +210,20 @@ export async function main(args: string[]): Promise<void> {
       String(e.threads),
       median(e.results.map((m) => m.prefillTokensPerSecond)).toFixed(1),
       decode.toFixed(1),
-      `${bound.toFixed(1)} (${((decode / bound) * 100).toFixed(0)}%)`,
+      gbPerSecond.toFixed(1),
+      `${((gbPerSecond * 1e9) / e.weightBytes).toFixed(1)} (${(reached * 100).toFixed(0)}%)`,
       e.rss > 0 ? `${(e.rss / 2 ** 20).toFixed(0)} MB` : "—",
     ];
   });
-  console.log(table(["model", "weights", "engine", "threads", "prefill tok/s", "decode tok/s", "decode bound tok/s (reached)", "RSS of model"], rows));
-  const probe = [...bandwidth].map(([t, gb]) => `${t} thread${t > 1 ? "s" : ""} ${gb.toFixed(1)} GB/s`).join(", ");
   console.log(
-    `\nmedians of ${runs} interleaved runs; prompt ${promptTokens} tokens, ${decodeTokens} decoded; read bandwidth probe: ${probe}; ` +
+    table(
+      ["model", "weights", "engine", "threads", "prefill tok/s", "decode tok/s", "probe GB/s", "decode bound tok/s (reached)", "RSS of model"],
+      rows,
+    ),
+  );
+  console.log(
+    `\nmedians of ${runs} interleaved runs; prompt ${promptTokens} tokens, ${decodeTokens} decoded; the read-bandwidth probe runs ` +
+      `before every measurement at its thread count, and "reached" is the median over runs of decode ÷ (probe GB/s ÷ weight bytes); ` +
       `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB; ${new Date().toISOString().slice(0, 10)}; node ${process.version}`,
   );
 }

@@ -3,19 +3,15 @@
 // Q4_0 weights on the 110M-Llama shapes, per backend and thread count, in GB/s of
 // weights read and GFLOP/s. Prints figures; asserts nothing.
 
-import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import type { Backend } from "../src/backend/backend.js";
+import { BandwidthProbe } from "./bandwidth.js";
 import { jsBackend } from "../src/backend/js/index.js";
 import { jsBackwardKernels } from "../src/backend/js/backward/index.js";
 import type { BackwardKernels } from "../src/backend/backward.js";
 import { createWasmBackend, WasmBackend } from "../src/backend/wasm/index.js";
-import { WasmMemory } from "../src/backend/wasm/memory.js";
-import { instantiateKernels, kernelModule } from "../src/backend/wasm/module.js";
 import { quantizeMatrix } from "../src/tensor/quantize.js";
 import { f32Matrix, type WeightMatrix } from "../src/tensor/weights.js";
-
-const PROBE_BYTES = 1 << 30;
 
 function weightBytes(w: WeightMatrix): number {
   return w.type === "f32" || w.type === "f32_columns" ? w.data.byteLength : w.quants.byteLength + w.scales.byteLength;
@@ -35,45 +31,15 @@ function timeIt(body: () => void, seconds: number): number {
   return samples[samples.length >> 1]!;
 }
 
-/** GB/s of a streaming read of 1 GiB by `threads` threads (each reads its half, in parallel). */
-export async function readBandwidth(threads: number): Promise<number> {
-  const module = await kernelModule(true);
-  const mem = new WasmMemory(true);
-  const ptr = mem.reserve(PROBE_BYTES);
-  new Float32Array(mem.memory.buffer, ptr, PROBE_BYTES / 4).fill(1);
-  const kernels = instantiateKernels(module, mem.memory);
-  const share = PROBE_BYTES / threads;
-  const url = new URL("../src/backend/wasm/module.js", import.meta.url).href;
-  const workers = Array.from({ length: threads - 1 }, (_, i) => {
-    const code = `
-      const { parentPort, workerData } = require("node:worker_threads");
-      import(${JSON.stringify(url)}).then(({ instantiateKernels }) => {
-        const k = instantiateKernels(workerData.module, workerData.memory);
-        parentPort.on("message", () => { k.sumForBandwidth(workerData.ptr, workerData.n); parentPort.postMessage(0); });
-        parentPort.postMessage(0);
-      });`;
-    return new Worker(code, { eval: true, workerData: { module, memory: mem.memory, ptr: ptr + (i + 1) * share, n: share / 4 } });
-  });
-  await Promise.all(workers.map((w) => new Promise((r) => w.once("message", r))));
-  let best = Infinity;
-  for (let rep = 0; rep < 5; rep++) {
-    const t0 = performance.now();
-    const done = workers.map((w) => new Promise((r) => { w.once("message", r); w.postMessage(0); }));
-    kernels.sumForBandwidth(ptr, share / 4);
-    await Promise.all(done);
-    best = Math.min(best, (performance.now() - t0) / 1000);
-  }
-  await Promise.all(workers.map((w) => w.terminate()));
-  return PROBE_BYTES / best / 1e9;
-}
-
 export async function main(args: string[]): Promise<void> {
   const quick = args.includes("--quick");
   const seconds = quick ? 0.3 : 1;
   const cores = availableParallelism();
-  console.log(`memory read bandwidth (1 GiB, WASM SIMD streaming sum), ${new Date().toISOString()}`);
+  console.log(`memory read bandwidth (512 MiB, WASM SIMD streaming sum, median of 5), ${new Date().toISOString()}`);
   for (const threads of [...new Set([1, Math.min(2, cores)])]) {
-    console.log(`  ${threads} thread${threads > 1 ? "s" : ""}: ${(await readBandwidth(threads)).toFixed(1)} GB/s`);
+    const probe = await BandwidthProbe.start(threads);
+    console.log(`  ${threads} thread${threads > 1 ? "s" : ""}: ${(await probe.measure(5)).toFixed(1)} GB/s`);
+    await probe.stop();
   }
   const backends: [string, Backend & { dispose?(): void }][] = [["js", jsBackend]];
   for (const threads of [...new Set([1, Math.min(2, cores), cores])]) {
