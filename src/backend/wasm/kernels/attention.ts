@@ -4,7 +4,7 @@
 // softmax, Milakov & Gimelshein 2018); the value accumulator is rescaled when the
 // maximum grows. No [queries × keys] matrix is formed, only TILE scores per
 // thread. Scores are computed four keys at a time; the value sum walks the
-// tile with 16 dimensions of the accumulator in registers. Exact to the reference (src/backend/js/attention.ts) up to float
+// tile's rows in order, two at a time, into an accumulator in L1. Exact to the reference (src/backend/js/attention.ts) up to float
 // rounding: causal mask, padding mask (mask[t] = 0 hides key t), grouped-query
 // heads (query head h reads kv head h / (nHeads / nKvHeads)).
 // [h0, h1) are the query heads this thread computes; scratch holds TILE + headDim floats.
@@ -106,40 +106,31 @@ export function attention(
           tileSum = f32x4.add(tileSum, p4);
         }
         runningSum += f32x4.extract_lane(tileSum, 0) + f32x4.extract_lane(tileSum, 1) + (f32x4.extract_lane(tileSum, 2) + f32x4.extract_lane(tileSum, 3));
-        // acc += Σ_t p_t · v_t: 16 dimensions at a time held in registers while t walks the tile.
+        // acc += Σ_t p_t · v_t, row after row of the tile, two rows per step: each value
+        // row is read once and in order (acc stays in L1). Walking the tile once per
+        // 16 dimensions instead read every row in four strided passes, about 3× slower
+        // once the cache no longer holds the values.
         const vTile = v + <usize>t0 * kvStride + kvHead;
         const count = t1 - t0;
-        let d: usize = 0;
-        for (; d + 64 <= headBytes; d += 64) {
-          let c0 = v128.load(acc + d), c1 = v128.load(acc + d, 16), c2 = v128.load(acc + d, 32), c3 = v128.load(acc + d, 48);
-          let vt = vTile + d;
-          for (let u = 0; u < count; u++) {
-            const pv = f32x4.splat(load<f32>(scores + (<usize>u << 2)));
-            c0 = f32x4.add(c0, f32x4.mul(pv, v128.load(vt)));
-            c1 = f32x4.add(c1, f32x4.mul(pv, v128.load(vt, 16)));
-            c2 = f32x4.add(c2, f32x4.mul(pv, v128.load(vt, 32)));
-            c3 = f32x4.add(c3, f32x4.mul(pv, v128.load(vt, 48)));
-            vt += kvStride;
+        let u = 0;
+        for (; u + 2 <= count; u += 2) {
+          const v0 = vTile + <usize>u * kvStride;
+          const v1 = v0 + kvStride;
+          const s0 = load<f32>(scores + (<usize>u << 2)), s1 = load<f32>(scores + (<usize>u << 2), 4);
+          const p0 = f32x4.splat(s0), p1 = f32x4.splat(s1);
+          let d: usize = 0;
+          for (; d < d4; d += 16) {
+            v128.store(acc + d, f32x4.add(v128.load(acc + d), f32x4.add(f32x4.mul(p0, v128.load(v0 + d)), f32x4.mul(p1, v128.load(v1 + d)))));
           }
-          v128.store(acc + d, c0); v128.store(acc + d, c1, 16); v128.store(acc + d, c2, 32); v128.store(acc + d, c3, 48);
+          for (; d < headBytes; d += 4) store<f32>(acc + d, load<f32>(acc + d) + (s0 * load<f32>(v0 + d) + s1 * load<f32>(v1 + d)));
         }
-        for (; d + 16 <= headBytes; d += 16) {
-          let c0 = v128.load(acc + d);
-          let vt = vTile + d;
-          for (let u = 0; u < count; u++) {
-            c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(scores + (<usize>u << 2))), v128.load(vt)));
-            vt += kvStride;
-          }
-          v128.store(acc + d, c0);
-        }
-        for (; d < headBytes; d += 4) {
-          let c: f32 = load<f32>(acc + d);
-          let vt = vTile + d;
-          for (let u = 0; u < count; u++) {
-            c += load<f32>(scores + (<usize>u << 2)) * load<f32>(vt);
-            vt += kvStride;
-          }
-          store<f32>(acc + d, c);
+        if (u < count) {
+          const v0 = vTile + <usize>u * kvStride;
+          const s0 = load<f32>(scores + (<usize>u << 2));
+          const p0 = f32x4.splat(s0);
+          let d: usize = 0;
+          for (; d < d4; d += 16) v128.store(acc + d, f32x4.add(v128.load(acc + d), f32x4.mul(p0, v128.load(v0 + d))));
+          for (; d < headBytes; d += 4) store<f32>(acc + d, load<f32>(acc + d) + s0 * load<f32>(v0 + d));
         }
       }
       const inv: f32 = 1 / runningSum;
