@@ -22,6 +22,7 @@ import { columnsBackwardVia } from "../columns-backward.js";
 import { embedding } from "../js/elementwise.js";
 import type { F32ColumnsMatrix, F32Matrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
 import { QUANT_BLOCK } from "../../tensor/weights.js";
+import { quantMatrixBytes, readQuantBlocks, writeQuantBlocks } from "./quant-blocks.js";
 import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_QUANT, chunkRows } from "./jobs.js";
 import { WasmMemory } from "./memory.js";
 import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
@@ -45,12 +46,10 @@ const CHUNKS_PER_THREAD = 8;
 /** Below this many query·key products attention runs on the calling thread alone. */
 const PARALLEL_ATTENTION_WORK = 16 * 1024;
 
-/** Where an uploaded matrix's arrays live in the memory. */
+/** Where an uploaded matrix lives in the memory. */
 interface MatrixAddress {
-  /** f32 data, or the quants */
+  /** f32 data, or the quantized blocks (quant-blocks.ts) */
   data: number;
-  /** the scales (quantized types), else 0 */
-  scales: number;
 }
 
 export class WasmBackend implements Backend {
@@ -113,7 +112,7 @@ export class WasmBackend implements Backend {
 
   uploadMatrix(matrix: WeightMatrix): WeightMatrix {
     if (this.matrices.has(matrix)) return matrix;
-    const copy = <T extends Float32Array | Int8Array | Uint8Array>(src: T): number => {
+    const copy = (src: Float32Array): number => {
       const ptr = this.mem.reserve(src.byteLength);
       new Uint8Array(this.mem.memory.buffer, ptr, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
       return ptr;
@@ -124,7 +123,7 @@ export class WasmBackend implements Backend {
     switch (matrix.type) {
       case "f32": {
         const data = copy(matrix.data);
-        address = { data, scales: 0 };
+        address = { data };
         const length = matrix.data.length;
         placed = mem.shared
           ? { type: "f32", data: mem.f32(data, length), rows: matrix.rows, cols: matrix.cols }
@@ -137,7 +136,7 @@ export class WasmBackend implements Backend {
           data = copy(matrix.data);
           this.columnStorage.set(matrix.data, data);
         }
-        address = { data, scales: 0 };
+        address = { data };
         const [at, length] = [data, matrix.data.length];
         const { rows, cols, stride, firstColumn } = matrix;
         placed = mem.shared
@@ -145,32 +144,31 @@ export class WasmBackend implements Backend {
           : ({ type: "f32_columns", get data() { return mem.f32(at, length); }, rows, cols, stride, firstColumn } satisfies F32ColumnsMatrix);
         break;
       }
-      case "q8_0": {
-        const quants = copy(matrix.quants);
-        const scales = copy(matrix.scales);
-        address = { data: quants, scales };
-        const [nq, ns] = [matrix.quants.length, matrix.scales.length];
-        placed = {
-          type: "q8_0",
-          get quants() { return new Int8Array(mem.memory.buffer, quants, nq); },
-          get scales() { return mem.f32(scales, ns); },
-          rows: matrix.rows,
-          cols: matrix.cols,
-        } satisfies Q8_0Matrix;
-        break;
-      }
+      case "q8_0":
       case "q4_0": {
-        const quants = copy(matrix.quants);
-        const scales = copy(matrix.scales);
-        address = { data: quants, scales };
-        const [nq, ns] = [matrix.quants.length, matrix.scales.length];
-        placed = {
-          type: "q4_0",
-          get quants() { return new Uint8Array(mem.memory.buffer, quants, nq); },
-          get scales() { return mem.f32(scales, ns); },
-          rows: matrix.rows,
-          cols: matrix.cols,
-        } satisfies Q4_0Matrix;
+        const data = this.mem.reserve(quantMatrixBytes(matrix));
+        writeQuantBlocks(mem.memory.buffer, data, matrix);
+        address = { data };
+        const { type, rows, cols } = matrix;
+        // The backend keeps one copy, in its block layout; quants and scales are
+        // rebuilt (new arrays) when someone asks for them, e.g. to write a GGUF.
+        const unpack = () => readQuantBlocks(mem.memory.buffer, data, type, rows, cols);
+        placed =
+          type === "q8_0"
+            ? ({
+                type,
+                get quants() { const { quants } = unpack(); return new Int8Array(quants.buffer); },
+                get scales() { return unpack().scales; },
+                rows,
+                cols,
+              } satisfies Q8_0Matrix)
+            : ({
+                type,
+                get quants() { return unpack().quants; },
+                get scales() { return unpack().scales; },
+                rows,
+                cols,
+              } satisfies Q4_0Matrix);
         break;
       }
     }
@@ -221,19 +219,13 @@ export class WasmBackend implements Backend {
   private matrixAddress(w: WeightMatrix): MatrixAddress {
     const known = this.matrices.get(w);
     if (known !== undefined) return known;
-    // Not uploaded: use it in place when its arrays are in the memory, else copy for this call.
-    if (w.type === "f32") return { data: this.input(w.data, w.rows * w.cols, "weight"), scales: 0 };
-    if (w.type === "f32_columns") return { data: this.input(w.data, w.cols * w.stride, "weight"), scales: 0 };
-    const scales = this.input(w.scales, (w.rows * w.cols) / QUANT_BLOCK, "weight scales");
-    const quants = w.quants;
-    let data = this.mem.addressOf(quants);
-    if (data < 0) {
-      data = this.mem.reserve(quants.byteLength);
-      new Uint8Array(this.mem.memory.buffer, data, quants.byteLength).set(
-        new Uint8Array(quants.buffer, quants.byteOffset, quants.byteLength),
-      );
-    }
-    return { data, scales };
+    // Not uploaded: use it in place when its arrays are in the memory, else copy for this call
+    // (quantized matrices are always written out in the backend's block layout for the call).
+    if (w.type === "f32") return { data: this.input(w.data, w.rows * w.cols, "weight") };
+    if (w.type === "f32_columns") return { data: this.input(w.data, w.cols * w.stride, "weight") };
+    const data = this.mem.reserve(quantMatrixBytes(w));
+    writeQuantBlocks(this.mem.memory.buffer, data, w);
+    return { data };
   }
 
   // ---- kernels ------------------------------------------------------------------------------
@@ -268,10 +260,10 @@ export class WasmBackend implements Backend {
         const xs = this.mem.reserve(((m * k) / QUANT_BLOCK) * 4);
         this.kernels.quantizeRowsQ8(xq, xs, xp, m, k);
         if (parallel) {
-          pool.ints.set([kind, op, xq, xs, address.data, address.scales, bp, m, n, k, rows], ARGS);
+          pool.ints.set([kind, op, xq, xs, address.data, bp, m, n, k, rows], ARGS);
           pool.run(OP_MATMUL_QUANT, chunks);
         } else {
-          this.kernels.matmulQuant(kind, op, xq, xs, address.data, address.scales, bp, m, n, k, 0, n);
+          this.kernels.matmulQuant(kind, op, xq, xs, address.data, bp, m, n, k, 0, n);
         }
       }
       copyBack(out, op, m * n);

@@ -11,7 +11,7 @@ export interface KernelExports {
   ): void;
   quantizeRowsQ8(xq: number, xs: number, x: number, m: number, k: number): void;
   matmulQuant(
-    kind: number, out: number, xq: number, xs: number, wq: number, ws: number, bias: number,
+    kind: number, out: number, xq: number, xs: number, w: number, bias: number,
     m: number, n: number, k: number, j0: number, j1: number,
   ): void;
   add(out: number, a: number, b: number, n: number): void;

@@ -157,6 +157,21 @@ test("threads 1 and 2 give identical matmuls (each output is computed by one thr
   }
 });
 
+test("uploaded Q8_0/Q4_0 matrices give back their quants and scales; inconsistent arrays are refused", () => {
+  const [n, k] = [7, 96];
+  const wf = randomNormal(random, n * k);
+  for (const [label, B] of backends()) {
+    for (const wq of [quantizeQ8_0(wf, n, k), quantizeQ4_0(wf, n, k)]) {
+      const placed = B.uploadMatrix(wq);
+      assert.equal(placed.type, wq.type);
+      assert.deepEqual([...placed.quants], [...wq.quants], `${label} ${wq.type} quants`);
+      assert.deepEqual([...placed.scales], [...wq.scales], `${label} ${wq.type} scales`);
+      const truncated = { ...wq, scales: wq.scales.subarray(1) } as WeightMatrix;
+      assert.throws(() => B.uploadMatrix(truncated), /has 672 quant bytes and 20 scales, needs 672 and 21|has 336 quant bytes and 20 scales, needs 336 and 21/);
+    }
+  }
+});
+
 test("quantized matmuls (Q8_0, Q4_0) match the js reference and stay near the f32 product", () => {
   const rows: string[] = [];
   for (const [m, k, n] of [[1, 32, 1], [1, 96, 37], [2, 64, 5], [5, 160, 67], [67, 32, 9], [1, 768, 515]] as [number, number, number][]) {
