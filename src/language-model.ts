@@ -1,20 +1,18 @@
 // The object `loadModel` returns: a decoder network, its tokenizer, and the
 // public operations on them — logits at every position, streamed generation, a
 // description of the model, and training (loss on an autograd tape, parameters
-// by Hugging Face name, saving in the folder layout the loader reads).
+// by Hugging Face name, saving in the folder layout the loader reads). The file
+// readers and writers (Node's fs) are imported when a method first needs them, so
+// this module also loads in browsers (src/browser.ts).
 
-import { mkdir } from "node:fs/promises";
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend, RopeLayout } from "./backend/backend.js";
 import { sharedBackend, type BackendName } from "./backend/select.js";
 import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
-import { EncoderModel, loadEncoderModel } from "./encoder-model.js";
-import { writeHfFolder } from "./io/hf-folder-writer.js";
-import { asTextTokenizer, encoderBlueprintFor, isEncoderFolder, isEncoderModelType } from "./io/load-encoder.js";
+import type { EncoderModel } from "./encoder-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
-import { loadDecoder, type LoadedDecoder, type LoadOptions, type ModelSource } from "./io/load-decoder.js";
-import { readAdapter, writeAdapter } from "./io/peft-adapter.js";
+import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
 import type { TapeContext } from "./nn/tape-context.js";
 import type { JsonObject } from "./models/config-reader.js";
@@ -174,6 +172,7 @@ export class LanguageModel {
 
   /** Attaches a saved PEFT LoRA adapter (a folder with adapter_config.json and adapter_model.safetensors). */
   async loadAdapter(dir: string): Promise<void> {
+    const { readAdapter } = await import("./io/peft-adapter.js");
     const { options, tensors } = await readAdapter(dir);
     this.lora = attachLora(this.network, options, tensors);
   }
@@ -181,6 +180,7 @@ export class LanguageModel {
   /** Writes the attached adapters in the PEFT layout. */
   async saveAdapter(dir: string): Promise<void> {
     if (this.lora === null) throw new InputError("there is no LoRA adapter to save; call addLora or loadAdapter first");
+    const [{ mkdir }, { writeAdapter }] = await Promise.all([import("node:fs/promises"), import("./io/peft-adapter.js")]);
     await mkdir(dir, { recursive: true });
     await writeAdapter(dir, this.lora, this.source.path);
   }
@@ -216,6 +216,7 @@ export class LanguageModel {
       }
       return { name, shape: p.shape, data };
     });
+    const { writeHfFolder } = await import("./io/hf-folder-writer.js");
     await writeHfFolder(dir, this.hfConfig, tensors, this.source.format === "huggingface" ? this.source.path : null);
   }
 
@@ -248,7 +249,8 @@ export async function loadModel<M extends LanguageModel | EncoderModel = Languag
   options: ModelOptions = {},
 ): Promise<M> {
   const resolved = { ...options, backend: await resolveBackend(options) };
-  if (await isEncoderFolder(path)) return (await loadEncoderModel(path, resolved)) as M;
+  const [{ isEncoderFolder }, { loadDecoder }] = await Promise.all([import("./io/load-encoder.js"), import("./io/load-decoder.js")]);
+  if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
   const model = new LanguageModel(await loadDecoder(path, resolved));
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
@@ -266,7 +268,9 @@ export async function createModel<M extends LanguageModel | EncoderModel = Langu
   const backend = await resolveBackend(options);
   const seed = options.seed ?? 0;
   const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
+  const { asTextTokenizer, encoderBlueprintFor, isEncoderModelType } = await import("./io/load-encoder.js");
   if (isEncoderModelType(config["model_type"])) {
+    const { EncoderModel } = await import("./encoder-model.js");
     const blueprint = encoderBlueprintFor(config, "createModel config");
     const network = blueprint.build(new Map(), "createModel", backend, gpt2StyleInitializer(seed, blueprint.config.numLayers));
     const tokenizer = options.tokenizer === undefined ? null : asTextTokenizer(options.tokenizer, "createModel tokenizer");

@@ -7,9 +7,6 @@ import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
 
-/** True on little-endian hosts: float data in files can then be viewed in place. */
-export const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /** Largest single read/write handed to the OS (Node rejects more than 2 GiB per call). */
 const IO_CHUNK_BYTES = 1 << 30;
 
@@ -46,15 +43,6 @@ export async function readWholeFile(path: string, maxBytes: number = constants.M
   } finally {
     await handle.close();
   }
-}
-
-/** Byte view of a Float32Array in little-endian order (a view on LE hosts, a copy otherwise). */
-export function float32LittleEndianBytes(data: Float32Array): Uint8Array {
-  if (HOST_IS_LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const bytes = new Uint8Array(data.byteLength);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i]!, true);
-  return bytes;
 }
 
 /**

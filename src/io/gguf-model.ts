@@ -10,7 +10,6 @@
 //   tensors are turned back into HF's Conv1D layout ([in, out]) for the GPT-2 builder,
 //   which runs them as f32 (quantized GPT-2 tensors are dequantized).
 
-import { stat } from "node:fs/promises";
 import type { Backend } from "../backend/backend.js";
 import { jsBackend } from "../backend/js/index.js";
 import { ModelFormatError } from "../errors.js";
@@ -18,7 +17,6 @@ import type { JsonObject } from "../models/config-reader.js";
 import { blueprintFor } from "../models/registry.js";
 import { prebuiltMatrixTensor } from "../models/weight-store.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { loadTokenizer } from "../tokenizers/index.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { ggufNumber, ggufString, ggufStringArray, readGguf, type GgufFile, type GgufTensor } from "./gguf.js";
 import { hasGgufTokenizer, tokenizerFromGguf } from "./gguf-tokenizer.js";
@@ -86,19 +84,28 @@ export function ggufModelParts(file: GgufFile): GgufModelParts {
 
 /** Load a decoder model (and its tokenizer from the metadata) from a GGUF file. */
 export async function loadGgufDecoder(path: string, options: LoadOptions = {}): Promise<LoadedDecoder> {
-  const backend: Backend = options.backend ?? jsBackend;
   const file = await readGguf(path);
+  // File access and the tokenizer-file loaders are imported on first use: the rest of
+  // this module (ggufDecoder) also serves browsers, which have neither.
+  const { stat } = await import("node:fs/promises");
+  let tokenizer: Tokenizer | undefined;
+  if (options.tokenizer !== undefined) tokenizer = await (await import("../tokenizers/load.js")).loadTokenizer(options.tokenizer);
+  return ggufDecoder(file, (await stat(path)).size, options.backend ?? jsBackend, tokenizer);
+}
+
+/**
+ * The decoder of a parsed GGUF file (`readGguf` in Node, `parseGguf` on bytes from
+ * anywhere) on `backend`, with the tokenizer stored in its metadata unless one is given.
+ */
+export function ggufDecoder(file: GgufFile, fileBytes: number, backend: Backend, tokenizer?: Tokenizer): LoadedDecoder {
   const parts = ggufModelParts(file);
-  const blueprint = blueprintFor(parts.config, `${path} (GGUF metadata)`);
-  const network = blueprint.build(parts.tensors, path, { backend, ropeLayout: "interleaved" });
-  let tokenizer: Tokenizer | null = null;
-  if (options.tokenizer !== undefined) tokenizer = await loadTokenizer(options.tokenizer);
-  else if (hasGgufTokenizer(file.metadata)) tokenizer = tokenizerFromGguf(file.metadata, path);
+  const blueprint = blueprintFor(parts.config, `${file.path} (GGUF metadata)`);
+  const network = blueprint.build(parts.tensors, file.path, { backend, ropeLayout: "interleaved" });
   const dtypes = [...new Set([...file.tensors.values()].map((t) => t.type))];
   return {
     network,
-    tokenizer,
-    source: { path, format: "gguf", dtypes, fileBytes: (await stat(path)).size },
+    tokenizer: tokenizer ?? (hasGgufTokenizer(file.metadata) ? tokenizerFromGguf(file.metadata, file.path) : null),
+    source: { path: file.path, format: "gguf", dtypes, fileBytes },
     config: parts.config,
     ropeLayout: "interleaved",
   };

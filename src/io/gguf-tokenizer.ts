@@ -17,7 +17,8 @@
 // `tokenizer.ggml.add_{bos,eos}_token` say (llama.cpp's defaults: BOS yes for SPM, no for BPE).
 
 import { ModelFormatError } from "../errors.js";
-import { tokenizerFromJson, type HfTokenizer, type Json } from "../tokenizers/index.js";
+import type { HfTokenizer } from "../tokenizers/hf-tokenizer.js";
+import { tokenizerFromJson, type Json } from "../tokenizers/tokenizer-json.js";
 import { ggufBool, ggufNumber, ggufNumberArray, ggufString, ggufStringArray, type GgufValue } from "./gguf.js";
 
 /** llama.cpp `llama_token_type` / gguf `tokenizer.ggml.token_type` values. */

@@ -23,7 +23,7 @@ import { decodeToF32, f16ToF32, f32ToF16 } from "../tensor/dtype.js";
 import { dequantize } from "../tensor/quantize.js";
 import { shapeString } from "../tensor/tensor.js";
 import { QUANT_BLOCK, type Q4_0Matrix, type Q8_0Matrix, type WeightMatrix } from "../tensor/weights.js";
-import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes, readWholeFile, writeFileAtomic } from "./file-bytes.js";
+import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes } from "./bytes.js";
 
 // ─── types ────────────────────────────────────────────────────────────────────
 
@@ -323,8 +323,12 @@ export function parseGguf(bytes: Uint8Array, label: string): GgufFile {
   return { path: label, version: version as 2 | 3, metadata, tensors };
 }
 
-/** Read and parse a GGUF file; the file size is checked before it is read. */
+/**
+ * Read and parse a GGUF file; the file size is checked before it is read. (File
+ * access is imported on first use, so parseGguf's module also loads in browsers.)
+ */
 export async function readGguf(path: string): Promise<GgufFile> {
+  const { readWholeFile } = await import("./file-bytes.js");
   return parseGguf(await readWholeFile(path), path);
 }
 
@@ -655,5 +659,6 @@ export async function writeGguf(
     offset += padded;
   }
   header.padTo(alignment);
+  const { writeFileAtomic } = await import("./file-bytes.js");
   await writeFileAtomic(path, [header.result(), ...chunks]);
 }

@@ -25,7 +25,8 @@
 // exactly (BigInt) and compared with the file size before any tensor is sliced or allocated.
 import { ModelFormatError } from "../errors.js";
 import { numel } from "../tensor/tensor.js";
-import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes, readWholeFile, writeFileAtomic } from "./file-bytes.js";
+import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes } from "./bytes.js";
+import { readWholeFile, writeFileAtomic } from "./file-bytes.js";
 import type { TensorRecord } from "./safetensors.js";
 
 export interface Llama2cConfig {

@@ -11,7 +11,8 @@
 import { ModelFormatError } from "../errors.js";
 import { BYTES_PER_ELEMENT, decodeToF32, type DType } from "../tensor/dtype.js";
 import { numel, shapeString } from "../tensor/tensor.js";
-import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes, readWholeFile, writeFileAtomic } from "./file-bytes.js";
+import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes } from "./bytes.js";
+import { readWholeFile, writeFileAtomic } from "./file-bytes.js";
 
 /** One tensor of a weight file, widened to f32. `dtype` is the storage type in the file. */
 export interface TensorRecord {

@@ -1,4 +1,4 @@
-// What the browser test runs inside Chromium (test/browser/page.ts), and in Node for
+// What the browser test runs inside Chromium (test/browser/backend-page.ts), and in Node for
 // the expected values: the WASM backend's kernels against the js reference, with
 // threads where the page allows them, and greedy decoding on a seeded random Llama
 // (GQA). Imports nothing from Node or the DOM, as a browser bundle of lmscope's

@@ -1,0 +1,39 @@
+// lmscope's entry point for browsers (package export "lmscope/browser"): the same
+// LanguageModel as in Node, loaded from the bytes of a GGUF file — one file that
+// holds the weights and the tokenizer — fetched from a URL or read from a File.
+// Nothing here touches Node's modules. Threads need a cross-origin-isolated page
+// (SharedArrayBuffer); elsewhere the WASM backend runs on one thread.
+
+import { ModelFormatError } from "./errors.js";
+import { ggufDecoder } from "./io/gguf-model.js";
+import { parseGguf } from "./io/gguf.js";
+import { LanguageModel, resolveBackend, type BackendChoice } from "./language-model.js";
+
+export { LanguageModel, type BackendChoice, type Logits, type ModelInfo } from "./language-model.js";
+export { createBackend, disposeBackend, wasmSimdSupported, type BackendName } from "./backend/select.js";
+export type { Backend } from "./backend/backend.js";
+export type { GenerateOptions, GenerationPiece, GenerationResult, FinishReason, Prompt } from "./generation/generate.js";
+export type { SamplingOptions } from "./generation/sampling-options.js";
+export type { Tokenizer } from "./tokenizers/tokenizer.js";
+export { tokenizerFromJson } from "./tokenizers/tokenizer-json.js";
+export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError } from "./errors.js";
+
+export interface GgufLoadOptions extends BackendChoice {
+  /** What to call the file in error messages and `info().source.path` (default "model.gguf"). */
+  name?: string;
+}
+
+/** A model from the bytes of a GGUF file (llama or gpt2 architecture, its tokenizer from the metadata). */
+export async function loadModelFromGguf(bytes: Uint8Array | ArrayBuffer, options: GgufLoadOptions = {}): Promise<LanguageModel> {
+  const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const file = parseGguf(data, options.name ?? "model.gguf");
+  return new LanguageModel(ggufDecoder(file, data.byteLength, await resolveBackend(options)));
+}
+
+/** Fetches a GGUF file and loads it (`fetch` must reach the URL: same origin, or CORS). */
+export async function fetchModel(url: string | URL, options: GgufLoadOptions = {}): Promise<LanguageModel> {
+  const name = options.name ?? String(url);
+  const response = await fetch(url);
+  if (!response.ok) throw new ModelFormatError(name, `could not be fetched: HTTP ${response.status} ${response.statusText}`);
+  return loadModelFromGguf(await response.arrayBuffer(), { ...options, name });
+}
