@@ -13,8 +13,10 @@ import { createWasmBackend, WasmBackend } from "../src/backend/wasm/index.js";
 import { quantizeMatrix } from "../src/tensor/quantize.js";
 import { f32Matrix, type WeightMatrix } from "../src/tensor/weights.js";
 
+/** Bytes of weights (and scales) a product with `w` reads. */
 function weightBytes(w: WeightMatrix): number {
-  return w.type === "f32" || w.type === "f32_columns" ? w.data.byteLength : w.quants.byteLength + w.scales.byteLength;
+  const n = w.rows * w.cols;
+  return w.type === "f32" || w.type === "f32_columns" ? n * 4 : w.type === "q8_0" ? n + n / 8 : n / 2 + n / 8;
 }
 
 /** Seconds per call of `body`, the median of runs over about `seconds`. */

@@ -596,11 +596,12 @@ function encodeTensor(t: GgufTensorInput, path: string): EncodedTensor {
 function writeBlocks(m: Q8_0Matrix | Q4_0Matrix): Uint8Array {
   const payload = m.type === "q8_0" ? QUANT_BLOCK : QUANT_BLOCK / 2;
   const stride = 2 + payload;
-  const blocks = m.scales.length;
+  const { quants: q8, scales } = m; // read once (a backend's matrix may rebuild them per access)
+  const blocks = scales.length;
   const out = new Uint8Array(blocks * stride);
-  const quants = new Uint8Array(m.quants.buffer, m.quants.byteOffset, m.quants.byteLength);
+  const quants = new Uint8Array(q8.buffer, q8.byteOffset, q8.byteLength);
   for (let b = 0, at = 0, q = 0; b < blocks; b++) {
-    const d = f32ToF16(m.scales[b]!);
+    const d = f32ToF16(scales[b]!);
     out[at++] = d & 0xff;
     out[at++] = d >> 8;
     for (let j = 0; j < payload; j++) out[at++] = quants[q++]!;

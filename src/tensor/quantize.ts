@@ -89,16 +89,20 @@ export function dequantize(m: WeightMatrix): Float32Array {
       return out;
     }
     case "q8_0": {
+      // quants and scales are read once: a backend may hand out matrices whose
+      // arrays are rebuilt on each access (src/backend/wasm/quant-blocks.ts).
+      const { quants, scales } = m;
       const out = new Float32Array(m.rows * m.cols);
-      for (let i = 0; i < out.length; i++) out[i] = m.quants[i]! * m.scales[(i / QUANT_BLOCK) | 0]!;
+      for (let i = 0; i < out.length; i++) out[i] = quants[i]! * scales[(i / QUANT_BLOCK) | 0]!;
       return out;
     }
     case "q4_0": {
+      const { quants, scales } = m;
       const out = new Float32Array(m.rows * m.cols);
-      for (let b = 0; b < m.scales.length; b++) {
-        const d = m.scales[b]!;
+      for (let b = 0; b < scales.length; b++) {
+        const d = scales[b]!;
         for (let j = 0; j < HALF_BLOCK; j++) {
-          const byte = m.quants[b * HALF_BLOCK + j]!;
+          const byte = quants[b * HALF_BLOCK + j]!;
           out[b * QUANT_BLOCK + j] = ((byte & 0x0f) - 8) * d;
           out[b * QUANT_BLOCK + HALF_BLOCK + j] = ((byte >> 4) - 8) * d;
         }
