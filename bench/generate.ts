@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { createBackend, disposeBackend } from "../src/backend/select.js";
 import type { Backend } from "../src/backend/backend.js";
 import { loadModel, type LanguageModel } from "../src/language-model.js";
-import { modelToGguf } from "../src/io/gguf-convert.js";
+import { GGUF_OUTPUT_TYPES, modelToGguf } from "../src/io/gguf-convert.js";
 import { writeGguf } from "../src/io/gguf.js";
 import { BandwidthProbe } from "./bandwidth.js";
 import { loadNodeLlamaCpp, measureNodeLlamaCpp, type NodeLlamaCpp } from "./peers/node-llama-cpp.js";
@@ -73,7 +73,7 @@ function linearWeightBytes(model: LanguageModel): number {
   for (const linear of model.network.linears()) {
     const w = linear.weight;
     const n = w.rows * w.cols;
-    bytes += w.type === "q8_0" ? n + (n / 32) * 4 : w.type === "q4_0" ? n / 2 + (n / 32) * 4 : n * 4;
+    bytes += w.type === "q8_0" ? n + (n / 32) * 4 : w.type === "q4_0" ? n / 2 + (n / 32) * 4 : w.type === "f16" || w.type === "bf16" ? n * 2 : n * 4;
   }
   return bytes;
 }
@@ -81,12 +81,12 @@ function linearWeightBytes(model: LanguageModel): number {
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** A random-weight HF folder of a TinyStories shape with a synthetic tokenizer, and its f32 and q8_0 GGUF files. */
-async function randomModel(shape: string, root: string): Promise<{ dir: string; gguf: Record<string, string> }> {
+async function randomModel(shape: string, root: string, types: readonly string[]): Promise<{ dir: string; gguf: Record<string, string> }> {
   const dir = join(root, shape);
   execFileSync(process.execPath, [join(REPO, "dist/scripts/make-random-model.js"), "--shape", shape, "--seed", "1", "--out", dir]);
   await writeFile(join(dir, "tokenizer.json"), JSON.stringify(syntheticTokenizerJson(32000)));
   const gguf: Record<string, string> = {};
-  for (const type of ["f32", "q8_0"] as const) {
+  for (const type of GGUF_OUTPUT_TYPES.filter((t) => t === "f32" || types.includes(t))) {
     gguf[type] = join(root, `${shape}-${type}.gguf`);
     await writeGguf(gguf[type], await modelToGguf(dir, type));
   }
@@ -132,7 +132,7 @@ export async function main(args: string[]): Promise<void> {
   } else {
     for (const shape of values.shapes.split(",")) {
       process.stderr.write(`writing random ${shape} …\n`);
-      const { dir, gguf } = await randomModel(shape, root);
+      const { dir, gguf } = await randomModel(shape, root, types);
       for (const type of types) targets.push({ name: shape, path: type === "f32" ? dir : gguf[type]!, type, gguf: gguf[type]! });
     }
   }

@@ -12,3 +12,12 @@ export function float32LittleEndianBytes(data: Float32Array): Uint8Array {
   for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i]!, true);
   return bytes;
 }
+
+/** Byte view of a Uint16Array in little-endian order (a view on LE hosts, a copy otherwise). */
+export function uint16LittleEndianBytes(data: Uint16Array): Uint8Array {
+  if (HOST_IS_LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = new Uint8Array(data.byteLength);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, data[i]!, true);
+  return bytes;
+}

@@ -168,7 +168,7 @@ async function requantizeGguf(path: string, type: GgufOutputType): Promise<GgufC
   else metadata.delete("general.quantization_version");
   const tensors: GgufTensorInput[] = [];
   for (const t of file.tensors.values()) {
-    const data = t.kind === "quantized" ? dequantize(t.matrix) : t.data;
+    const data = t.kind === "matrix" ? dequantize(t.matrix) : t.data;
     const isMatrix = t.shape.length === 2 && t.name.endsWith(".weight") && t.name !== "position_embd.weight";
     tensors.push(isMatrix ? weightTensor(t.name, { data, shape: t.shape }, type) : vectorTensor(t.name, { data, shape: t.shape }));
   }

@@ -127,7 +127,7 @@ function llamaName(name: string): string | undefined {
 }
 
 function asTensor(t: GgufTensor): Tensor {
-  return t.kind === "quantized" ? prebuiltMatrixTensor(t.matrix) : { data: t.data, shape: t.shape };
+  return t.kind === "matrix" ? prebuiltMatrixTensor(t.matrix) : { data: t.data, shape: t.shape };
 }
 
 function renameTensors(file: GgufFile, rename: (name: string) => string | undefined): Map<string, Tensor> {

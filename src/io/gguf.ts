@@ -22,8 +22,8 @@ import { ModelFormatError } from "../errors.js";
 import { decodeToF32, f16ToF32, f32ToF16 } from "../tensor/dtype.js";
 import { dequantize } from "../tensor/quantize.js";
 import { shapeString } from "../tensor/tensor.js";
-import { QUANT_BLOCK, type Q4_0Matrix, type Q8_0Matrix, type WeightMatrix } from "../tensor/weights.js";
-import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes } from "./bytes.js";
+import { QUANT_BLOCK, halfMatrix, type HalfMatrix, type Q4_0Matrix, type Q8_0Matrix, type WeightMatrix } from "../tensor/weights.js";
+import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes, uint16LittleEndianBytes } from "./bytes.js";
 
 // ─── types ────────────────────────────────────────────────────────────────────
 
@@ -57,7 +57,7 @@ export type GgufArray =
 /** The ggml tensor types this reader accepts, by ggml's names. */
 export type GgufTensorType = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0";
 
-/** A tensor held as f32 values: F32/F16/BF16 tensors, and quantized tensors that are not 2-D (dequantized). */
+/** A tensor held as f32 values: F32 tensors, and F16/BF16/Q8_0/Q4_0 tensors that are not 2-D (widened). */
 export interface GgufDenseTensor {
   readonly kind: "dense";
   readonly name: string;
@@ -68,16 +68,19 @@ export interface GgufDenseTensor {
   readonly data: Float32Array;
 }
 
-/** A 2-D Q8_0/Q4_0 tensor kept quantized: `matrix` is [rows, cols] = shape. */
-export interface GgufQuantizedTensor {
-  readonly kind: "quantized";
+/**
+ * A 2-D tensor kept in its storage type — F16/BF16 as 16-bit patterns, Q8_0/Q4_0
+ * in blocks — for the backend's kernels of that type: `matrix` is [rows, cols] = shape.
+ */
+export interface GgufMatrixTensor {
+  readonly kind: "matrix";
   readonly name: string;
-  readonly type: "Q8_0" | "Q4_0";
+  readonly type: "F16" | "BF16" | "Q8_0" | "Q4_0";
   readonly shape: readonly [number, number];
-  readonly matrix: Q8_0Matrix | Q4_0Matrix;
+  readonly matrix: HalfMatrix | Q8_0Matrix | Q4_0Matrix;
 }
 
-export type GgufTensor = GgufDenseTensor | GgufQuantizedTensor;
+export type GgufTensor = GgufDenseTensor | GgufMatrixTensor;
 
 export interface GgufFile {
   readonly path: string;
@@ -393,6 +396,14 @@ function decodeTensor(bytes: Uint8Array, start: number, info: TensorInfo): GgufT
     case "F16":
     case "BF16": {
       const absolute = bytes.byteOffset + start;
+      if (type !== "F32" && shape.length === 2) {
+        const [rows, cols] = shape as [number, number];
+        const bits =
+          HOST_IS_LITTLE_ENDIAN && absolute % 2 === 0
+            ? new Uint16Array(bytes.buffer, absolute, count) // zero-copy view
+            : readUint16LittleEndian(bytes.subarray(start, start + info.byteSize), count);
+        return { kind: "matrix", name, type, shape: [rows, cols], matrix: halfMatrix(type === "F16" ? "f16" : "bf16", bits, rows, cols) };
+      }
       const data =
         type === "F32" && HOST_IS_LITTLE_ENDIAN && absolute % 4 === 0
           ? new Float32Array(bytes.buffer, absolute, count) // zero-copy view
@@ -404,10 +415,17 @@ function decodeTensor(bytes: Uint8Array, start: number, info: TensorInfo): GgufT
       const cols = shape[shape.length - 1]!;
       const rows = count / Math.max(cols, 1);
       const matrix = readBlocks(bytes.subarray(start, start + info.byteSize), type, rows, cols);
-      if (shape.length === 2) return { kind: "quantized", name, type, shape: [rows, cols], matrix };
+      if (shape.length === 2) return { kind: "matrix", name, type, shape: [rows, cols], matrix };
       return { kind: "dense", name, type, shape, data: dequantize(matrix) };
     }
   }
+}
+
+function readUint16LittleEndian(bytes: Uint8Array, count: number): Uint16Array {
+  const out = new Uint16Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < count; i++) out[i] = view.getUint16(i * 2, true);
+  return out;
 }
 
 /** ggml block_q8_0 {f16 d; int8 qs[32]} / block_q4_0 {f16 d; u8 qs[16]} → our matrix types. */
@@ -565,6 +583,9 @@ function encodeTensor(t: GgufTensorInput, path: string): EncodedTensor {
         return { name: t.name, type: "F32", shape, bytes: float32LittleEndianBytes(m.data) };
       case "f32_columns":
         return { name: t.name, type: "F32", shape, bytes: float32LittleEndianBytes(dequantize(m)) };
+      case "f16":
+      case "bf16":
+        return { name: t.name, type: m.type === "f16" ? "F16" : "BF16", shape, bytes: uint16LittleEndianBytes(m.data) };
       case "q8_0":
       case "q4_0":
         return { name: t.name, type: m.type === "q8_0" ? "Q8_0" : "Q4_0", shape, bytes: writeBlocks(m) };

@@ -36,9 +36,17 @@ export function decodeToF32(bytes: Uint8Array, dtype: DType, count: number): Flo
   }
 }
 
+/** Widen one bfloat16 value (given as its 16 bits): the high half of an f32. */
+export function bf16ToF32(bits: number): number {
+  bf16Bits[0] = bits << 16;
+  return bf16Scratch[0]!;
+}
+const bf16Scratch = new Float32Array(1);
+const bf16Bits = new Uint32Array(bf16Scratch.buffer);
+
 let f16Lookup: Float32Array | undefined;
 /** All 65536 f16 values widened once; decoding a tensor is then a table lookup per element. */
-function f16Table(): Float32Array {
+export function f16Table(): Float32Array {
   if (f16Lookup === undefined) {
     f16Lookup = new Float32Array(65536);
     for (let i = 0; i < 65536; i++) f16Lookup[i] = f16ToF32(i);

@@ -8,7 +8,7 @@
 // GGML_FP32_TO_FP16 does) and a file round trip is exact; like ggml, the quants are
 // computed with the unrounded d.
 
-import { roundToF16 } from "./dtype.js";
+import { f16Table, roundToF16 } from "./dtype.js";
 import { QUANT_BLOCK, f32Matrix, type Q4_0Matrix, type Q8_0Matrix, type WeightMatrix } from "./weights.js";
 
 const HALF_BLOCK = QUANT_BLOCK / 2;
@@ -86,6 +86,20 @@ export function dequantize(m: WeightMatrix): Float32Array {
       for (let r = 0; r < m.rows; r++) {
         for (let c = 0; c < m.cols; c++) out[r * m.cols + c] = m.data[c * m.stride + m.firstColumn + r]!;
       }
+      return out;
+    }
+    case "f16": {
+      const table = f16Table();
+      const data = m.data;
+      const out = new Float32Array(data.length);
+      for (let i = 0; i < data.length; i++) out[i] = table[data[i]!]!;
+      return out;
+    }
+    case "bf16": {
+      const out = new Float32Array(m.data.length);
+      const bits = new Uint32Array(out.buffer);
+      const data = m.data;
+      for (let i = 0; i < data.length; i++) bits[i] = data[i]! << 16;
       return out;
     }
     case "q8_0": {

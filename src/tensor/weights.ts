@@ -1,9 +1,12 @@
 // Weight matrices as storage types. A Linear layer's weight is a matrix in
 // nn.Linear layout [out, in]; each storage type has its own kernels in the
 // backend, so model code never branches on how weights are stored.
-// Float32 (F16/BF16 files are widened on load) and llama.cpp's block-quantized
-// types Q8_0 and Q4_0: each row is cut into blocks of 32 weights sharing one scale
-// (an f16 in the file, kept here as f32), so `cols` must be a multiple of 32.
+// Float32; half precision (IEEE f16 or bfloat16, as GGUF files store them: widened
+// to f32 as the kernels read them, so products equal those of the widened weights);
+// and llama.cpp's block-quantized types Q8_0 and Q4_0: each row is cut into blocks
+// of 32 weights sharing one scale (an f16 in the file, kept here as f32), so `cols`
+// must be a multiple of 32. Safetensors F16/BF16 weights are widened to f32 on load
+// (they are trainable parameters); GGUF ones keep their half storage.
 
 /** Dense float32 weight, row-major [rows = out features, cols = in features]. */
 export interface F32Matrix {
@@ -61,7 +64,15 @@ export interface Q4_0Matrix {
   readonly cols: number;
 }
 
-export type WeightMatrix = F32Matrix | F32ColumnsMatrix | Q8_0Matrix | Q4_0Matrix;
+/** Half-precision weight [rows, cols], row-major: IEEE binary16 ("f16") or bfloat16 ("bf16") bit patterns. */
+export interface HalfMatrix {
+  readonly type: "f16" | "bf16";
+  readonly data: Uint16Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export type WeightMatrix = F32Matrix | F32ColumnsMatrix | HalfMatrix | Q8_0Matrix | Q4_0Matrix;
 export type WeightType = WeightMatrix["type"];
 
 /** Columns [firstColumn, firstColumn + count) of a Conv1D weight [inFeatures, stride]. */
@@ -83,4 +94,15 @@ export function f32Matrix(data: Float32Array, rows: number, cols: number): F32Ma
     throw new RangeError(`weight has ${data.length} elements, expected ${rows}×${cols}`);
   }
   return { type: "f32", data, rows, cols };
+}
+
+export function halfMatrix(type: HalfMatrix["type"], data: Uint16Array, rows: number, cols: number): HalfMatrix {
+  if (data.length !== rows * cols) {
+    throw new RangeError(`${type} weight has ${data.length} elements, expected ${rows}×${cols}`);
+  }
+  return { type, data, rows, cols };
+}
+
+export function isHalfMatrix(m: WeightMatrix): m is HalfMatrix {
+  return m.type === "f16" || m.type === "bf16";
 }

@@ -4,6 +4,7 @@
 import type { Backend } from "../backend.js";
 import type { WeightMatrix } from "../../tensor/weights.js";
 import { matmulF32, matmulF32Columns } from "./matmul.js";
+import { matmulHalf } from "./matmul-half.js";
 import { matmulQ4_0, matmulQ8_0 } from "./matmul-quantized.js";
 import { layerNorm, rmsNorm } from "./norms.js";
 import { softmaxRows } from "./softmax.js";
@@ -23,6 +24,9 @@ export const jsBackend: Backend = {
         return matmulF32(out, x, w, bias, m);
       case "f32_columns":
         return matmulF32Columns(out, x, w, bias, m);
+      case "f16":
+      case "bf16":
+        return matmulHalf(out, x, w, bias, m);
       case "q8_0":
         return matmulQ8_0(out, x, w, bias, m);
       case "q4_0":

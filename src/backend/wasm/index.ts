@@ -20,10 +20,10 @@ import type { BackwardKernels } from "../backward.js";
 import { jsBackwardKernels } from "../js/backward/index.js";
 import { columnsBackwardVia } from "../columns-backward.js";
 import { embedding } from "../js/elementwise.js";
-import type { F32ColumnsMatrix, F32Matrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
-import { QUANT_BLOCK } from "../../tensor/weights.js";
+import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
+import { QUANT_BLOCK, isHalfMatrix } from "../../tensor/weights.js";
 import { quantMatrixBytes, readQuantBlocks, writeQuantBlocks } from "./quant-blocks.js";
-import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_QUANT, chunkRows } from "./jobs.js";
+import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_HALF, OP_MATMUL_QUANT, chunkRows } from "./jobs.js";
 import { WasmMemory } from "./memory.js";
 import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
 import { ThreadPool } from "./thread-pool.js";
@@ -48,8 +48,10 @@ const PARALLEL_ATTENTION_WORK = 16 * 1024;
 
 /** Where an uploaded matrix lives in the memory. */
 interface MatrixAddress {
-  /** f32 data, or the quantized blocks (quant-blocks.ts) */
+  /** f32 or 16-bit data, or the quantized blocks (quant-blocks.ts) */
   data: number;
+  /** f16 only: no infinity or NaN among the weights (the kernel's faster widening). */
+  finite?: boolean;
 }
 
 export class WasmBackend implements Backend {
@@ -144,6 +146,18 @@ export class WasmBackend implements Backend {
           : ({ type: "f32_columns", get data() { return mem.f32(at, length); }, rows, cols, stride, firstColumn } satisfies F32ColumnsMatrix);
         break;
       }
+      case "f16":
+      case "bf16": {
+        const { type, rows, cols } = matrix;
+        const data = this.mem.reserve(matrix.data.byteLength);
+        new Uint16Array(mem.memory.buffer, data, matrix.data.length).set(matrix.data);
+        address = { data, finite: type === "f16" && f16AllFinite(matrix.data) };
+        const length = matrix.data.length;
+        placed = mem.shared
+          ? { type, data: new Uint16Array(mem.memory.buffer, data, length), rows, cols }
+          : ({ type, get data() { return new Uint16Array(mem.memory.buffer, data, length); }, rows, cols } satisfies HalfMatrix);
+        break;
+      }
       case "q8_0":
       case "q4_0": {
         const data = this.mem.reserve(quantMatrixBytes(matrix));
@@ -223,6 +237,15 @@ export class WasmBackend implements Backend {
     // (quantized matrices are always written out in the backend's block layout for the call).
     if (w.type === "f32") return { data: this.input(w.data, w.rows * w.cols, "weight") };
     if (w.type === "f32_columns") return { data: this.input(w.data, w.cols * w.stride, "weight") };
+    if (isHalfMatrix(w)) {
+      checkLength(w.data, w.rows * w.cols, `${w.type} weight`);
+      let data = this.mem.addressOf(w.data);
+      if (data < 0) {
+        data = this.mem.reserve(w.rows * w.cols * 2);
+        new Uint16Array(this.mem.memory.buffer, data, w.rows * w.cols).set(w.data.subarray(0, w.rows * w.cols));
+      }
+      return { data, finite: w.type === "f16" && f16AllFinite(w.data.subarray(0, w.rows * w.cols)) };
+    }
     const data = this.mem.reserve(quantMatrixBytes(w));
     writeQuantBlocks(this.mem.memory.buffer, data, w);
     return { data };
@@ -248,6 +271,16 @@ export class WasmBackend implements Backend {
           pool.run(OP_MATMUL_F32, chunks);
         } else {
           this.kernels.matmulF32(op, xp, address.data, bp, m, n, k, 0, n);
+        }
+      } else if (w.type === "f16" || w.type === "bf16") {
+        const kind = w.type === "bf16" ? 17 : address.finite === true ? 18 : 16;
+        const scratchBytes = Math.ceil((k * 4) / 64) * 64;
+        if (parallel) {
+          const scratch = this.mem.reserve(scratchBytes * pool.parts);
+          pool.ints.set([kind, op, xp, address.data, bp, m, n, k, rows, scratch, scratchBytes], ARGS);
+          pool.run(OP_MATMUL_HALF, chunks);
+        } else {
+          this.kernels.matmulHalf(kind, op, xp, address.data, bp, m, n, k, 0, n, this.mem.reserve(scratchBytes));
         }
       } else if (w.type === "f32_columns") {
         const { stride, firstColumn } = w;
@@ -479,6 +512,12 @@ export class WasmBackend implements Backend {
       copyBack(out, op, qLength);
     });
   }
+}
+
+/** Whether no f16 pattern is an infinity or NaN (exponent bits all ones). */
+function f16AllFinite(bits: Uint16Array): boolean {
+  for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7c00) === 0x7c00) return false;
+  return true;
 }
 
 function checkLength(array: ArrayLike<number>, length: number, what: string): void {

@@ -42,6 +42,7 @@ export const OP_MATMUL_F32 = 1;
 export const OP_MATMUL_QUANT = 2;
 export const OP_ATTENTION = 3;
 export const OP_MATMUL_COLUMNS = 4;
+export const OP_MATMUL_HALF = 5;
 
 /** Rows per chunk: about `chunks` chunks, each a multiple of `align` rows. */
 export function chunkRows(count: number, chunks: number, align: number): number {
@@ -78,6 +79,15 @@ function runChunk(kernels: KernelExports, ints: Int32Array, floats: Float32Array
       const j0 = chunk * ints[a + 9]!;
       const j1 = Math.min(n, j0 + ints[a + 9]!);
       kernels.matmulQuant(ints[a]!, ints[a + 1]!, ints[a + 2]!, ints[a + 3]!, ints[a + 4]!, ints[a + 5]!, ints[a + 6]!, n, ints[a + 8]!, j0, j1);
+      return;
+    }
+    case OP_MATMUL_HALF: {
+      // kind, out, x, w, bias, m, n, k, rowsPerChunk, scratch, scratchBytes
+      const n = ints[a + 6]!;
+      const j0 = chunk * ints[a + 8]!;
+      const j1 = Math.min(n, j0 + ints[a + 8]!);
+      const scratch = ints[a + 9]! + thread * ints[a + 10]!;
+      kernels.matmulHalf(ints[a]!, ints[a + 1]!, ints[a + 2]!, ints[a + 3]!, ints[a + 4]!, ints[a + 5]!, n, ints[a + 7]!, j0, j1, scratch);
       return;
     }
     case OP_MATMUL_COLUMNS: {

@@ -70,7 +70,7 @@ describe("GGUF llama", () => {
     for (const [type, bound] of [["q8_0", 0.06], ["q4_0", 0.5]] as const) {
       const path = await convert(folder, type);
       const file = await readGguf(path);
-      assert.equal(file.tensors.get("blk.1.attn_k.weight")?.kind, "quantized");
+      assert.equal(file.tensors.get("blk.1.attn_k.weight")?.kind, "matrix");
       assert.equal(file.tensors.get("blk.1.ffn_down.weight")?.type, "F16", "45 columns: F16 fallback");
       assert.equal(file.tensors.get("blk.1.attn_norm.weight")?.type, "F32");
       const decoder = await loadGgufDecoder(path);
@@ -81,7 +81,7 @@ describe("GGUF llama", () => {
       await writeGguf(dequantizedPath, {
         metadata: file.metadata,
         tensors: [...file.tensors.values()].map((t) =>
-          t.kind === "quantized" ? { name: t.name, shape: t.shape, data: dequantize(t.matrix) } : { name: t.name, shape: t.shape, data: t.data },
+          t.kind === "matrix" ? { name: t.name, shape: t.shape, data: dequantize(t.matrix) } : { name: t.name, shape: t.shape, data: t.data },
         ),
       });
       const reference = await logits(new LanguageModel(await loadGgufDecoder(dequantizedPath)));
@@ -99,7 +99,7 @@ describe("GGUF llama", () => {
     const path = await convert(folder, "q8_0");
     const file = await readGguf(path);
     assert.equal(file.tensors.has("output.weight"), false);
-    assert.equal(file.tensors.get("token_embd.weight")?.kind, "quantized");
+    assert.equal(file.tensors.get("token_embd.weight")?.kind, "matrix");
     const expected = await logits(await loadModel(folder));
     const got = await logits(new LanguageModel(await loadGgufDecoder(path)));
     assert.ok(maxAbsDiff(got, expected) / maxAbs(expected) < 0.06, `relative ${maxAbsDiff(got, expected) / maxAbs(expected)}`);

@@ -267,14 +267,14 @@ describe("GGUF tensors", () => {
     assert.deepEqual(dense("bf16"), [1.5, -1]);
     assert.equal(get("bf16").type, "BF16");
     const q8t = get("q8");
-    assert.equal(q8t.kind, "quantized");
-    if (q8t.kind === "quantized") {
+    assert.equal(q8t.kind, "matrix");
+    if (q8t.kind === "matrix" && q8t.matrix.type === "q8_0") {
       assert.deepEqual(q8t.shape, [2, 32]);
       assert.deepEqual([...q8t.matrix.quants], [...q8.quants]);
       assert.deepEqual([...q8t.matrix.scales], [...q8.scales]);
     }
     const q4t = get("q4");
-    if (q4t.kind !== "quantized") assert.fail("q4 should stay quantized");
+    if (q4t.kind !== "matrix" || q4t.matrix.type !== "q4_0") assert.fail("q4 should stay quantized");
     assert.deepEqual([...q4t.matrix.quants], [...q4.quants]);
     assert.deepEqual(dense("q8_1d"), [...dequantize(q8)].slice(0, 32));
   });
@@ -402,7 +402,7 @@ describe("GGUF writer", () => {
     dense("brain").data.forEach((v, i) => assert.ok(Math.abs(v - vector[i]!) <= Math.abs(vector[i]!) * 2 ** -8));
     for (const [name, m] of [["q8", q8], ["q4", q4]] as const) {
       const t = file.tensors.get(name)!;
-      if (t.kind !== "quantized") assert.fail(`${name} should stay quantized`);
+      if (t.kind !== "matrix") assert.fail(`${name} should stay quantized`);
       assert.equal(t.matrix.type, m.type);
       assert.deepEqual([...t.matrix.scales], [...m.scales], "f16 scales are exact after quantization");
       assert.deepEqual([...t.matrix.quants], [...m.quants]);

@@ -4,5 +4,6 @@
 // the TypeScript side (src/backend/wasm/memory.ts) places every buffer.
 export { matmulF32, matmulF32Columns } from "./matmul";
 export { quantizeRowsQ8, matmulQuant } from "./quantized";
+export { matmulHalf } from "./half";
 export { add, mul, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
 export { attention } from "./attention";
