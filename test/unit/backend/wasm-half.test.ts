@@ -4,29 +4,16 @@
 // and foreign; every finite f16 and bf16 pattern widens exactly, and infinities
 // and NaNs carry through.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { jsBackend as J } from "../../../src/backend/js/index.js";
-import { WasmBackend, createWasmBackend } from "../../../src/backend/wasm/index.js";
 import { bf16ToF32, f16ToF32, f32ToF16 } from "../../../src/tensor/dtype.js";
 import { dequantize } from "../../../src/tensor/quantize.js";
 import { f32Matrix, halfMatrix, type HalfMatrix } from "../../../src/tensor/weights.js";
 import { randomNormal, seededRandom } from "../../helpers/random.js";
+import { wasmTestBackends } from "../../helpers/wasm-backends.js";
 
 const random = seededRandom(1616);
-let one: WasmBackend;
-let two: WasmBackend;
-let unshared: WasmBackend;
-
-before(async () => {
-  one = await createWasmBackend({ threads: 1 });
-  two = await createWasmBackend({ threads: 2 });
-  unshared = await createWasmBackend({ threads: 1, sharedMemory: false });
-});
-after(() => {
-  one.dispose();
-  two.dispose();
-  unshared.dispose();
-});
+const wasm = wasmTestBackends();
 
 /** Random weights as f16 or bf16 bit patterns. */
 function randomHalf(type: HalfMatrix["type"], rows: number, cols: number): HalfMatrix {
@@ -68,7 +55,7 @@ test("WASM f16/bf16 matmuls (m = 1, 2, 5, 67; odd k and n) match the reference, 
       const expected = new Float32Array(m * n);
       J.matmul(expected, x, w, bias, m);
       const results: Float32Array[] = [];
-      for (const [label, B] of [["1 thread", one], ["2 threads", two], ["unshared", unshared]] as const) {
+      for (const [label, B] of [["1 thread", wasm.one], ["2 threads", wasm.two], ["unshared", wasm.unshared]] as const) {
         for (const uploaded of [true, false]) {
           const out = new Float32Array(m * n);
           B.matmul(out, x, uploaded ? B.uploadMatrix(w) : w, bias, m);
@@ -93,7 +80,7 @@ test("every finite f16 and bf16 pattern widens exactly; infinities and NaN carry
     const w = halfMatrix(type, Uint16Array.from(finite), rows, 16);
     const x = new Float32Array(16 * 16);
     for (let t = 0; t < 16; t++) x[t * 16 + t] = 1;
-    for (const B of [one, two]) {
+    for (const B of [wasm.one, wasm.two]) {
       const placed = B.uploadMatrix(w);
       for (const m of [1, 16]) {
         const out = new Float32Array(m * rows);
@@ -114,7 +101,7 @@ test("every finite f16 and bf16 pattern widens exactly; infinities and NaN carry
     const bits = new Uint16Array(specials.length * 9).fill(type === "f16" ? 0x3c00 : 0x3f80);
     specials.forEach((s, r) => (bits[r * 9 + 4] = s));
     const out = new Float32Array(specials.length);
-    one.matmul(out, new Float32Array(9).fill(1), one.uploadMatrix(halfMatrix(type, bits, specials.length, 9)), null, 1);
+    wasm.one.matmul(out, new Float32Array(9).fill(1), wasm.one.uploadMatrix(halfMatrix(type, bits, specials.length, 9)), null, 1);
     assert.deepEqual([...out], [Infinity, -Infinity, NaN, NaN], type);
   }
 });

@@ -3,30 +3,18 @@
 // the vector width or of 4/16/32), with one and two threads, with buffers in the
 // backend's memory and with foreign arrays (the copy-in/copy-out path).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { AttentionShape, Backend } from "../../../src/backend/backend.js";
 import { jsBackend as J } from "../../../src/backend/js/index.js";
 import { jsBackwardKernels } from "../../../src/backend/js/backward/index.js";
-import { WasmBackend, createWasmBackend } from "../../../src/backend/wasm/index.js";
+import { WasmBackend } from "../../../src/backend/wasm/index.js";
 import { quantizeQ4_0, quantizeQ8_0 } from "../../../src/tensor/quantize.js";
 import { f32ColumnsMatrix, f32Matrix, type WeightMatrix } from "../../../src/tensor/weights.js";
 import { randomNormal, seededRandom } from "../../helpers/random.js";
+import { wasmTestBackends } from "../../helpers/wasm-backends.js";
 
 const random = seededRandom(777);
-let one: WasmBackend;
-let two: WasmBackend;
-let unshared: WasmBackend;
-
-before(async () => {
-  one = await createWasmBackend({ threads: 1 });
-  two = await createWasmBackend({ threads: 2 });
-  unshared = await createWasmBackend({ threads: 1, sharedMemory: false });
-});
-after(() => {
-  one.dispose();
-  two.dispose();
-  unshared.dispose();
-});
+const wasm = wasmTestBackends();
 
 /** max |a − b| / (1 + |b|), NaN-aware. */
 function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>, n = expected.length): number {
@@ -51,7 +39,7 @@ function place(backend: Backend, data: Float32Array, inMemory: boolean): Float32
   return view;
 }
 
-const backends = (): [string, WasmBackend][] => [["1 thread", one], ["2 threads", two], ["unshared", unshared]];
+const backends = (): [string, WasmBackend][] => [["1 thread", wasm.one], ["2 threads", wasm.two], ["unshared", wasm.unshared]];
 
 test("f32 matmul (m = 1, 2, 5, 67; odd k and n) matches the reference, in memory and foreign", () => {
   const shapes = [[1, 1, 1], [1, 7, 5], [1, 768, 37], [2, 33, 17], [5, 13, 9], [4, 8, 3], [67, 45, 31], [9, 2, 130], [1, 130, 515]];
@@ -93,7 +81,7 @@ test("f32 Conv1D-layout matmul (GPT-2 column windows) matches the reference", ()
         }
       }
       const foreign = new Float32Array(m! * n!);
-      two.matmul(foreign, x, matrix, withBias ? bias : null, m!); // never uploaded
+      wasm.two.matmul(foreign, x, matrix, withBias ? bias : null, m!); // never uploaded
       close(foreign, expected, 2e-6 * Math.sqrt(k!), "columns, weight not uploaded");
     }
   }
@@ -106,7 +94,7 @@ test("a weight matrix that was never uploaded still works (copied per call)", ()
   const expected = new Float32Array(m * n);
   J.matmul(expected, x, w, null, m);
   const out = new Float32Array(m * n);
-  two.matmul(out, x, w, null, m);
+  wasm.two.matmul(out, x, w, null, m);
   close(out, expected, 1e-5, "matmul with a foreign weight");
 });
 
@@ -118,41 +106,41 @@ test("threads 1 and 2 give identical quantized, Conv1D-layout and attention resu
     const wq = type === "q8_0" ? quantizeQ8_0(wf, n, k) : quantizeQ4_0(wf, n, k);
     const a = new Float32Array(m * n);
     const b = new Float32Array(m * n);
-    one.matmul(a, x, one.uploadMatrix(wq), null, m);
-    two.matmul(b, x, two.uploadMatrix(wq), null, m);
+    wasm.one.matmul(a, x, wasm.one.uploadMatrix(wq), null, m);
+    wasm.two.matmul(b, x, wasm.two.uploadMatrix(wq), null, m);
     assert.deepEqual(a, b, type);
   }
   const columns = f32ColumnsMatrix(wf, k, n, 7, 300);
   const a = new Float32Array(m * 300);
   const b = new Float32Array(m * 300);
-  one.matmul(a, x, one.uploadMatrix(columns), null, m);
-  two.matmul(b, x, two.uploadMatrix(columns), null, m);
+  wasm.one.matmul(a, x, wasm.one.uploadMatrix(columns), null, m);
+  wasm.two.matmul(b, x, wasm.two.uploadMatrix(columns), null, m);
   assert.deepEqual(a, b, "f32_columns");
   const shape: AttentionShape = { queryCount: 9, keyCount: 150, queryOffset: 141, nHeads: 6, nKvHeads: 2, headDim: 32, scale: 0.2, causal: true };
   const q = randomNormal(random, 9 * 6 * 32);
   const kv = randomNormal(random, 150 * 2 * 32);
   const o1 = new Float32Array(q.length);
   const o2 = new Float32Array(q.length);
-  one.attention(o1, q, kv, kv, shape, new Float32Array(150));
-  two.attention(o2, q, kv, kv, shape, new Float32Array(150));
+  wasm.one.attention(o1, q, kv, kv, shape, new Float32Array(150));
+  wasm.two.attention(o2, q, kv, kv, shape, new Float32Array(150));
   assert.deepEqual(o1, o2, "attention");
   const decode: AttentionShape = { ...shape, queryCount: 1, queryOffset: 149, nHeads: 10 };
   const qd = randomNormal(random, 10 * 32);
   const d1 = new Float32Array(qd.length);
   const d2 = new Float32Array(qd.length);
-  one.attention(d1, qd, kv, kv, decode, new Float32Array(150));
-  two.attention(d2, qd, kv, kv, decode, new Float32Array(150));
-  assert.deepEqual(d1, d2, "attention, one query row");
+  wasm.one.attention(d1, qd, kv, kv, decode, new Float32Array(150));
+  wasm.two.attention(d2, qd, kv, kv, decode, new Float32Array(150));
+  assert.deepEqual(d1, d2, "attention, wasm.one query row");
 });
 
-test("threads 1 and 2 give identical matmuls (each output is computed by one thread the same way)", () => {
+test("threads 1 and 2 give identical matmuls (each output is computed by wasm.one thread the same way)", () => {
   for (const [m, k, n] of [[1, 768, 2048], [7, 96, 333], [64, 64, 64]] as [number, number, number][]) {
     const x = randomNormal(random, m * k);
     const w = randomNormal(random, n * k);
     const a = new Float32Array(m * n);
     const b = new Float32Array(m * n);
-    one.matmul(a, x, one.uploadMatrix(f32Matrix(w, n, k)), null, m);
-    two.matmul(b, x, two.uploadMatrix(f32Matrix(w, n, k)), null, m);
+    wasm.one.matmul(a, x, wasm.one.uploadMatrix(f32Matrix(w, n, k)), null, m);
+    wasm.two.matmul(b, x, wasm.two.uploadMatrix(f32Matrix(w, n, k)), null, m);
     assert.deepEqual(a, b, `matmul ${m}×${k}×${n}`);
   }
 });
@@ -329,7 +317,7 @@ test("rope (half and interleaved, partial rotary, offsets) matches the reference
   }
 });
 
-test("flash attention matches the reference: causal with a cached offset, GQA, MQA, keyMask, many tiles, one query row", () => {
+test("flash attention matches the reference: causal with a cached offset, GQA, MQA, keyMask, many tiles, wasm.one query row", () => {
   const cases: (Omit<AttentionShape, "scale"> & { mask?: boolean })[] = [
     { queryCount: 1, keyCount: 1, queryOffset: 0, nHeads: 1, nKvHeads: 1, headDim: 1, causal: true },
     { queryCount: 1, keyCount: 37, queryOffset: 36, nHeads: 4, nKvHeads: 2, headDim: 8, causal: true },
@@ -388,13 +376,13 @@ test("embedding copies rows", () => {
   const table = randomNormal(random, 11 * 5);
   const expected = new Float32Array(3 * 5);
   J.embedding(expected, table, [4, 0, 10], 5);
-  const out = two.allocate(15);
-  two.embedding(out, two.upload(table), [4, 0, 10], 5);
+  const out = wasm.two.allocate(15);
+  wasm.two.embedding(out, wasm.two.upload(table), [4, 0, 10], 5);
   assert.deepEqual(out, expected);
 });
 
 test("buffers stay valid when the memory grows; kernels reject short arrays", () => {
-  const B = one;
+  const B = wasm.one;
   const early = B.allocate(1000);
   early.fill(1.5);
   B.allocate(40 * 1024 * 1024); // forces the shared memory to grow

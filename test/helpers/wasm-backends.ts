@@ -1,0 +1,27 @@
+// The WASM backends the kernel tests compare: one thread, two threads, and one
+// thread on an ordinary (unshared) memory — the browser fallback. Created before the
+// file's tests and disposed after them.
+import { after, before } from "node:test";
+import { WasmBackend, createWasmBackend } from "../../src/backend/wasm/index.js";
+
+export interface TestBackends {
+  one: WasmBackend;
+  two: WasmBackend;
+  unshared: WasmBackend;
+}
+
+/** Registers before/after hooks in the calling test file; the fields are set once `before` has run. */
+export function wasmTestBackends(): TestBackends {
+  const backends = {} as TestBackends;
+  before(async () => {
+    backends.one = await createWasmBackend({ threads: 1 });
+    backends.two = await createWasmBackend({ threads: 2 });
+    backends.unshared = await createWasmBackend({ threads: 1, sharedMemory: false });
+  });
+  after(() => {
+    backends.one.dispose();
+    backends.two.dispose();
+    backends.unshared.dispose();
+  });
+  return backends;
+}
