@@ -15,12 +15,16 @@
 // across jobs fails the swap (NEXT holds a newer tag) or finds TOTAL retagged, and
 // claims nothing. A successful claim of c < total means the job is not finished
 // (chunk c is not done), so the caller cannot be rewriting its arguments. The caller
-// waits for DONE = total; no other bookkeeping is needed.
+// waits for DONE = total. A chunk whose kernel throws counts in FAILED instead: the
+// caller then closes the job (no more claims), waits for the chunks already claimed,
+// and throws.
 
 import type { KernelExports } from "./module.js";
 
 /** Int32 slots of the control block (a SharedArrayBuffer). */
 export const GENERATION = 0;
+/** Chunks of the current job whose kernel threw (a trap: a bug, never a normal outcome). */
+export const FAILED = 1;
 export const STOP = 2;
 export const OP = 3;
 /** tag | chunks in the current job; tag | next unclaimed chunk; chunks finished. */
@@ -57,7 +61,13 @@ export function work(kernels: KernelExports, ints: Int32Array, floats: Float32Ar
     if (Atomics.compareExchange(ints, NEXT, claim, claim + 1) !== claim) continue;
     const total = Atomics.load(ints, TOTAL);
     if ((total & ~MAX_CHUNKS) !== tag || (claim & MAX_CHUNKS) >= (total & MAX_CHUNKS)) return;
-    runChunk(kernels, ints, floats, claim & MAX_CHUNKS, thread);
+    try {
+      runChunk(kernels, ints, floats, claim & MAX_CHUNKS, thread);
+    } catch (error) {
+      Atomics.add(ints, FAILED, 1);
+      Atomics.notify(ints, DONE);
+      throw error;
+    }
     if (Atomics.add(ints, DONE, 1) + 1 === (total & MAX_CHUNKS)) Atomics.notify(ints, DONE);
   }
 }

@@ -4,10 +4,11 @@
 // once; a job is published in the control block (the claim protocol of jobs.ts),
 // then the generation counter is bumped and workers notified; the caller claims
 // chunks too, then waits (spinning, then Atomics.wait where this thread may block)
-// until every chunk is done. Workers are unref'd so they never keep a Node process
-// alive; dispose() stops them.
+// until every chunk is done. A kernel that throws (a trap: a bug) fails the call at
+// once, after the chunks already claimed have finished, and the pool refuses later
+// jobs. Workers are unref'd so they never keep a Node process alive; dispose() stops them.
 
-import { CONTROL_INTS, DONE, GENERATION, MAX_CHUNKS, NEXT, OP, STOP, TOTAL, jobTag, work } from "./jobs.js";
+import { CONTROL_INTS, DONE, FAILED, GENERATION, MAX_CHUNKS, NEXT, OP, STOP, TOTAL, jobTag, work } from "./jobs.js";
 import type { KernelExports } from "./module.js";
 import type { WorkerStart } from "./worker.js";
 
@@ -19,6 +20,7 @@ export class ThreadPool {
   readonly ints: Int32Array;
   readonly floats: Float32Array;
   private disposed = false;
+  private failed = false;
   private canWait = true;
 
   private constructor(
@@ -82,32 +84,55 @@ export class ThreadPool {
   /** Runs the job whose arguments the caller wrote into ints/floats from ARGS on, in `chunks` chunks, on all threads. */
   run(op: number, chunks: number): void {
     if (this.disposed) throw new Error("the WASM backend has been disposed");
+    if (this.failed) throw new Error("the WASM backend stopped after a kernel failed in an earlier call");
     if (chunks > MAX_CHUNKS >> 1) throw new RangeError(`a job of ${chunks} chunks exceeds the thread pool's ${MAX_CHUNKS >> 1}`);
     const ints = this.ints;
     const generation = ints[GENERATION]! + 1;
     const tag = jobTag(generation);
     ints[OP] = op;
     Atomics.store(ints, DONE, 0);
+    Atomics.store(ints, FAILED, 0);
     Atomics.store(ints, TOTAL, tag | chunks);
     Atomics.store(ints, NEXT, tag); // published: chunks can be claimed from here on
     Atomics.store(ints, GENERATION, generation);
     Atomics.notify(ints, GENERATION);
+    let failure: unknown = null;
     try {
       work(this.kernels, ints, this.floats, 0, tag);
-    } finally {
-      let spins = 0;
-      let since = 0;
-      for (let done = Atomics.load(ints, DONE); done < chunks; done = Atomics.load(ints, DONE)) {
-        if (++spins > SPINS_BEFORE_WAIT) {
-          // A straggler (descheduled by the OS): sleep in 1 ms steps where allowed, and
-          // give up if a worker has died inside the job.
-          if (since === 0) since = performance.now();
-          else if (performance.now() - since > STALL_LIMIT_MS) {
-            throw new Error(`a WASM worker thread has not finished its share in ${STALL_LIMIT_MS / 1000} s`);
-          }
-          if (this.canWait) this.wait(ints, done);
+    } catch (error) {
+      failure = error;
+    }
+    // Wait for every chunk, or after a failure for those already claimed (no closure:
+    // a decode step runs ~100 jobs and allocates nothing).
+    let target = chunks;
+    let spins = 0;
+    let since = 0;
+    for (;;) {
+      if (target === chunks && (failure !== null || Atomics.load(ints, FAILED) > 0)) target = this.close(tag, chunks);
+      if (Atomics.load(ints, DONE) + Atomics.load(ints, FAILED) >= target) break;
+      if (++spins > SPINS_BEFORE_WAIT) {
+        // A straggler (descheduled by the OS), or a worker that died outside a kernel.
+        if (since === 0) since = performance.now();
+        else if (performance.now() - since > STALL_LIMIT_MS) {
+          throw new Error(`a WASM worker thread has not finished its share in ${STALL_LIMIT_MS / 1000} s`);
         }
+        if (this.canWait) this.wait(ints, Atomics.load(ints, DONE));
       }
+    }
+    if (failure !== null || Atomics.load(ints, FAILED) > 0) {
+      // The memory may hold half-written results and a worker may be gone: refuse later jobs.
+      this.failed = true;
+      throw failure ?? new Error("a kernel trapped on a WASM worker thread (a fault inside WebAssembly, e.g. an address past the memory)");
+    }
+  }
+
+  /** Stops further claims of the job tagged `tag`; returns how many of its chunks were claimed. */
+  private close(tag: number, chunks: number): number {
+    for (;;) {
+      const claim = Atomics.load(this.ints, NEXT);
+      const claimed = Math.min(claim & MAX_CHUNKS, chunks);
+      if ((claim & ~MAX_CHUNKS) !== tag || claimed >= chunks) return claimed;
+      if (Atomics.compareExchange(this.ints, NEXT, claim, tag | chunks) === claim) return claimed;
     }
   }
 

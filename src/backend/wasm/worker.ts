@@ -33,7 +33,11 @@ function serve(start: WorkerStart, ready: () => void): void {
     }
     seen = Atomics.load(ints, GENERATION);
     if (Atomics.load(ints, STOP) !== 0) return;
-    work(kernels, ints, floats, start.index, jobTag(seen));
+    try {
+      work(kernels, ints, floats, start.index, jobTag(seen));
+    } catch {
+      // Counted in FAILED (jobs.ts): the calling thread stops the job and throws.
+    }
   }
 }
 

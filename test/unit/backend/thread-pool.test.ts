@@ -2,11 +2,16 @@
 // of short parallel jobs back to back, whose chunk counts change from one job to
 // the next, so that workers still finishing one job overlap the publication of the
 // next. Every result must equal the single-thread result exactly (each output is
-// computed by one thread with the same code), and no job may hang.
+// computed by one thread with the same code), and no job may hang — nor a job whose
+// kernel traps, which fails at once.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { AttentionShape } from "../../../src/backend/backend.js";
 import { WasmBackend, createWasmBackend } from "../../../src/backend/wasm/index.js";
+import { ARGS, OP_MATMUL_F32 } from "../../../src/backend/wasm/jobs.js";
+import { WasmMemory } from "../../../src/backend/wasm/memory.js";
+import { instantiateKernels, kernelModule } from "../../../src/backend/wasm/module.js";
+import { ThreadPool } from "../../../src/backend/wasm/thread-pool.js";
 import { f32Matrix } from "../../../src/tensor/weights.js";
 import { randomNormal, seededRandom } from "../../helpers/random.js";
 
@@ -73,5 +78,25 @@ test("thousands of short parallel jobs with changing chunk counts give the singl
         assert.deepEqual(jobs[index]!.run(backend), expected[index], `job ${index}, round ${round}, ${backend.threads} threads`);
       }
     }
+  }
+});
+
+test("a kernel that traps in a job fails the call at once, and the pool refuses later jobs", async () => {
+  const module = await kernelModule(true);
+  const memory = new WasmMemory(true);
+  const kernels = instantiateKernels(module, memory.memory);
+  const pool = await ThreadPool.start(2, module, memory.memory, kernels);
+  try {
+    const [n, k] = [64, 16];
+    const x = memory.reserve(k * 4);
+    const w = memory.reserve(n * k * 4);
+    const outOfBounds = 0x7fff0000; // far past the memory's end: every chunk's store traps
+    pool.ints.set([outOfBounds, x, w, 0, 1, n, k, 4], ARGS);
+    const started = performance.now();
+    assert.throws(() => pool.run(OP_MATMUL_F32, n / 4), /out of bounds/);
+    assert.ok(performance.now() - started < 5000, "no wait for the stall limit");
+    assert.throws(() => pool.run(OP_MATMUL_F32, n / 4), /stopped after a kernel failed/);
+  } finally {
+    pool.dispose();
   }
 });
