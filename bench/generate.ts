@@ -80,7 +80,7 @@ function linearWeightBytes(model: LanguageModel): number {
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** A random-weight HF folder of a TinyStories shape with a synthetic tokenizer, and its f32 and q8_0 GGUF files. */
+/** A random-weight HF folder of a TinyStories shape with a synthetic tokenizer, and its GGUF files (f32 and the requested types). */
 async function randomModel(shape: string, root: string, types: readonly string[]): Promise<{ dir: string; gguf: Record<string, string> }> {
   const dir = join(root, shape);
   execFileSync(process.execPath, [join(REPO, "dist/scripts/make-random-model.js"), "--shape", shape, "--seed", "1", "--out", dir]);
@@ -122,6 +122,8 @@ export async function main(args: string[]): Promise<void> {
   const threadCounts = values.threads.split(",").map(Number);
   const backendNames = values.backends.split(",") as ("js" | "wasm")[];
   const types = values.types.split(",");
+  const unknown = types.filter((t) => !(GGUF_OUTPUT_TYPES as readonly string[]).includes(t));
+  if (unknown.length > 0) throw new Error(`--types: unknown weight type ${unknown.join(", ")} (expected ${GGUF_OUTPUT_TYPES.join(", ")})`);
   const root = join(tmpdir(), `lmscope-bench-${process.pid}`);
   await mkdir(root, { recursive: true });
 

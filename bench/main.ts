@@ -17,7 +17,13 @@ async function run(): Promise<void> {
     return;
   }
   const module = (await import(`./${name}.js`)) as { main(args: string[]): Promise<void> };
-  await module.main(args);
+  try {
+    await module.main(args);
+  } catch (error) {
+    // A wrong option or a missing file: say what, without a stack trace.
+    process.stderr.write(`bench ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  }
 }
 
 await run();
