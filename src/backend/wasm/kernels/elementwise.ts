@@ -3,11 +3,8 @@
 // activations.ts, elementwise.ts, rope.ts). Sums of squares and means are
 // accumulated in f32 lanes, then finished in f64.
 
+import { hsum } from "./lanes";
 import { expLanes } from "./exp";
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
 
 export function add(out: usize, a: usize, b: usize, n: i32): void {
   const n4 = <usize>(n & ~3) << 2;

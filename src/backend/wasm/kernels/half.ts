@@ -11,13 +11,7 @@
 // it places the matrix). [j0, j1) are the weight rows this thread computes. The f16 constants are made
 // once per call and passed down: V8 rebuilds a splat inside a loop on every step.
 
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
-
-@inline function biasAt(bias: usize, j: i32): f32 {
-  return bias == 0 ? <f32>0 : load<f32>(bias + (<usize>j << 2));
-}
+import { hsum, biasAt } from "./lanes";
 
 /**
  * Four 16-bit patterns (zero-extended in i32 lanes) as f32 lanes. Format 17 is bf16;

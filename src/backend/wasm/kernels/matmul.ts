@@ -12,13 +12,7 @@
 //  - matmulF32Columns: GPT-2's Conv1D layout [k, stride] (16-column blocks, or a
 //    row-streaming axpy for m = 1).
 
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
-
-@inline function biasAt(bias: usize, j: i32): f32 {
-  return bias == 0 ? <f32>0 : load<f32>(bias + (<usize>j << 2));
-}
+import { hsum, biasAt } from "./lanes";
 
 /**
  * out[row, j0..j1) for one x row: one weight row at a time, 16 floats per step in

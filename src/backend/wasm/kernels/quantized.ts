@@ -12,6 +12,8 @@
 // their quants) read 8–18% faster than quants and scales as two arrays. k is a
 // multiple of 32.
 
+import { hsum, biasAt } from "./lanes";
+
 /** xq[m, k] (i16) and xs[m, k/32] (f32) = the Q8 quantization of x[m, k]. */
 export function quantizeRowsQ8(xq: usize, xs: usize, x: usize, m: i32, k: i32): void {
   const blocks = (m * k) >> 5;
@@ -45,14 +47,6 @@ export function quantizeRowsQ8(xq: usize, xs: usize, x: usize, m: i32, k: i32): 
   const up = f32x4.ge(f32x4.abs(f32x4.sub(v, whole)), half);
   const signedOne = v128.or(v128.and(v, signBit), one);
   return f32x4.add(whole, v128.and(up, signedOne));
-}
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
-
-@inline function biasAt(bias: usize, j: i32): f32 {
-  return bias == 0 ? <f32>0 : load<f32>(bias + (<usize>j << 2));
 }
 
 /** Σ over one block of the i16 x (4 vectors) with 32 weights widened to i16 (4 vectors). */
