@@ -4,18 +4,10 @@
 // and a llama2.c tokenizer.bin image.
 import { tokenizerFromJson, trainByteLevelBpe, type HfTokenizer, type Json } from "../../../src/tokenizers/index.js";
 import { BYTE_TO_CHAR } from "../../../src/tokenizers/byte-level.js";
+import { seededRandom } from "../../helpers/random.js";
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers (the test helpers' mulberry32). */
+export const rng = seededRandom;
 
 const WORDS = ["the", "cat", "sat", "on", "mat", "and", "a", "dog", "ran", "quickly", "über", "naïve", "café", "日本", "語", "🙂", "don't", "it's", "42", "3.14", "hello", "world"];
 
