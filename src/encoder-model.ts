@@ -23,7 +23,7 @@ import type {
 import { fillMask, type FillMaskOptions, type FillMaskPrediction } from "./pipelines/fill-mask.js";
 import { ner, type NamedEntity, type NerOptions } from "./pipelines/ner.js";
 import { classify, maxLengthFor, type Classification, type ClassificationInput, type ClassifyOptions } from "./pipelines/text-classification.js";
-import type { TextTokenizer } from "./tokenizers/tokenizer.js";
+import { requireTokenizer, type TextTokenizer } from "./tokenizers/tokenizer.js";
 import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
 
 /** A training batch: the encoder's inputs and its head's targets (HF names). */
@@ -88,10 +88,7 @@ export class EncoderModel {
   }
 
   get tokenizer(): TextTokenizer {
-    if (this.maybeTokenizer === null) {
-      throw new InputError(`${this.source.path} has no tokenizer; load it with { tokenizer: "<file or folder>" }`);
-    }
-    return this.maybeTokenizer;
+    return requireTokenizer(this.maybeTokenizer, this.source.path);
   }
 
   /**

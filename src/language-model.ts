@@ -19,7 +19,7 @@ import type { JsonObject } from "./models/config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
 import { blueprintFor } from "./models/registry.js";
-import type { Tokenizer } from "./tokenizers/tokenizer.js";
+import { requireTokenizer, type Tokenizer } from "./tokenizers/tokenizer.js";
 import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
 
 export type { Loss, LossOptions } from "./training/tape-loss.js";
@@ -103,10 +103,7 @@ export class LanguageModel {
   }
 
   get tokenizer(): Tokenizer {
-    if (this.maybeTokenizer === null) {
-      throw new InputError(`${this.source.path} has no tokenizer; load it with { tokenizer: "<file or folder>" }`);
-    }
-    return this.maybeTokenizer;
+    return requireTokenizer(this.maybeTokenizer, this.source.path);
   }
 
   /** Logits at every position of each row of ids (rows of equal length, no padding). */

@@ -2,6 +2,8 @@
 // SentencePiece-style BPE, WordPiece, llama2.c tokenizer.bin). Model code and
 // the generation loop depend only on this interface.
 
+import { InputError } from "../errors.js";
+
 export interface EncodeOptions {
   /** Add the special tokens the tokenizer's post-processor defines (BOS, [CLS]/[SEP]). Default true. */
   addSpecialTokens?: boolean;
@@ -81,4 +83,10 @@ export interface TextTokenizer extends Tokenizer {
   encodeBatch(inputs: readonly (string | readonly [string, string])[], options?: BatchEncodeOptions): Encoding[];
   /** Whether decode with skipSpecialTokens leaves this id out. */
   isSpecialToken(id: number): boolean;
+}
+
+/** `tokenizer`, or an InputError saying the model from `source` has none and how to give it one. */
+export function requireTokenizer<T>(tokenizer: T | null, source: string): T {
+  if (tokenizer === null) throw new InputError(`${source} has no tokenizer; load it with { tokenizer: "<file or folder>" }`);
+  return tokenizer;
 }
