@@ -209,16 +209,23 @@ export class WasmBackend implements Backend {
   private call(body: (copyBack: (array: Float32Array, ptr: number, length: number) => void) => void): void {
     if (this.disposed) throw new Error("the WASM backend has been disposed");
     const mark = this.mem.top;
-    const pending: [Float32Array, number, number][] = [];
+    const pending = this.pending;
+    pending.length = 0;
     try {
-      body((array, ptr, length) => {
-        if (this.mem.addressOf(array) < 0) pending.push([array, ptr, length]);
-      });
+      body(this.copyBack);
       for (const [array, ptr, length] of pending) array.set(this.mem.heap.subarray(ptr >>> 2, (ptr >>> 2) + length));
     } finally {
+      pending.length = 0;
       this.mem.top = mark;
     }
   }
+
+  /** Outputs of the current call that live outside the memory, copied back when it ends (kernels never nest). */
+  private readonly pending: [Float32Array, number, number][] = [];
+  /** Made once, not per call: a decode step runs a few hundred kernels. */
+  private readonly copyBack = (array: Float32Array, ptr: number, length: number): void => {
+    if (this.mem.addressOf(array) < 0) this.pending.push([array, ptr, length]);
+  };
 
   /** Address for an output (or in-place) array: itself, or a temporary copied back after the call. */
   private output(array: Float32Array, length: number, what: string, copyIn: boolean): number {
