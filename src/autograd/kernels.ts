@@ -25,7 +25,7 @@ export interface ForwardKernels<A extends FloatArray> {
   embedding(out: A, table: A, ids: ArrayLike<number>, dim: number): void;
   add(out: A, a: A, b: A, n: number): void;
   mul(out: A, a: A, b: A, n: number): void;
-  rmsNorm(out: A, x: A, weight: A, rows: number, dim: number, eps: number): void;
+  rmsNorm(out: A, x: A, weight: A, rows: number, dim: number, eps: number, weightOffset: number): void;
   layerNorm(out: A, x: A, weight: A, bias: A, rows: number, dim: number, eps: number): void;
   softmax(x: A, rows: number, cols: number): void;
   gelu(x: A, n: number, approximation: GeluApproximation): void;
@@ -69,7 +69,7 @@ export function backendTapeKernels(
       embedding: (out, table, ids, dim) => backend.embedding(out, table, ids, dim),
       add: (out, a, b, n) => backend.add(out, a, b, n),
       mul: (out, a, b, n) => backend.mul(out, a, b, n),
-      rmsNorm: (out, x, weight, rows, dim, eps) => backend.rmsNorm(out, x, weight, rows, dim, eps),
+      rmsNorm: (out, x, weight, rows, dim, eps, weightOffset) => backend.rmsNorm(out, x, weight, rows, dim, eps, weightOffset),
       layerNorm: (out, x, weight, bias, rows, dim, eps) => backend.layerNorm(out, x, weight, bias, rows, dim, eps),
       softmax: (x, rows, cols) => backend.softmax(x, rows, cols),
       gelu: (x, n, approximation) => backend.gelu(x, n, approximation),

@@ -30,6 +30,18 @@ export interface AttentionShape {
   scale: number;
   /** Query row i sees keys 0..queryOffset+i only. */
   causal: boolean;
+  /**
+   * Sliding window (Mistral, Gemma's local layers): a causal query at key index p
+   * sees only the `window` keys p − window + 1 … p. 0 or absent: no window.
+   */
+  window?: number;
+  /** Gemma 2's score soft-capping: s ← cap · tanh(s / cap), before masks and biases. 0 or absent: off. */
+  softcap?: number;
+  /**
+   * ALiBi (Press et al. 2022; BLOOM): per query head h, s ← s − slope[h] · |p − t| for
+   * the query at key index p and key t. Absent or null: no bias.
+   */
+  alibiSlopes?: Float32Array | null;
 }
 
 export interface Backend {
@@ -59,8 +71,11 @@ export interface Backend {
   /** out[i] = a[i] · b[i] for i < n (out may alias a or b). */
   mul(out: Float32Array, a: Float32Array, b: Float32Array, n: number): void;
 
-  /** Each row: x / √(mean(x²) + eps) · weight. out may alias x. */
-  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void;
+  /**
+   * Each row: x / √(mean(x²) + eps) · (weightOffset + weight). weightOffset is 0 for
+   * Llama's RMSNorm, 1 for Gemma's, which stores the gain as w in (1 + w). out may alias x.
+   */
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number, weightOffset: number): void;
 
   /** Each row: (x − mean) / √(var + eps) · weight + bias (biased variance). out may alias x. */
   layerNorm(

@@ -60,8 +60,18 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
   /** Backward of out = a · b (elementwise, n elements): da += dOut · b, db += dOut · a. */
   mulBackward(da: A | null, db: A | null, dOut: A, a: A, b: A, n: number): void;
 
-  /** Backward of rmsNorm (backend.ts) on [rows, dim]: dx and dWeight. */
-  rmsNormBackward(dx: A | null, dWeight: A | null, dOut: A, x: A, weight: A, rows: number, dim: number, eps: number): void;
+  /** Backward of rmsNorm (backend.ts, same weightOffset) on [rows, dim]: dx and dWeight. */
+  rmsNormBackward(
+    dx: A | null,
+    dWeight: A | null,
+    dOut: A,
+    x: A,
+    weight: A,
+    rows: number,
+    dim: number,
+    eps: number,
+    weightOffset: number,
+  ): void;
 
   /** Backward of layerNorm (backend.ts) on [rows, dim]: dx, dWeight and dBias. */
   layerNormBackward(

@@ -407,12 +407,12 @@ export class WasmBackend implements Backend {
     });
   }
 
-  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void {
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number, weightOffset: number): void {
     this.call((copyBack) => {
       const xp = this.input(x, rows * dim, "rmsNorm x");
       const wp = this.input(weight, dim, "rmsNorm weight");
       const op = this.output(out, rows * dim, "rmsNorm out", false);
-      this.kernels.rmsNorm(op, xp, wp, rows, dim, eps);
+      this.kernels.rmsNorm(op, xp, wp, rows, dim, eps, weightOffset);
       copyBack(out, op, rows * dim);
     });
   }
@@ -487,7 +487,11 @@ export class WasmBackend implements Backend {
     keyMask?: ArrayLike<number>,
   ): void {
     const { queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, causal } = shape;
+    const window = shape.window ?? 0;
+    const softcap = shape.softcap ?? 0;
+    const slopes = shape.alibiSlopes ?? null;
     if (queryCount === 0) return;
+    if (slopes !== null && slopes.length < nHeads) throw new RangeError(`attention has ${slopes.length} ALiBi slopes for ${nHeads} heads`);
     if (nHeads % nKvHeads !== 0) throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
     this.call((copyBack) => {
       const qLength = queryCount * nHeads * headDim;
@@ -509,12 +513,14 @@ export class WasmBackend implements Backend {
       const scratchBytes = Math.ceil(((ATTENTION_TILE + headDim) * 4) / 64) * 64;
       const scratch = this.mem.reserve(scratchBytes * parts);
       const c = causal ? 1 : 0;
+      const sp = slopes === null ? 0 : this.input(slopes, nHeads, "attention ALiBi slopes");
       if (parallel) {
-        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes], ARGS);
+        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes, window, 0, sp], ARGS);
         pool.floats[ARGS + 10] = scale;
+        pool.floats[ARGS + 16] = softcap;
         pool.run(OP_ATTENTION, nHeads);
       } else {
-        this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch);
+        this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch, window, softcap, sp);
       }
       copyBack(out, op, qLength);
     });

@@ -158,6 +158,10 @@ test("attention: causal, GQA 6/2 heads, masked keys, batches, queries after cach
     { name: "GQA 6/2 bidirectional, masked keys, batch 2", nHeads: 6, nKvHeads: 2, queries: 4, keys: 4, batch: 2, causal: false, mask: true },
     { name: "MQA causal, 3 queries after 4 keys", nHeads: 3, nKvHeads: 1, queries: 3, keys: 7, batch: 1, causal: true, mask: false },
     { name: "GQA causal, masked keys, batch 2", nHeads: 4, nKvHeads: 2, queries: 6, keys: 6, batch: 2, causal: true, mask: true },
+    { name: "GQA causal, sliding window 3, batch 2", nHeads: 4, nKvHeads: 2, queries: 7, keys: 7, batch: 2, causal: true, mask: false, window: 3 },
+    { name: "soft-capped at 1.5", nHeads: 2, nKvHeads: 1, queries: 5, keys: 5, batch: 1, causal: true, mask: false, softcap: 1.5 },
+    { name: "ALiBi, bidirectional, masked keys", nHeads: 3, nKvHeads: 3, queries: 5, keys: 5, batch: 2, causal: false, mask: true, alibi: true },
+    { name: "window, soft-cap and ALiBi", nHeads: 4, nKvHeads: 2, queries: 6, keys: 6, batch: 1, causal: true, mask: false, window: 2, softcap: 2, alibi: true },
   ];
   for (const c of cases) {
     const q = param64(random, "q", [c.batch * c.queries, c.nHeads * headDim]);
@@ -165,7 +169,11 @@ test("attention: causal, GQA 6/2 heads, masked keys, batches, queries after cach
     const v = param64(random, "v", [c.batch * c.keys, c.nKvHeads * headDim]);
     // first key of each sequence always visible; a couple of others padded
     const keyMask = c.mask ? Array.from({ length: c.batch * c.keys }, (_, i) => (i % c.keys !== 0 && i % 3 === 2 ? 0 : 1)) : undefined;
-    const options = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim, causal: c.causal, batch: c.batch, keyMask, scale: 0.7 };
+    const alibiSlopes = "alibi" in c ? Float32Array.from({ length: c.nHeads }, (_, h) => 0.3 * (h + 1)) : null;
+    const options = {
+      nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim, causal: c.causal, batch: c.batch, keyMask, scale: 0.7,
+      window: "window" in c ? c.window : 0, softcap: "softcap" in c ? c.softcap : 0, alibiSlopes,
+    };
     checkOp(`attention ${c.name}`, [q, k, v], (tape) => attention(tape, q, k, v, options));
   }
 });

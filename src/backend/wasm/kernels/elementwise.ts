@@ -20,7 +20,7 @@ export function mul(out: usize, a: usize, b: usize, n: i32): void {
   for (; t < <usize>n << 2; t += 4) store<f32>(out + t, load<f32>(a + t) * load<f32>(b + t));
 }
 
-export function rmsNorm(out: usize, x: usize, weight: usize, rows: i32, dim: i32, eps: f32): void {
+export function rmsNorm(out: usize, x: usize, weight: usize, rows: i32, dim: i32, eps: f32, weightOffset: f32): void {
   const bytes = <usize>dim << 2;
   const d4 = <usize>(dim & ~3) << 2;
   for (let r = 0; r < rows; r++) {
@@ -39,9 +39,10 @@ export function rmsNorm(out: usize, x: usize, weight: usize, rows: i32, dim: i32
     }
     const inv = <f32>(1 / Math.sqrt(sum / dim + eps));
     const s = f32x4.splat(inv);
+    const offset = f32x4.splat(weightOffset);
     t = 0;
-    for (; t < d4; t += 16) v128.store(or + t, f32x4.mul(f32x4.mul(v128.load(xr + t), s), v128.load(weight + t)));
-    for (; t < bytes; t += 4) store<f32>(or + t, load<f32>(xr + t) * inv * load<f32>(weight + t));
+    for (; t < d4; t += 16) v128.store(or + t, f32x4.mul(f32x4.mul(v128.load(xr + t), s), f32x4.add(offset, v128.load(weight + t))));
+    for (; t < bytes; t += 4) store<f32>(or + t, load<f32>(xr + t) * inv * (weightOffset + load<f32>(weight + t)));
   }
 }
 
