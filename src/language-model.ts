@@ -273,7 +273,7 @@ export async function createModel<M extends LanguageModel | EncoderModel = Langu
     const tokenizer = options.tokenizer === undefined ? null : asTextTokenizer(options.tokenizer, "createModel tokenizer");
     return new EncoderModel({ network, tokenizer, source, config }) as M;
   }
-  const blueprint = blueprintFor(config, "createModel config");
+  const blueprint = blueprintFor(config, "createModel config", "created");
   const initializer = gpt2StyleInitializer(seed, blueprint.config.numLayers);
   const network = blueprint.build(new Map(), "createModel", { backend, ropeLayout: "half", initializer });
   return new LanguageModel({ network, tokenizer: options.tokenizer ?? null, source, config, ropeLayout: "half" }) as M;

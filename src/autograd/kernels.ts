@@ -7,7 +7,7 @@
 import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../backend/backend.js";
 import type { BackwardKernels } from "../backend/backward.js";
 import { jsBackwardKernels } from "../backend/js/backward/index.js";
-import { gelu, silu, tanh } from "../backend/js/activations.js";
+import { gelu, relu, silu, tanh } from "../backend/js/activations.js";
 import { attention } from "../backend/js/attention.js";
 import { add, embedding, mul } from "../backend/js/elementwise.js";
 import { matmulF32, matmulF32Columns } from "../backend/js/matmul.js";
@@ -29,6 +29,7 @@ export interface ForwardKernels<A extends FloatArray> {
   layerNorm(out: A, x: A, weight: A, bias: A, rows: number, dim: number, eps: number): void;
   softmax(x: A, rows: number, cols: number): void;
   gelu(x: A, n: number, approximation: GeluApproximation): void;
+  relu(x: A, n: number): void;
   silu(x: A, n: number): void;
   tanh(x: A, n: number): void;
   rope(
@@ -73,6 +74,7 @@ export function backendTapeKernels(
       layerNorm: (out, x, weight, bias, rows, dim, eps) => backend.layerNorm(out, x, weight, bias, rows, dim, eps),
       softmax: (x, rows, cols) => backend.softmax(x, rows, cols),
       gelu: (x, n, approximation) => backend.gelu(x, n, approximation),
+      relu: (x, n) => backend.relu(x, n),
       silu: (x, n) => backend.silu(x, n),
       tanh: (x, n) => backend.tanh(x, n),
       rope: (x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout) =>
@@ -98,6 +100,7 @@ export const float64TapeKernels: TapeKernels<Float64Array> = {
     layerNorm,
     softmax: softmaxRows,
     gelu,
+    relu,
     silu,
     tanh,
     rope,

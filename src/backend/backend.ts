@@ -91,8 +91,14 @@ export interface Backend {
   /** Softmax of each row of `cols`, in place, max-subtracted. */
   softmax(x: Float32Array, rows: number, cols: number): void;
 
+  /** x[i] ← factor · x[i] in place for i < n, the factor rounded to float32 (embedding, residual and logit multipliers). */
+  scale(x: Float32Array, n: number, factor: number): void;
+
   /** GELU in place on the first n elements. */
   gelu(x: Float32Array, n: number, approximation: GeluApproximation): void;
+
+  /** ReLU (max(0, x)) in place on the first n elements (the original Transformer's MLP, T5). */
+  relu(x: Float32Array, n: number): void;
 
   /** SiLU (x·σ(x)) in place on the first n elements. */
   silu(x: Float32Array, n: number): void;
@@ -128,6 +134,21 @@ export interface Backend {
     q: Float32Array,
     k: Float32Array,
     v: Float32Array,
+    shape: AttentionShape,
+    scores: Float32Array,
+    keyMask?: ArrayLike<number>,
+  ): void;
+
+  /**
+   * The probabilities `attention` weighs the values by, for inspection: probs is
+   * [nHeads, queryCount, keyCount], zero for keys a query does not see; scores is
+   * scratch of ≥ keyCount floats. Not on the decode path: a backend may compute it
+   * with the js reference.
+   */
+  attentionProbabilities(
+    probs: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
     shape: AttentionShape,
     scores: Float32Array,
     keyMask?: ArrayLike<number>,

@@ -92,6 +92,9 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
   /** Backward of GELU given its input x. */
   geluBackward(dx: A, dOut: A, x: A, n: number, approximation: GeluApproximation): void;
 
+  /** Backward of ReLU given its input x: dx += dOut where x > 0. */
+  reluBackward(dx: A, dOut: A, x: A, n: number): void;
+
   /** Backward of SiLU given its input x. */
   siluBackward(dx: A, dOut: A, x: A, n: number): void;
 

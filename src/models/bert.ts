@@ -170,17 +170,21 @@ export function buildBert(
   const blocks: PostNormBlock[] = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `bert.encoder.layer.${l}`;
-    const attention = new SelfAttention(
-      linear(`${p}.attention.self.query`, dim, dim),
-      linear(`${p}.attention.self.key`, dim, dim),
-      linear(`${p}.attention.self.value`, dim, dim),
-      linear(`${p}.attention.output.dense`, dim, dim),
-      { nHeads: config.numHeads, nKvHeads: config.numHeads, headDim: config.headDim },
-      null,
-      false,
-    );
+    const attention = new SelfAttention({
+      heads: { nHeads: config.numHeads, nKvHeads: config.numHeads, headDim: config.headDim },
+      projection: {
+        kind: "separate",
+        query: linear(`${p}.attention.self.query`, dim, dim),
+        key: linear(`${p}.attention.self.key`, dim, dim),
+        value: linear(`${p}.attention.self.value`, dim, dim),
+      },
+      output: linear(`${p}.attention.output.dense`, dim, dim),
+      rotary: null,
+      causal: false,
+      scale: 1 / Math.sqrt(config.headDim),
+    });
     const mlp = new Mlp(linear(`${p}.intermediate.dense`, ffn, dim), linear(`${p}.output.dense`, dim, ffn), config.activation);
-    blocks.push(new PostNormBlock(attention, layerNorm(`${p}.attention.output.LayerNorm`), mlp, layerNorm(`${p}.output.LayerNorm`)));
+    blocks.push(new PostNormBlock(l, attention, layerNorm(`${p}.attention.output.LayerNorm`), mlp, layerNorm(`${p}.output.LayerNorm`)));
   }
 
   const hasPooler = weights.has("bert.pooler.dense.weight");

@@ -25,6 +25,7 @@ import type { Linear } from "../nn/linear.js";
 import { activate, activateOnTape, type Activation } from "../nn/mlp.js";
 import type { Norm } from "../nn/norm.js";
 import type { PostNormBlock } from "../nn/post-norm-block.js";
+import type { ForwardPass } from "../nn/observer.js";
 import { Scratch } from "../nn/scratch.js";
 
 /** Which HF class the checkpoint was saved from, i.e. which heads sit on the encoder. */
@@ -170,7 +171,8 @@ export class EncoderNetwork {
       const x = scratch.residual; // [T, dim]
       this.embed(x, inputs.inputIds[b]!, inputs.tokenTypeIds?.[b], scratch);
       const keyMask = mask !== undefined && mask.includes(0) ? mask : undefined;
-      this.parts.blocks.forEach((block, layer) => block.forward(this.backend, x, seq, dim, keys.layers[layer]!, scratch, keyMask));
+      const pass: ForwardPass = { backend: this.backend, scratch, observer: null, layer: 0 };
+      this.parts.blocks.forEach((block, layer) => block.forward(pass, x, seq, dim, keys.layers[layer]!, keyMask));
       const rowHidden = hidden.subarray(b * seq * dim, (b + 1) * seq * dim);
       rowHidden.set(x.subarray(0, seq * dim));
 
@@ -333,7 +335,7 @@ export class EncoderNetwork {
     if (this.scratch === null || this.scratch.sizes.rows < seq) {
       const { hiddenSize, numHeads, headDim, intermediateSize } = this.config;
       this.scratch = new Scratch(
-        { rows: seq, dim: hiddenSize, queryDim: numHeads * headDim, ffnDim: intermediateSize, maxKeys: seq },
+        { rows: seq, dim: hiddenSize, queryDim: numHeads * headDim, fusedQkvDim: 0, ffnDim: intermediateSize, maxKeys: seq },
         this.backend,
       );
     }
@@ -342,8 +344,9 @@ export class EncoderNetwork {
 
   /** Keys and values of one row, per layer (a KV cache used from position 0, never appended to). */
   private keysFor(seq: number): KvCache {
-    if (this.keys === null || this.keys.capacity < seq) {
-      this.keys = new KvCache(this.config.numLayers, this.config.numHeads * this.config.headDim, seq, this.backend);
+    if (this.keys === null || this.keys.maxPositions < seq) {
+      const windows = new Array<number>(this.config.numLayers).fill(0);
+      this.keys = new KvCache(this.config.numHeads * this.config.headDim, seq, windows, seq, this.backend);
     }
     return this.keys;
   }

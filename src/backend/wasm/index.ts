@@ -19,6 +19,7 @@ import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../
 import type { BackwardKernels } from "../backward.js";
 import { jsBackwardKernels } from "../js/backward/index.js";
 import { columnsBackwardVia } from "../columns-backward.js";
+import { attentionProbabilities } from "../js/attention.js";
 import { embedding } from "../js/elementwise.js";
 import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
 import { QUANT_BLOCK, isHalfMatrix } from "../../tensor/weights.js";
@@ -432,8 +433,16 @@ export class WasmBackend implements Backend {
     this.inPlace(x, rows * cols, "softmax x", (p) => this.kernels.softmaxRows(p, rows, cols));
   }
 
+  scale(x: Float32Array, n: number, factor: number): void {
+    this.inPlace(x, n, "scale x", (p) => this.kernels.scaleInPlace(p, n, factor));
+  }
+
   gelu(x: Float32Array, n: number, approximation: GeluApproximation): void {
     this.inPlace(x, n, "gelu x", (p) => (approximation === "tanh" ? this.kernels.geluTanh(p, n) : this.kernels.geluErf(p, n)));
+  }
+
+  relu(x: Float32Array, n: number): void {
+    this.inPlace(x, n, "relu x", (p) => this.kernels.relu(p, n));
   }
 
   silu(x: Float32Array, n: number): void {
@@ -524,6 +533,18 @@ export class WasmBackend implements Backend {
       }
       copyBack(out, op, qLength);
     });
+  }
+
+  attentionProbabilities(
+    probs: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    shape: AttentionShape,
+    scores: Float32Array,
+    keyMask?: ArrayLike<number>,
+  ): void {
+    // Inspection only, never on the decode path: the js reference, reading the buffers where they are.
+    attentionProbabilities(probs, q, k, shape, scores, keyMask);
   }
 }
 

@@ -19,11 +19,13 @@ export interface KernelExports {
   ): void;
   add(out: number, a: number, b: number, n: number): void;
   mul(out: number, a: number, b: number, n: number): void;
+  scaleInPlace(x: number, n: number, factor: number): void;
   rmsNorm(out: number, x: number, weight: number, rows: number, dim: number, eps: number, weightOffset: number): void;
   layerNorm(out: number, x: number, weight: number, bias: number, rows: number, dim: number, eps: number): void;
   softmaxRows(x: number, rows: number, cols: number): void;
   geluTanh(x: number, n: number): void;
   geluErf(x: number, n: number): void;
+  relu(x: number, n: number): void;
   silu(x: number, n: number): void;
   tanhInPlace(x: number, n: number): void;
   sumForBandwidth(x: number, n: number): number;

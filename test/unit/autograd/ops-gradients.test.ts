@@ -12,6 +12,7 @@ import {
   dropout,
   embedding,
   float64TapeKernels,
+  gatherColumns,
   gelu,
   layerNorm,
   linear,
@@ -21,7 +22,9 @@ import {
   rmsNorm,
   rope,
   scale,
+  relu,
   silu,
+  slice,
   softmax,
   splitColumns,
   Tape,
@@ -118,6 +121,7 @@ test("layerNorm and rmsNorm: d input, d weight, d bias", () => {
     const b = param64(random, "bias", [dim]);
     checkOp(`layerNorm ${rows}×${dim}`, [x, w, b], (tape) => layerNorm(tape, x, w, b, 1e-5));
     checkOp(`rmsNorm ${rows}×${dim}`, [x, w], (tape) => rmsNorm(tape, x, w, 1e-5));
+    checkOp(`rmsNorm with gain 1 + w ${rows}×${dim}`, [x, w], (tape) => rmsNorm(tape, x, w, 1e-5, 1));
   }
 });
 
@@ -126,13 +130,14 @@ test("softmax over rows", () => {
   checkOp("softmax", [x], (tape) => softmax(tape, x));
 });
 
-test("gelu (tanh and erf), silu and tanh, including large |x|", () => {
+test("gelu (tanh and erf), relu, silu and tanh, including large |x|", () => {
   const x = param64(random, "x", [37], 2.5);
   x.data[0] = 7;
   x.data[1] = -7;
   checkOp("gelu tanh", [x], (tape) => gelu(tape, x, "tanh"));
   checkOp("gelu erf", [x], (tape) => gelu(tape, x, "erf"));
   checkOp("silu", [x], (tape) => silu(tape, x));
+  checkOp("relu", [x], (tape) => relu(tape, x));
   checkOp("tanh", [x], (tape) => tanh(tape, x));
 });
 
@@ -218,6 +223,14 @@ test("dropout: seeded mask, inverted scaling, gradient through the same mask", (
     return project(tape, out, new Float64Array(45).fill(1));
   }, [x]);
   assert.ok(kept > 0 && zeroed > 0, `kept ${kept}, zeroed ${zeroed}`);
+});
+
+test("slice of a parameter and gatherColumns (a per-head fused qkv reordered)", () => {
+  const w = param64(random, "w", [6, 5]);
+  checkOp("slice rows 2..4", [w], (tape) => slice(tape, w, 10, [2, 5]));
+  const x = param64(random, "x", [3, 6]);
+  checkOp("gatherColumns with repeats", [x], (tape) => gatherColumns(tape, x, Int32Array.from([5, 0, 2, 2, 4])));
+  assert.throws(() => slice(new Tape(float64TapeKernels), w, 25, [2, 5]), /exceed/);
 });
 
 test("reshape, splitColumns (fused qkv), concatColumns, transpose", () => {

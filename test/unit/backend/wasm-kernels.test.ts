@@ -245,7 +245,7 @@ test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, a
   }
 });
 
-test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the reference", () => {
+test("softmax, scale, GELU (tanh and erf, told apart), SiLU and tanh match the reference", () => {
   for (const [rows, cols] of [[1, 1], [3, 7], [2, 1000]] as [number, number][]) {
     const x = randomNormal(random, rows * cols, 4);
     x[0] = 1e4;
@@ -286,6 +286,9 @@ test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the referenc
       const d = place(B, x, inMemory);
       B.tanh(d, n);
       close(d, tanh, 2e-7, `tanh ${label}`);
+      const e = place(B, x, inMemory);
+      B.scale(e, n - 2, 1.7);
+      close(e, [...x.subarray(0, n - 2)].map((v) => Math.fround(v * Math.fround(1.7))).concat([x[n - 2]!, x[n - 1]!]), 0, `scale ${label}`);
     }
   }
 });
