@@ -193,7 +193,7 @@ export class EncoderModel {
       kvHeads: c.numHeads,
       headDim: c.headDim,
       intermediateSize: c.intermediateSize,
-      contextLength: c.maxPositions,
+      contextLength: this.network.maxLength,
       vocabSize: c.vocabSize,
       typeVocabSize: c.typeVocabSize,
       labels: c.labels,
