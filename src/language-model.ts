@@ -19,6 +19,11 @@ import type { JsonObject } from "./models/config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
 import { blueprintFor } from "./models/registry.js";
+import { selectCaptureSites, type CaptureSelector } from "./inspect/capture-names.js";
+import { inspectForward, logitLens, type InspectOptions } from "./inspect/decoder-inspection.js";
+import type { Intervention } from "./inspect/interventions.js";
+import { estimateCaptureBytes, type CapturedArray } from "./inspect/recorder.js";
+import { summarizePositions, type PositionSummary } from "./inspect/token-probabilities.js";
 import { requireTokenizer, type Tokenizer } from "./tokenizers/tokenizer.js";
 import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
 
@@ -57,6 +62,16 @@ export interface Logits {
   /** [batch, seq, vocab], row-major */
   readonly data: Float32Array;
   readonly shape: readonly [number, number, number];
+}
+
+/** Logits, and what the forward options asked to see inside. */
+export interface InspectedLogits extends Logits {
+  /** One [batch, heads, seq, seq] map per layer (outputAttentions). */
+  readonly attentions?: CapturedArray[];
+  /** layers + 1 arrays [batch, seq, hidden] (outputHiddenStates). */
+  readonly hiddenStates?: CapturedArray[];
+  /** The named captures, by name. */
+  readonly captures?: Map<string, CapturedArray>;
 }
 
 export interface ModelInfo {
@@ -107,7 +122,48 @@ export class LanguageModel {
   }
 
   /** Logits at every position of each row of ids (rows of equal length, no padding). */
-  async forward(batch: readonly (readonly number[])[]): Promise<Logits> {
+  /**
+   * Logits at every position of each row of ids (rows of equal length, no padding).
+   * With Hugging Face's `outputAttentions` / `outputHiddenStates`, also the attention
+   * maps of every layer and the residual stream; `captures` records more points by
+   * name (src/inspect/capture-names.ts) and `interventions` ablate or patch them.
+   */
+  async forward(batch: readonly (readonly number[])[], options: InspectOptions = {}): Promise<InspectedLogits> {
+    const seq = this.checkRows(batch);
+    const { logits, ...inspected } = inspectForward(this.network, batch, options);
+    return { data: logits, shape: [batch.length, seq, this.network.config.vocabSize], ...inspected };
+  }
+
+  /**
+   * The logit lens of one row of ids: [layers + 1, seq, vocab], the final norm and LM
+   * head applied to each hidden state (the last is already normed); its last entry equals the logits.
+   */
+  async logitLens(ids: readonly number[], options: Pick<InspectOptions, "interventions"> = {}): Promise<CapturedArray> {
+    this.checkRows([ids]);
+    return logitLens(this.network, ids, options);
+  }
+
+  /**
+   * For each position t of a text (encoded with special tokens) or of ids: the top
+   * tokens of the distribution that follows token t, its entropy, and how probable
+   * the token that actually came next was (absent at the last position).
+   */
+  async tokenProbabilities(input: Prompt, options: { topK?: number; interventions?: readonly Intervention[] } = {}): Promise<PositionSummary[]> {
+    const ids = typeof input === "string" ? this.tokenizer.encode(input, { addSpecialTokens: true }) : [...input.ids];
+    if (ids.length === 0) throw new InputError("the text is empty: there is no token to describe");
+    this.checkRows([ids]);
+    const { data } = await this.forward([ids], options.interventions === undefined ? {} : { interventions: options.interventions });
+    return summarizePositions(data, ids.length, this.network.config.vocabSize, options.topK ?? 5, (t) => ids[t + 1]);
+  }
+
+  /** Bytes the captures `selector` names would take for `batch` rows of `seq` tokens (the estimate to check before capturing). */
+  captureBytes(selector: CaptureSelector, seq: number, batch = 1): number {
+    const { numLayers, numHeads, headDim, hiddenSize, intermediateSize } = this.network.config;
+    return estimateCaptureBytes(selectCaptureSites(selector, numLayers, true), batch, seq, { hiddenSize, numHeads, headDim, intermediateSize });
+  }
+
+  /** Checks rows of ids of equal, non-zero length within the context; returns the length. */
+  private checkRows(batch: readonly (readonly number[])[]): number {
     if (!Array.isArray(batch) || batch.length === 0 || !batch.every((row) => Array.isArray(row))) {
       throw new InputError("forward expects a non-empty array of rows of token ids, e.g. [[1, 2, 3]]");
     }
@@ -117,19 +173,14 @@ export class LanguageModel {
     if (ragged !== -1) {
       throw new InputError(`row ${ragged} has ${batch[ragged]!.length} ids but row 0 has ${seq}: rows must have equal length`);
     }
-    const { vocabSize, contextLength } = this.network.config;
+    const { contextLength, vocabSize } = this.network.config;
     if (seq > contextLength) throw new InputError(`rows have ${seq} ids, more than the context window of ${contextLength}`);
-    const data = new Float32Array(batch.length * seq * vocabSize);
-    const state = this.network.acquireState(seq);
-    try {
-      batch.forEach((row, b) => {
-        state.cache.reset();
-        this.network.forward(row, state.cache, data.subarray(b * seq * vocabSize, (b + 1) * seq * vocabSize), "all");
-      });
-    } finally {
-      this.network.releaseState(state);
-    }
-    return { data, shape: [batch.length, seq, vocabSize] };
+    batch.forEach((row, b) =>
+      row.forEach((id, t) => {
+        if (!Number.isSafeInteger(id) || id < 0 || id >= vocabSize) throw new InputError(`token ${t} of row ${b} is ${String(id)}, outside the vocabulary [0, ${vocabSize})`);
+      }),
+    );
+    return seq;
   }
 
   /** Streams generated text piece by piece; the iterator's return value says why it stopped. */

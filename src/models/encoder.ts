@@ -27,7 +27,7 @@ import type { Linear } from "../nn/linear.js";
 import { activate, activateOnTape, type Activation } from "../nn/mlp.js";
 import type { Norm } from "../nn/norm.js";
 import type { PostNormBlock } from "../nn/post-norm-block.js";
-import type { ForwardPass } from "../nn/observer.js";
+import type { ForwardObserver, ForwardPass } from "../nn/observer.js";
 import { Scratch } from "../nn/scratch.js";
 
 /** Which HF class the checkpoint was saved from, i.e. which heads sit on the encoder. */
@@ -146,6 +146,8 @@ export interface EncoderTargets {
 export interface EncoderForwardOptions {
   /** Run the task heads (default true); false computes only lastHiddenState (and poolerOutput). */
   readonly heads?: boolean;
+  /** Sees (and may change) the capture points of each row (nn/observer.ts). */
+  readonly observer?: ForwardObserver | null;
 }
 
 export class EncoderNetwork {
@@ -196,7 +198,9 @@ export class EncoderNetwork {
       const x = scratch.residual; // [T, dim]
       this.embed(x, inputs.inputIds[b]!, inputs.tokenTypeIds?.[b], scratch);
       const keyMask = mask !== undefined && mask.includes(0) ? mask : undefined;
-      const pass: ForwardPass = { backend: this.backend, scratch, observer: null, layer: 0 };
+      const observer = options.observer ?? null;
+      observer?.beginSequence?.(b);
+      const pass: ForwardPass = { backend: this.backend, scratch, observer, layer: 0 };
       this.parts.blocks.forEach((block, layer) => block.forward(pass, x, seq, dim, keys.layers[layer]!, keyMask));
       const rowHidden = hidden.subarray(b * seq * dim, (b + 1) * seq * dim);
       rowHidden.set(x.subarray(0, seq * dim));
