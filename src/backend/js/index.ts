@@ -12,6 +12,7 @@ import { gelu, silu, tanh } from "./activations.js";
 import { rope } from "./rope.js";
 import { attention } from "./attention.js";
 import { add, embedding, mul } from "./elementwise.js";
+import { gruCell, lstmCell } from "./recurrent-cells.js";
 
 export const jsBackend: Backend = {
   name: "js",
@@ -42,6 +43,8 @@ export const jsBackend: Backend = {
   gelu,
   silu,
   tanh,
+  lstmCell,
+  gruCell,
   rope,
   attention,
 };

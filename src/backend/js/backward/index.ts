@@ -9,6 +9,7 @@ import { layerNormBackward, rmsNormBackward } from "./norms.js";
 import { softmaxBackward } from "./softmax.js";
 import { geluBackward, siluBackward, tanhBackward } from "./activations.js";
 import { ropeBackward } from "./rope.js";
+import { gruCellBackward, lstmCellBackward } from "./recurrent-cells.js";
 import { attentionBackward } from "./attention.js";
 import { crossEntropy, crossEntropyBackward } from "./cross-entropy.js";
 
@@ -24,6 +25,8 @@ export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   geluBackward,
   siluBackward,
   tanhBackward,
+  lstmCellBackward,
+  gruCellBackward,
   ropeBackward,
   attentionBackward,
   crossEntropy,
