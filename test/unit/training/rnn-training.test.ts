@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { evalCommand } from "../../../src/cli/commands/eval.js";
+import { finetuneCommand } from "../../../src/cli/commands/finetune.js";
 import { generateCommand } from "../../../src/cli/commands/generate.js";
 import { infoCommand } from "../../../src/cli/commands/info.js";
 import { readRunConfig, trainCommand } from "../../../src/cli/commands/train.js";
@@ -77,6 +78,10 @@ test("train an RNN from a config file; eval on the validation split prints the l
 
   const model = await loadModel<RnnLanguageModel>(out);
   assert.equal(model.kind, "recurrent");
+  await assert.rejects(
+    finetuneCommand.run(["--model", out, "--data", dataPath, "--lora", "r=2,targets=lm_head", "--out", join(root, "lora"), "--backend", "js"], captureIo()),
+    /is a recurrent model: LoRA fine-tuning is for transformer decoders/,
+  );
   assert.equal(model.config.trainedContext, 16);
   // resuming a finished run does nothing more and succeeds
   const resumed = captureIo();
