@@ -11,6 +11,7 @@ import { sharedBackend, type BackendName } from "./backend/select.js";
 import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
+import type { RnnLanguageModel } from "./recurrent-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
@@ -289,16 +290,22 @@ export class LanguageModel {
 
 /**
  * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT (`model.kind` tells which
- * at run time; in TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * LanguageModel for decoders, an EncoderModel for BERT, an RnnLanguageModel for
+ * a recurrent model (model_type "rnn") (`model.kind` tells which at run time; in
+ * TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
  */
-export async function loadModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
   path: string,
   options: ModelOptions = {},
 ): Promise<M> {
   const resolved = { ...options, backend: await resolveBackend(options) };
-  const [{ isEncoderFolder }, { loadDecoder }] = await Promise.all([import("./io/load-encoder.js"), import("./io/load-decoder.js")]);
+  const [{ isEncoderFolder }, { loadDecoder }, { isRecurrentFolder }] = await Promise.all([
+    import("./io/load-encoder.js"),
+    import("./io/load-decoder.js"),
+    import("./io/load-recurrent.js"),
+  ]);
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
+  if (await isRecurrentFolder(path)) return (await (await import("./recurrent-model.js")).loadRecurrentModel(path, resolved)) as M;
   const model = new LanguageModel(await loadDecoder(path, resolved));
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
@@ -306,15 +313,21 @@ export async function loadModel<M extends LanguageModel | EncoderModel = Languag
 
 /**
  * A new model from config.json fields (any supported model_type: a LanguageModel,
- * or an EncoderModel for "bert"), with seeded GPT-2-style initial weights (see
- * models/initialize.ts). In TypeScript, name an encoder: `createModel<EncoderModel>(…)`.
+ * an EncoderModel for "bert", an RnnLanguageModel for "rnn"), with seeded initial
+ * weights: GPT-2 style for transformers (models/initialize.ts), torch's defaults
+ * for recurrent models (models/recurrent/initialize.ts). In TypeScript, name the
+ * kind you expect: `createModel<EncoderModel>(…)`.
  */
-export async function createModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+export async function createModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
   config: JsonObject,
   options: CreateOptions = {},
 ): Promise<M> {
   const backend = await resolveBackend(options);
   const seed = options.seed ?? 0;
+  const { isRecurrentModelType } = await import("./models/recurrent/rnn-config.js");
+  if (isRecurrentModelType(config["model_type"])) {
+    return (await import("./recurrent-model.js")).createRecurrentModel(config, { backend, seed, tokenizer: options.tokenizer ?? null }) as M;
+  }
   const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
   const { asTextTokenizer, encoderBlueprintFor, isEncoderModelType } = await import("./io/load-encoder.js");
   if (isEncoderModelType(config["model_type"])) {

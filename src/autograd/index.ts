@@ -16,6 +16,7 @@ export { rope, type RopeOptions } from "./rope.js";
 export { attention, type AttentionOptions } from "./attention.js";
 export { crossEntropy, type CrossEntropyOptions } from "./cross-entropy.js";
 export { dropout } from "./dropout.js";
-export { reshape, splitColumns, concatColumns, transpose } from "./reshape.js";
+export { reshape, splitColumns, concatColumns, transpose, sliceRows, concatRows } from "./reshape.js";
 export { slice } from "./slice.js";
 export { gatherColumns } from "./gather.js";
+export { lstmCell, gruCell } from "./recurrent-cells.js";

@@ -12,6 +12,7 @@ import { gelu, relu, silu, tanh } from "./activations.js";
 import { rope } from "./rope.js";
 import { attention, attentionProbabilities } from "./attention.js";
 import { add, embedding, mul, scale } from "./elementwise.js";
+import { gruCell, lstmCell } from "./recurrent-cells.js";
 
 export const jsBackend: Backend = {
   name: "js",
@@ -44,6 +45,8 @@ export const jsBackend: Backend = {
   relu,
   silu,
   tanh,
+  lstmCell,
+  gruCell,
   rope,
   attention,
   attentionProbabilities,

@@ -21,6 +21,7 @@ import { jsBackwardKernels } from "../js/backward/index.js";
 import { columnsBackwardVia } from "../columns-backward.js";
 import { attentionProbabilities } from "../js/attention.js";
 import { embedding } from "../js/elementwise.js";
+import { gruCell, lstmCell } from "../js/recurrent-cells.js";
 import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
 import { QUANT_BLOCK, isHalfMatrix } from "../../tensor/weights.js";
 import { quantMatrixBytes, readQuantBlocks, writeQuantBlocks } from "./quant-blocks.js";
@@ -451,6 +452,15 @@ export class WasmBackend implements Backend {
 
   tanh(x: Float32Array, n: number): void {
     this.inPlace(x, n, "tanh x", (p) => this.kernels.tanhInPlace(p, n));
+  }
+
+  // The recurrent cells run the js reference on the buffers (views of this memory or foreign arrays).
+  lstmCell(state: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, cPrev: Float32Array, rows: number, hidden: number): void {
+    lstmCell(state, gatesInput, gatesHidden, cPrev, rows, hidden);
+  }
+
+  gruCell(h: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, hPrev: Float32Array, rows: number, hidden: number): void {
+    gruCell(h, gatesInput, gatesHidden, hPrev, rows, hidden);
   }
 
   private inPlace(x: Float32Array, n: number, what: string, kernel: (ptr: number) => void): void {
