@@ -12,6 +12,7 @@ import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
+import type { HubFetchOptions } from "./io/hub/snapshot.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
 import type { TapeContext } from "./nn/tape-context.js";
@@ -43,7 +44,11 @@ export interface CreateOptions extends BackendChoice {
   tokenizer?: Tokenizer;
 }
 
-export type ModelOptions = Omit<LoadOptions, "backend"> & BackendChoice;
+export type ModelOptions = Omit<LoadOptions, "backend"> &
+  BackendChoice & {
+    /** How a hub id is fetched: cache folder, endpoint, token, offline, progress (defaults: the HF_* environment variables). */
+    hub?: HubFetchOptions;
+  };
 
 /** The backend a choice names; named ones are shared across the process. */
 export async function resolveBackend(choice: BackendChoice = {}): Promise<Backend> {
@@ -237,15 +242,20 @@ export class LanguageModel {
 }
 
 /**
- * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT (`model.kind` tells which
- * at run time; in TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * Loads the model a Hugging Face folder, GGUF file or llama2.c .bin file / folder
+ * holds, or a hub id ("org/name", "hf:org/name@revision:Q4_K_M", fetched into the
+ * Hugging Face cache; a local path of the same name wins): a LanguageModel for
+ * decoders, an EncoderModel for BERT (`model.kind` tells which at run time; in
+ * TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
  */
 export async function loadModel<M extends LanguageModel | EncoderModel = LanguageModel>(
-  path: string,
+  pathOrId: string,
   options: ModelOptions = {},
 ): Promise<M> {
-  const resolved = { ...options, backend: await resolveBackend(options) };
+  const { hub, ...loadOptions } = options;
+  const { resolveModelPath } = await import("./io/hub/resolve-model.js");
+  const path = await resolveModelPath(pathOrId, hub);
+  const resolved = { ...loadOptions, backend: await resolveBackend(options) };
   const [{ isEncoderFolder }, { loadDecoder }] = await Promise.all([import("./io/load-encoder.js"), import("./io/load-decoder.js")]);
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
   const model = new LanguageModel(await loadDecoder(path, resolved));

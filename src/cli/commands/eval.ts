@@ -10,6 +10,7 @@ import { DEFAULT_TRAIN_FRACTION, readTextFile, splitText } from "../../training/
 import { defaultStride, slidingWindowLoss } from "../../training/perplexity.js";
 import { DEFAULT_BACKEND } from "./train.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope eval --model <dir> --data <file> [options]
 
@@ -78,6 +79,7 @@ export const evalCommand: Command = {
     const threads = numberOption(values, "threads");
     const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
     const tokenizer = stringOption(values, "tokenizer");
+    await resolveModelOption(values, io);
     const model = await loadModel(requiredString(values, "model"), tokenizer === undefined ? { backend } : { backend, tokenizer });
 
     const context = contextOption ?? model.config.contextLength;

@@ -19,6 +19,7 @@ import { numberOption, parseCommandLine, requiredString, stringOption } from "..
 import { runEncoderFinetune } from "./finetune-encoder.js";
 import { applySettings, DEFAULT_BACKEND, readConfigJson } from "./train.js";
 import { finalLine, formatDuration, progressFromJson, runWithCheckpoints } from "./training-run.js";
+import { resolveModelOption } from "../model-argument.js";
 
 export interface LoraSpec {
   r: number;
@@ -133,6 +134,7 @@ export const finetuneCommand: Command = {
       false,
     );
     const out = resolve(requiredString(values, "out"));
+    await resolveModelOption(values, io);
     const basePath = resolve(requiredString(values, "model"));
     const resume = values["resume"] === true;
     const logInterval = numberOption(values, "log-interval") ?? 10;

@@ -5,6 +5,7 @@ import { createBackend, type BackendName } from "../../backend/select.js";
 import { loadModel } from "../../language-model.js";
 import type { GenerateOptions } from "../../generation/generate.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope generate --model <dir|file> [options]
 
@@ -70,6 +71,7 @@ export const generateCommand: Command = {
     const tokenizer = stringOption(values, "tokenizer");
     const backend = (stringOption(values, "backend") ?? "auto") as BackendName;
     const threads = numberOption(values, "threads");
+    await resolveModelOption(values, io);
     const model = await loadModel(requiredString(values, "model"), {
       backend: await createBackend(threads === undefined ? { backend } : { backend, threads }),
       ...(tokenizer === undefined ? {} : { tokenizer }),

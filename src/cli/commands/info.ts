@@ -5,6 +5,7 @@ import type { EncoderModel } from "../../encoder-model.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
 import { OptionError } from "../../errors.js";
 import { parseCommandLine } from "../options.js";
+import { resolveModelArgument } from "../model-argument.js";
 
 const usage = `usage: lmscope info <model> [--json]
 
@@ -35,7 +36,7 @@ export const infoCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { json: { type: "boolean" } }, true);
     if (positionals.length !== 1) throw new OptionError("<model>", "give exactly one model path");
-    const model = await loadModel<LanguageModel | EncoderModel>(positionals[0]!);
+    const model = await loadModel<LanguageModel | EncoderModel>(await resolveModelArgument(positionals[0]!, io));
     const info = model.info();
     if (values["json"] === true) {
       io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);

@@ -5,6 +5,7 @@ import type { Command } from "../command.js";
 import { OptionError } from "../../errors.js";
 import { loadTokenizer } from "../../tokenizers/index.js";
 import { parseCommandLine, requiredString } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope tokenize --model <path> [--ids] [--no-special-tokens] <text>…
 
@@ -28,6 +29,7 @@ export const tokenizeCommand: Command = {
       true,
     );
     if (positionals.length === 0) throw new OptionError("<text>", "give the text to tokenize");
+    await resolveModelOption(values, io, "tokenizer");
     const tokenizer = await loadTokenizer(requiredString(values, "model"));
     const ids = tokenizer.encode(positionals.join(" "), { addSpecialTokens: values["no-special-tokens"] !== true });
     if (values["ids"] === true) {
