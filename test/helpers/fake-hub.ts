@@ -5,7 +5,8 @@
 //   HEAD|GET /{repo}/resolve/{rev}/{path}   small files: 200 with ETag = git blob sha1;
 //        LFS files (.safetensors, .gguf, .bin): 302 to a second server (the "CDN") with
 //        X-Linked-Etag = sha256, X-Linked-Size; X-Repo-Commit on every answer
-//   GET  {cdn}/lfs/{sha256}                  the bytes, with Range support
+//   GET  {cdn}/lfs/{sha256}                  the bytes, with Range support (the CDN is
+//        addressed as "localhost": another host name than the hub's 127.0.0.1)
 // Errors carry X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound,
 // GatedRepo) as the hub sends them. Tests can make the CDN drop a connection after
 // some bytes, slow it down, hide a listed file, rename a repo (relative redirect),
@@ -69,7 +70,9 @@ export class FakeHub {
   static async start(): Promise<FakeHub> {
     const hub = new FakeHub();
     hub.endpoint = await listen(hub.hubServer);
-    hub.cdn = await listen(hub.cdnServer);
+    // The CDN is another host, as for the real hub: "localhost" (the same loopback socket on
+    // 127.0.0.1), so that clients treat the redirect as leaving the hub.
+    hub.cdn = (await listen(hub.cdnServer)).replace("127.0.0.1", "localhost");
     return hub;
   }
 

@@ -56,7 +56,7 @@ export const downloadCommand: Command = {
       result = await downloadModel(id, options);
     }
     const fetched = result.downloadedBytes > 0 ? `downloaded ${formatBytes(result.downloadedBytes)}` : "all in the cache already";
-    io.stderr.write(`${formatHubModelId(id)} (commit ${result.commit}): ${result.files.length} files, ${fetched}\n`);
+    io.stderr.write(`${formatHubModelId(id)} (commit ${result.commit}): ${result.files.length} file${result.files.length === 1 ? "" : "s"}, ${fetched}\n`);
     io.stdout.write(`${result.path}\n`);
     return 0;
   },
