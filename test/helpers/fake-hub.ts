@@ -8,7 +8,7 @@
 //   GET  {cdn}/lfs/{sha256}                  the bytes, with Range support (the CDN is
 //        addressed as "localhost": another host name than the hub's 127.0.0.1)
 // Errors carry X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound,
-// GatedRepo) as the hub sends them. Tests can make the CDN drop a connection after
+// GatedRepo) as the hub sends them, and answers carry CORS headers (for browsers). Tests can make the CDN drop a connection after
 // some bytes, slow it down, hide a listed file, rename a repo (relative redirect),
 // and read the log of every request.
 import { createHash } from "node:crypto";
@@ -44,6 +44,16 @@ export function sha256(bytes: Uint8Array): string {
 /** The ETag the hub gives a file: sha256 for LFS files, the git blob sha1 otherwise. */
 export function hubEtag(path: string, bytes: Uint8Array): string {
   return isLfsPath(path) ? sha256(bytes) : gitBlobSha1(bytes);
+}
+
+/** CORS headers as the hub sends them (browsers fetch from other origins); true when a preflight was answered. */
+function allowCors(req: IncomingMessage, res: ServerResponse): boolean {
+  res.setHeader("access-control-allow-origin", "*");
+  res.setHeader("access-control-expose-headers", "x-repo-commit, x-linked-etag, x-linked-size, x-error-code, x-error-message, etag, content-range, content-length");
+  if (req.method !== "OPTIONS") return false;
+  res.writeHead(204, { "access-control-allow-headers": "authorization, range, accept-encoding", "access-control-allow-methods": "GET, HEAD" });
+  res.end();
+  return true;
 }
 
 function listen(server: Server): Promise<string> {
@@ -120,6 +130,7 @@ export class FakeHub {
 
   private async answerHub(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.record("hub", req);
+    if (allowCors(req, res)) return;
     const path = (req.url ?? "").split("?")[0]!;
     const listing = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(path);
     if (listing !== null && req.method === "GET") {
@@ -167,6 +178,7 @@ export class FakeHub {
 
   private async answerCdn(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.record("cdn", req);
+    if (allowCors(req, res)) return;
     const match = /^\/lfs\/([0-9a-f]{64})$/.exec((req.url ?? "").split("?")[0]!);
     const bytes = match === null ? undefined : this.blobs.get(match[1]!);
     if (match === null || bytes === undefined) {

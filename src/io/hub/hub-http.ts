@@ -9,6 +9,8 @@ import type { HubModelId } from "./model-id.js";
 export interface HubConnection {
   readonly endpoint: string;
   readonly token: string | undefined;
+  /** How a user gives a token, for messages (default: the HF_TOKEN variable or the token file). */
+  readonly tokenHint?: string;
   /** The fetch to use (default: the global one). */
   readonly fetch?: typeof fetch;
 }
@@ -54,8 +56,10 @@ export function authHeaders(token: string | undefined): Record<string, string> {
   return token === undefined ? {} : { authorization: `Bearer ${token}` };
 }
 
+const TOKEN_HINT = "set HF_TOKEN to an access token that may read it (or run `hf auth login`, which writes $HF_HOME/token)";
+
 /** The HubError for a failed answer, phrased from the hub's X-Error-Code as hf_raise_for_status does. */
-export function hubErrorFromResponse(response: Response, id: HubModelId, file?: string): HubError {
+export function hubErrorFromResponse(response: Response, id: HubModelId, file?: string, tokenHint = TOKEN_HINT): HubError {
   const code = response.headers.get("x-error-code");
   const status = `HTTP ${response.status}`;
   const where = `${id.repo}@${id.revision}`;
@@ -64,8 +68,7 @@ export function hubErrorFromResponse(response: Response, id: HubModelId, file?: 
     return new HubError(
       id.repo,
       "unauthorized",
-      `${gated} (${status}): accept its terms on the model's page if it has any, then set HF_TOKEN to an access token ` +
-        "that may read it (or run `hf auth login`, which writes $HF_HOME/token)",
+      `${gated} (${status}): accept its terms on the model's page if it has any, then ${tokenHint}`,
       file,
     );
   }
@@ -74,7 +77,7 @@ export function hubErrorFromResponse(response: Response, id: HubModelId, file?: 
     return new HubError(id.repo, "not-found", `the file was not found in ${where} (${status})`, file);
   }
   if (code === "RepoNotFound" || response.status === 404 || response.status === 401) {
-    return new HubError(id.repo, "not-found", `repository ${id.repo} was not found (${status}); if it is private, set HF_TOKEN to a token that may read it`, file);
+    return new HubError(id.repo, "not-found", `repository ${id.repo} was not found (${status}); if it is private, ${tokenHint}`, file);
   }
   return new HubError(id.repo, response.status >= 500 ? "network" : "protocol", `the hub answered ${status} ${response.statusText}`.trim(), file);
 }
@@ -98,7 +101,7 @@ export async function hubFetch(connection: HubConnection, url: string, init: Req
 export async function fetchRepoListing(connection: HubConnection, id: HubModelId): Promise<RepoListing> {
   const url = listingUrl(connection.endpoint, id.repo, id.revision);
   const response = await hubFetch(connection, url, { headers: authHeaders(connection.token) }, id);
-  if (!response.ok) throw hubErrorFromResponse(response, id);
+  if (!response.ok) throw hubErrorFromResponse(response, id, undefined, connection.tokenHint);
   const length = Number(response.headers.get("content-length") ?? "0");
   if (length > MAX_LISTING_BYTES) throw new HubError(id.repo, "protocol", `the repo listing is ${length} bytes, more than the ${MAX_LISTING_BYTES} accepted`);
   let body: unknown;
@@ -143,7 +146,7 @@ export async function fetchFileMetadata(connection: HubConnection, id: HubModelI
     );
     const location = response.headers.get("location");
     const redirect = response.status >= 300 && response.status < 400 && location !== null;
-    if (!redirect && !response.ok) throw hubErrorFromResponse(response, id, file);
+    if (!redirect && !response.ok) throw hubErrorFromResponse(response, id, file, connection.tokenHint);
     const target = redirect ? new URL(location, url).href : url;
     if (redirect && new URL(target).origin === origin) {
       url = target;

@@ -5,9 +5,9 @@
 // given, for the loaders to report.
 import { stat } from "node:fs/promises";
 import { HUB_PREFIX, parseHubModelId } from "./model-id.js";
-import { downloadModel, type HubFetchOptions } from "./snapshot.js";
+import { downloadModel, type DownloadResult, type HubFetchOptions } from "./snapshot.js";
 
-export type { HubFetchOptions } from "./snapshot.js";
+export type { DownloadResult, HubFetchOptions } from "./snapshot.js";
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -22,4 +22,9 @@ export async function resolveModelPath(spec: string, options: HubFetchOptions = 
   const id = parseHubModelId(spec);
   if (id === undefined) return spec;
   return (await downloadModel(id, options)).path;
+}
+
+/** Downloads what a load of the hub model `spec` ("org/name", "hf:org/name@rev:Q4_K_M", …) needs into the Hugging Face cache. */
+export async function downloadHubModel(spec: string, options: HubFetchOptions = {}): Promise<DownloadResult> {
+  return downloadModel(parseHubModelId(spec.startsWith(HUB_PREFIX) ? spec : `${HUB_PREFIX}${spec}`)!, options);
 }
