@@ -10,7 +10,7 @@ import { requiredString, stringOption, type OptionSpec, type Parsed } from "../o
 
 export const MODEL_OPTIONS: OptionSpec = { model: { type: "string" }, tokenizer: { type: "string" } };
 
-export const MODEL_USAGE = `  --model <dir>             Hugging Face BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json)
+export const MODEL_USAGE = `  --model <dir>             Hugging Face BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json), or a hub id (org/name)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)`;
 
 export async function loadEncoderFromOptions(values: Parsed["values"], io: CliIo): Promise<EncoderModel> {

@@ -22,7 +22,7 @@ tokens before it (all of them within the first window). Smaller strides give
 more context and a lower, truer loss, for context/stride times the work
 (Hugging Face, "Perplexity of fixed-length models").
 
-  --model <path>            model folder (e.g. a \`lmscope train\` checkpoint)
+  --model <path>            model folder (e.g. a \`lmscope train\` checkpoint) or hub id (org/name)
   --data <file>             UTF-8 text file
   --split <all|train|validation>
                             score the whole text (default), or the part \`lmscope train\`

@@ -95,7 +95,7 @@ PEFT layout (adapter_config.json, adapter_model.safetensors), which
 loadModel(<model>, { adapter: <out> }) applies, plus optimizer.safetensors,
 trainer_state.json and loss.svg.
 
-  --model <path>            the base model folder
+  --model <path>            the base model folder, or a hub id (org/name)
   --lora <spec>             r=<rank>,alpha=<scale numerator>,targets=<module>[,<module>…][,dropout=<p>]
                             (the update is (alpha / r) · B·A)
   --data <file>             UTF-8 text file

@@ -11,7 +11,8 @@ const usage = `usage: lmscope generate --model <dir|file> [options]
 
 Streams the model's continuation of the prompt to stdout (the prompt is printed first).
 
-  --model <path>            Hugging Face folder, or llama2.c .bin file / folder
+  --model <path>            Hugging Face folder, GGUF file, llama2.c .bin file / folder,
+                            or a hub id (org/name, hf:org/name@rev:Q4_K_M; see lmscope download)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)
   --prompt <text>           text to continue (default: empty, i.e. start from BOS)
   --max-tokens <n>          new tokens at most (default 256, or what the context allows)

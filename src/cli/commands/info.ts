@@ -12,7 +12,7 @@ const usage = `usage: lmscope info <model> [--json]
 Prints the architecture, exact parameter count beside the 12·n_layers·d_model²
 estimate, context length, vocabulary size, weight dtype and file size.
 
-  <model>   Hugging Face folder, or llama2.c .bin file / folder
+  <model>   Hugging Face folder, GGUF file, llama2.c .bin file / folder, or a hub id (org/name)
   --json    print the same as JSON
 `;
 

@@ -16,7 +16,7 @@ biases stay f32. Tensor names, hyperparameters and the tokenizer are written as
 llama.cpp expects them, so llama.cpp can load the file too.
 
   <model>      Hugging Face folder (llama or gpt2), llama2.c .bin file / folder,
-               or a GGUF file (re-stored in the new type)
+               a GGUF file (re-stored in the new type), or a hub id (org/name)
   <out.gguf>   the file to write (replaced atomically)
   --type       q8_0 (8-bit blocks), q4_0 (4-bit blocks), f16 or f32
 `;

@@ -13,7 +13,8 @@ Encodes the text (several arguments are joined with spaces) and prints one
 line per token: its id and its vocabulary piece as a JSON string.
 
   --model <path>          model folder or tokenizer file (tokenizer.json,
-                          vocab.json + merges.txt, vocab.txt, llama2.c .bin)
+                          vocab.json + merges.txt, vocab.txt, llama2.c .bin), or
+                          a hub id (org/name: only its tokenizer files are fetched)
   --ids                   print only the ids, space-separated, on one line
   --no-special-tokens     do not add BOS / [CLS] / [SEP]
 `;

@@ -16,7 +16,7 @@ import { filterByGlobs } from "./glob.js";
 import { authHeaders, fetchFileMetadata, fetchRepoListing, type FileMetadata, type HubConnection } from "./hub-http.js";
 import { hubSettings, type HubOptions, type HubSettings } from "./hub-settings.js";
 import type { HubModelId } from "./model-id.js";
-import { CONFIG_FILES, isPickle, planLoad, shardsOfIndex, TOKENIZER_FILES, type LoadPlan } from "./needed-files.js";
+import { CONFIG_FILES, isPickle, planLoad, SAFETENSORS_FILE, SAFETENSORS_INDEX, shardsOfIndex, TOKENIZER_FILES, type LoadPlan } from "./needed-files.js";
 
 export interface HubFetchOptions extends HubOptions {
   /** Where progress bars go: a stream (drawn only when it is a terminal), a reporter, or false for none. Default: stderr. */
@@ -155,6 +155,9 @@ async function fromCache(session: Session, why: string, original?: HubError): Pr
     plan = planFor(session, present);
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
+    if (present.includes("config.json") && id.quant === undefined && id.file === undefined) {
+      return fail(`the cache lacks the weights of ${id.repo}@${id.revision}: neither ${SAFETENSORS_FILE} nor ${SAFETENSORS_INDEX} is in ${snapshot}`);
+    }
     return fail(`the cached snapshot ${snapshot} does not hold what a load needs (${error.detail})`);
   }
   const needed = plan.kind === "gguf" ? [plan.file] : [...plan.files];
