@@ -51,6 +51,7 @@ export type HubErrorReason =
   | "network" // the server could not be reached or kept dropping the connection
   | "integrity" // a downloaded file's size or sha256 is not what the hub announced
   | "protocol" // the server's answer is not what the hub sends (missing headers, bad listing)
+  | "cache" // the hub cache folder cannot be written or read
   | "unsupported"; // the repo holds nothing lmscope loads (only pickled weights, split GGUF)
 
 /** A hub download or cache lookup failed; the message names the repo, the file and what to do. */

@@ -35,6 +35,8 @@ export interface FileMetadata {
 }
 
 const MAX_HUB_REDIRECTS = 10;
+/** How long a listing or HEAD request may take (huggingface_hub HF_HUB_ETAG_TIMEOUT: 10 s). */
+const METADATA_TIMEOUT_MS = 10_000;
 /** The largest listing accepted (the hub's biggest repos list a few MB of file names). */
 const MAX_LISTING_BYTES = 64 * 1024 * 1024;
 
@@ -100,7 +102,7 @@ export async function hubFetch(connection: HubConnection, url: string, init: Req
 /** The commit a revision points at and the repo's files. */
 export async function fetchRepoListing(connection: HubConnection, id: HubModelId): Promise<RepoListing> {
   const url = listingUrl(connection.endpoint, id.repo, id.revision);
-  const response = await hubFetch(connection, url, { headers: authHeaders(connection.token) }, id);
+  const response = await hubFetch(connection, url, { headers: authHeaders(connection.token), signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) }, id);
   if (!response.ok) throw hubErrorFromResponse(response, id, undefined, connection.tokenHint);
   const length = Number(response.headers.get("content-length") ?? "0");
   if (length > MAX_LISTING_BYTES) throw new HubError(id.repo, "protocol", `the repo listing is ${length} bytes, more than the ${MAX_LISTING_BYTES} accepted`);
@@ -140,7 +142,7 @@ export async function fetchFileMetadata(connection: HubConnection, id: HubModelI
     const response = await hubFetch(
       connection,
       url,
-      { method: "HEAD", redirect: "manual", headers: { ...authHeaders(connection.token), "accept-encoding": "identity" } },
+      { method: "HEAD", redirect: "manual", headers: { ...authHeaders(connection.token), "accept-encoding": "identity" }, signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) },
       id,
       file,
     );

@@ -187,8 +187,23 @@ async function listOrFallBack(session: Session): Promise<{ commit: string; files
   }
 }
 
+/** File-system failures in the cache (a read-only or full disk …) as HubErrors naming the path. */
+async function inCache<T>(id: HubModelId, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const { code, path } = error as NodeJS.ErrnoException;
+    if (error instanceof HubError || code === undefined || path === undefined) throw error;
+    throw new HubError(id.repo, "cache", `the hub cache cannot be used: ${code} on ${path} (set HF_HUB_CACHE to a writable folder)`);
+  }
+}
+
 /** Makes the files a load of `id` needs available in the hub cache and returns where they are. */
 export async function downloadModel(id: HubModelId, options: HubFetchOptions = {}): Promise<DownloadResult> {
+  return inCache(id, () => downloadPlanned(id, options));
+}
+
+async function downloadPlanned(id: HubModelId, options: HubFetchOptions): Promise<DownloadResult> {
   const session = await openSession(id, options);
   const listing = await listOrFallBack(session);
   if ("path" in listing) return listing;
@@ -217,6 +232,10 @@ export async function downloadModel(id: HubModelId, options: HubFetchOptions = {
 
 /** Downloads the repo files matching `patterns` (never pickles); returns the snapshot and the files. */
 export async function downloadMatching(id: HubModelId, patterns: readonly string[], options: HubFetchOptions = {}): Promise<DownloadResult & { skippedPickles: readonly string[] }> {
+  return inCache(id, () => downloadMatchingFiles(id, patterns, options));
+}
+
+async function downloadMatchingFiles(id: HubModelId, patterns: readonly string[], options: HubFetchOptions): Promise<DownloadResult & { skippedPickles: readonly string[] }> {
   const session = await openSession(id, options);
   if (session.settings.offline) throw new HubError(id.repo, "offline", "HF_HUB_OFFLINE is set: nothing can be downloaded");
   const { commit, files } = await fetchRepoListing(session.connection, id);

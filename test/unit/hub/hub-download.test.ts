@@ -229,6 +229,12 @@ describe("hub errors", () => {
     }
   });
 
+  it("a cache folder that cannot be written is a HubError naming the path", async () => {
+    const notAFolder = join(cacheDir, "file");
+    await writeFile(notAFolder, "");
+    await assert.rejects(downloadModel(id(SHARDED), options({ cacheDir: notAFolder })), hubErrorWith("cache", /the hub cache cannot be used: (ENOTDIR|EEXIST) on .*file.*HF_HUB_CACHE/));
+  });
+
   it("a repo with only pickled weights is refused without downloading them", async () => {
     await assert.rejects(downloadModel(id(PICKLES_ONLY), options()), hubErrorWith("unsupported", /only pickled PyTorch weights \(pytorch_model\.bin\).*never pickles/));
     assert.ok(!hub.log.some((r) => r.path.endsWith(".bin")));
