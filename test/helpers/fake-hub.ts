@@ -71,6 +71,8 @@ export class FakeHub {
   readonly renamed = new Map<string, string>();
   /** CDN pacing: bytes per write and pause between writes (0: all at once). */
   pace = { bytes: 0, ms: 0 };
+  /** When set, the CDN holds back the last bytes of a paced body until this is true (at most 30 s). */
+  holdLastBytesUntil: (() => boolean) | undefined;
   endpoint = "";
   cdn = "";
   private readonly blobs = new Map<string, Uint8Array>();
@@ -212,6 +214,10 @@ export class FakeHub {
     }
     for (let at = 0; at < body.length; at += this.pace.bytes) {
       if (res.destroyed) return;
+      const hold = this.holdLastBytesUntil;
+      if (hold !== undefined && at + this.pace.bytes >= body.length) {
+        for (const deadline = Date.now() + 30_000; !hold() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+      }
       res.write(body.subarray(at, at + this.pace.bytes));
       await new Promise((r) => setTimeout(r, this.pace.ms));
     }

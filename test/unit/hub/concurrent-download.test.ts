@@ -45,11 +45,14 @@ describe("concurrent downloads", () => {
   it("two processes downloading one file: fetched once, waited for, intact", async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), "lmscope-hub-concurrent-"));
     const file = hub.repos.get(GGUF_REPO)!.files.get("tiny-llama-F32.gguf")!;
-    // Slow enough (about 2 s) that the second process starts while the first downloads.
-    hub.pace = { bytes: Math.ceil(file.length / 200), ms: 10 };
+    // The body comes slowly, and its last bytes only once the second process has asked for
+    // the file's metadata too: the second one then reaches the lock while the first holds it.
+    hub.pace = { bytes: Math.ceil(file.length / 50), ms: 10 };
+    hub.holdLastBytesUntil = () => hub.requests("hub").filter((r) => r.method === "HEAD" && r.path.endsWith("/tiny-llama-F32.gguf")).length >= 2;
     const env: NodeJS.ProcessEnv = { PATH: process.env["PATH"], HOME: process.env["HOME"], HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: cacheDir };
     const runs = await Promise.all([lmscope(["download", `${GGUF_REPO}:F32`], env), lmscope(["download", `${GGUF_REPO}:F32`], env)]);
     hub.pace = { bytes: 0, ms: 0 };
+    hub.holdLastBytesUntil = undefined;
     for (const run of runs) assert.equal(run.code, 0, run.stderr);
     assert.equal(runs[0]!.stdout, runs[1]!.stdout);
     assert.match(runs[0]!.stdout.trim(), /models--lmscope-test--tiny-llama-GGUF\/snapshots\/[0-9a-f]{40}\/tiny-llama-F32\.gguf$/);
