@@ -2,7 +2,8 @@
 
 import type { Command } from "../command.js";
 import { createBackend, type BackendName } from "../../backend/select.js";
-import { loadModel } from "../../language-model.js";
+import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { GenerateOptions } from "../../generation/generate.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
 import { resolveModelOption } from "../model-argument.js";
@@ -15,7 +16,8 @@ Streams the model's continuation of the prompt to stdout (the prompt is printed 
                             or a hub id (org/name, hf:org/name@rev:Q4_K_M; see lmscope download)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)
   --prompt <text>           text to continue (default: empty, i.e. start from BOS)
-  --max-tokens <n>          new tokens at most (default 256, or what the context allows)
+  --max-tokens <n>          new tokens at most (default 256, or what the context allows;
+                            a recurrent model has no context limit)
   --temperature <t>         0 = greedy (default 1)
   --top-k <k>               sample from the k most likely tokens (default 0 = off)
   --top-p <p>               nucleus sampling, in (0, 1] (default 1 = off)
@@ -73,7 +75,7 @@ export const generateCommand: Command = {
     const backend = (stringOption(values, "backend") ?? "auto") as BackendName;
     const threads = numberOption(values, "threads");
     await resolveModelOption(values, io);
-    const model = await loadModel(requiredString(values, "model"), {
+    const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), {
       backend: await createBackend(threads === undefined ? { backend } : { backend, threads }),
       ...(tokenizer === undefined ? {} : { tokenizer }),
     });
