@@ -30,4 +30,5 @@ export type { DecoderConfig } from "./models/decoder-only.js";
 export * from "./tokenizers/index.js";
 export type { Backend } from "./backend/backend.js";
 export { jsBackend } from "./backend/js/index.js";
-export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError } from "./errors.js";
+export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError, HubError, type HubErrorReason } from "./errors.js";
+export { downloadHubModel, resolveModelPath, type HubFetchOptions, type DownloadResult } from "./io/hub/resolve-model.js";

@@ -13,6 +13,7 @@ import { generate, promptIds, type GenerateOptions, type GenerationPiece, type G
 import type { EncoderModel } from "./encoder-model.js";
 import type { RnnLanguageModel } from "./recurrent-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
+import type { HubFetchOptions } from "./io/hub/snapshot.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
 import type { TapeContext } from "./nn/tape-context.js";
@@ -49,7 +50,11 @@ export interface CreateOptions extends BackendChoice {
   tokenizer?: Tokenizer;
 }
 
-export type ModelOptions = Omit<LoadOptions, "backend"> & BackendChoice;
+export type ModelOptions = Omit<LoadOptions, "backend"> &
+  BackendChoice & {
+    /** How a hub id is fetched: cache folder, endpoint, token, offline, progress (defaults: the HF_* environment variables). */
+    hub?: HubFetchOptions;
+  };
 
 /** Generation options of a decoder: the common ones, and interventions applied at every step. */
 export interface DecoderGenerateOptions extends GenerateOptions {
@@ -337,16 +342,21 @@ export class LanguageModel {
 }
 
 /**
- * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT, an RnnLanguageModel for
- * a recurrent model (model_type "rnn") (`model.kind` tells which at run time; in
- * TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * Loads the model a Hugging Face folder, GGUF file or llama2.c .bin file / folder
+ * holds, or a hub id ("org/name", "hf:org/name@revision:Q4_K_M", fetched into the
+ * Hugging Face cache; a local path of the same name wins): a LanguageModel for
+ * decoders, an EncoderModel for BERT, an RnnLanguageModel for a recurrent model
+ * (model_type "rnn") (`model.kind` tells which at run time; in TypeScript name the
+ * one you expect: `loadModel<EncoderModel>(dir)`).
  */
 export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
-  path: string,
+  pathOrId: string,
   options: ModelOptions = {},
 ): Promise<M> {
-  const resolved = { ...options, backend: await resolveBackend(options) };
+  const { hub, ...loadOptions } = options;
+  const { resolveModelPath } = await import("./io/hub/resolve-model.js");
+  const path = await resolveModelPath(pathOrId, hub);
+  const resolved = { ...loadOptions, backend: await resolveBackend(options) };
   const [{ isEncoderFolder }, { loadDecoder }, { isRecurrentFolder }] = await Promise.all([
     import("./io/load-encoder.js"),
     import("./io/load-decoder.js"),
