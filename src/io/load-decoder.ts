@@ -48,6 +48,8 @@ export interface LoadOptions {
   tokenizer?: string;
   /** A PEFT LoRA adapter folder to attach after loading. */
   adapter?: string;
+  /** Receives what a load notices but tolerates (unused tensors of the checkpoint); default: console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 const HF_TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "vocab.txt"];

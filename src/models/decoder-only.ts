@@ -54,6 +54,8 @@ export interface DecoderParts {
   readonly logitScale?: number;
   /** Final logit soft-capping, cap · tanh(logit / cap) (Gemma 2); 0 or absent: none. */
   readonly logitSoftcap?: number;
+  /** Tensors of the checkpoint the network does not use (buffers, a tied head's copy): a load warns about them. */
+  readonly ignoredTensors?: readonly string[];
 }
 
 export type LogitRows = "all" | "last";
