@@ -127,10 +127,11 @@ export function ggufModelParts(file: GgufFile): GgufModelParts {
 
 /** Load a decoder model (and its tokenizer from the metadata) from a GGUF file. */
 export async function loadGgufDecoder(path: string, options: LoadOptions = {}): Promise<LoadedDecoder> {
-  const file = await readGguf(path);
   // File access and the tokenizer-file loaders are imported on first use: the rest of
   // this module (ggufDecoder) also serves browsers, which have neither.
-  const { stat } = await import("node:fs/promises");
+  const [{ stat }, { checkWeightsFit }] = await Promise.all([import("node:fs/promises"), import("./weight-budget.js")]);
+  checkWeightsFit(options.backend ?? jsBackend, (await stat(path)).size, path);
+  const file = await readGguf(path);
   let tokenizer: Tokenizer | undefined;
   if (options.tokenizer !== undefined) tokenizer = await (await import("../tokenizers/load.js")).loadTokenizer(options.tokenizer);
   return ggufDecoder(file, (await stat(path)).size, options.backend ?? jsBackend, tokenizer);

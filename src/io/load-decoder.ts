@@ -18,6 +18,7 @@ import { loadGgufDecoder } from "./gguf-model.js";
 import { readJsonObject } from "./json-file.js";
 import { readLlama2c, type Llama2cConfig } from "./llama2c.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
+import { checkWeightsFit, safetensorsFolderBytes } from "./weight-budget.js";
 
 /** Where a model came from; "created" is a new model made by createModel. */
 export type ModelFormat = "huggingface" | "llama2c" | "gguf" | "created";
@@ -71,6 +72,7 @@ async function loadHuggingFace(dir: string, backend: Backend, tokenizerPath: str
   const configPath = join(dir, "config.json");
   const config = await mergeGenerationConfig(dir, await readJsonObject(configPath));
   const blueprint = blueprintFor(config, configPath);
+  checkWeightsFit(backend, await safetensorsFolderBytes(dir), dir);
   const tensors = await readSafetensorsDir(dir);
   const network = blueprint.build(tensors, dir, { backend, ropeLayout: "half" });
   let tokenizer: Tokenizer | null = null;

@@ -7,7 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { createModel, loadModel } from "../../../src/index.js";
+import { createModel, loadModel, type Backend } from "../../../src/index.js";
+import { jsBackend } from "../../../src/backend/js/index.js";
 import { writeSafetensors } from "../../../src/io/safetensors.js";
 import { LLAMA_CONFIG, randomLlama } from "../../helpers/random-models.js";
 
@@ -67,4 +68,17 @@ test("a config whose sizes would make a 10¹² × 64 position table is refused b
     createModel({ model_type: "gpt2", vocab_size: 50, n_embd: 64, n_head: 4, n_layer: 1, n_positions: 1e12 }, { backend: "js" }),
     /transformer\.wpe\.weight.*shape \[1000000000000, 64\] would take .* GiB/,
   );
+});
+
+test("a model that cannot fit the backend's memory is refused before it is read, with its size and the limit", async () => {
+  const dir = await folderWith(randomLlama(LLAMA_CONFIG), LLAMA_CONFIG);
+  try {
+    const bytes = [...randomLlama(LLAMA_CONFIG).values()].reduce((s, t) => s + 4 * t.data.length, 0);
+    const cramped: Backend = { ...jsBackend, name: "wasm", memoryBudget: () => ({ used: 1000, limit: 1000 + bytes - 4 }) };
+    await assert.rejects(loadModel(dir, { backend: cramped }), new RegExp(`the weights take ${(bytes / 2 ** 20).toFixed(2)} MiB once loaded, more than the wasm backend's memory can hold \\(${((bytes - 4) / 2 ** 20).toFixed(2)} MiB free`));
+    const roomy: Backend = { ...jsBackend, memoryBudget: () => ({ used: 1000, limit: 1000 + bytes }) };
+    await loadModel(dir, { backend: roomy });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
