@@ -40,11 +40,28 @@ export interface CharsmapMatch {
 }
 
 export class PrecompiledCharsmap {
+  /** asciiStarts[c]: some rule starts with the ASCII character c. */
+  private readonly asciiStarts = new Uint8Array(128);
+
   private constructor(
     private readonly units: Uint32Array,
     /** byte offset in the strings blob → the replacement string starting there. */
     private readonly replacements: ReadonlyMap<number, string>,
-  ) {}
+  ) {
+    if (units.length === 0) return;
+    const root = unitOffset(units[0]!);
+    for (let c = 1; c < 128; c++) {
+      const child = root ^ c;
+      this.asciiStarts[c] = child < units.length && unitLabel(units[child]!) === c ? 1 : 0;
+    }
+  }
+
+  /** False when no rule can match at `index` (a quick test for ASCII text). */
+  mayMatchAt(text: string, index: number): boolean {
+    if (this.units.length === 0) return false;
+    const code = text.charCodeAt(index);
+    return code >= 128 || this.asciiStarts[code] === 1;
+  }
 
   /** A charsmap without rules: every character stays as it is. */
   static identity(): PrecompiledCharsmap {

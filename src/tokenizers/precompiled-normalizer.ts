@@ -46,6 +46,10 @@ export class PrecompiledNormalizer implements Normalizer {
   private edit(text: string, sink: EditSink): void {
     const { charsmap } = this;
     forEachGrapheme(text, (start, end) => {
+      if (end === start + 1 && !charsmap.mayMatchAt(text, start)) {
+        sink.keep(start, end);
+        return;
+      }
       if (utf8Length(text, start, end) < WHOLE_CLUSTER_BYTES) {
         const whole = charsmap.shortestMatch(text, start, end);
         if (whole !== undefined) {

@@ -25,8 +25,8 @@ export interface SentencePieceNormalizerOptions {
 export class SentencePieceNormalizer implements Normalizer {
   constructor(readonly options: SentencePieceNormalizerOptions) {}
 
-  /** The normalized prefix of text at `start` and how many code units it consumed. */
-  private prefixAt(text: string, start: number): [string, number] {
+  /** The normalized prefix of text at `start` and how many code units it consumed; undefined when the character stays as it is. */
+  private ruleAt(text: string, start: number): [string, number] | undefined {
     const { userDefined, charsmap } = this.options;
     if (userDefined !== undefined) {
       let length = 0;
@@ -35,33 +35,53 @@ export class SentencePieceNormalizer implements Normalizer {
       });
       if (length > 0) return [text.slice(start, start + length), length];
     }
+    if (!charsmap.mayMatchAt(text, start)) return undefined;
     const rule = charsmap.longestMatch(text, start, text.length);
-    if (rule !== undefined) return [rule.replacement, rule.length];
-    const width = text.codePointAt(start)! > 0xffff ? 2 : 1;
-    return [text.slice(start, start + width), width];
+    return rule === undefined ? undefined : [rule.replacement, rule.length];
   }
 
-  /** Runs the normalizer, calling `emit(text, from, to)` for each output piece with the input span [from, to) it came from. */
-  private run(text: string, emit: (piece: string, from: number, to: number) => void): void {
+  /**
+   * Runs the normalizer, calling `emit(text, from, to, verbatim)` for each
+   * output piece with the input span [from, to) it came from; `verbatim`
+   * pieces are input text unchanged, unit for unit.
+   */
+  private run(text: string, emit: (piece: string, from: number, to: number, verbatim: boolean) => void): void {
     const { addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces } = this.options;
     const space = escapeWhitespaces ? SPACE_SYMBOL : " ";
+    const n = text.length;
+    /** The normalized prefix at `at` (a rule's output or the character) and the units consumed. */
+    const prefixAt = (at: number): [string, number] => {
+      const rule = this.ruleAt(text, at);
+      if (rule !== undefined) return rule;
+      const width = text.codePointAt(at)! > 0xffff ? 2 : 1;
+      return [text.slice(at, at + width), width];
+    };
     let at = 0;
     if (removeExtraWhitespaces) {
-      while (at < text.length) {
-        const [piece, consumed] = this.prefixAt(text, at);
+      while (at < n) {
+        const [piece, consumed] = prefixAt(at);
         if (piece !== " ") break;
         at += consumed;
       }
     }
-    if (at >= text.length) return;
-    if (addDummyPrefix) emit(space, at, at);
+    if (at >= n) return;
+    if (addDummyPrefix) emit(space, at, at, false);
     let previousIsSpace = removeExtraWhitespaces;
-    while (at < text.length) {
-      const [normalized, consumed] = this.prefixAt(text, at);
+    while (at < n) {
+      // A run of characters without rules and without spaces is copied as it is.
+      let plain = at;
+      while (plain < n && text.charCodeAt(plain) !== 0x20 && this.ruleAt(text, plain) === undefined) plain += text.codePointAt(plain)! > 0xffff ? 2 : 1;
+      if (plain > at) {
+        emit(text.slice(at, plain), at, plain, true);
+        at = plain;
+        previousIsSpace = false;
+        continue;
+      }
+      const [normalized, consumed] = prefixAt(at);
       let piece = normalized;
       if (previousIsSpace) while (piece.startsWith(" ")) piece = piece.slice(1);
       if (piece !== "") {
-        emit(escapeWhitespaces ? piece.replaceAll(" ", SPACE_SYMBOL) : piece, at, at + consumed);
+        emit(escapeWhitespaces ? piece.replaceAll(" ", SPACE_SYMBOL) : piece, at, at + consumed, false);
         previousIsSpace = piece.endsWith(" ");
       }
       at += consumed;
@@ -88,8 +108,15 @@ export class SentencePieceNormalizer implements Normalizer {
   normalizeAligned(input: AlignedText): AlignedText {
     const out: AlignedText = { text: "", starts: [], ends: [] };
     const parts: string[] = [];
-    this.run(input.text, (piece, from, to) => {
+    this.run(input.text, (piece, from, to, verbatim) => {
       parts.push(piece);
+      if (verbatim) {
+        for (let k = from; k < to; k++) {
+          out.starts.push(input.starts[k]!);
+          out.ends.push(input.ends[k]!);
+        }
+        return;
+      }
       const start = from < input.starts.length ? input.starts[from]! : (input.ends[input.ends.length - 1] ?? 0);
       const end = to > from ? input.ends[to - 1]! : start;
       for (let k = 0; k < piece.length; k++) {

@@ -207,6 +207,13 @@ function prependScheme(r: JsonReader, o: JsonObject, path: string): PrependSchem
   return r.boolean(o.add_prefix_space, `${path}.add_prefix_space`, true) ? "always" : "never";
 }
 
+/** Metaspace's replacement: one character, "▁" by default. */
+function replacementChar(r: JsonReader, o: JsonObject, path: string): string {
+  const replacement = r.string(o.replacement ?? "\u2581", `${path}.replacement`);
+  if (Array.from(replacement).length !== 1) r.fail(`${path}.replacement`, `expected a single character, got ${describe(replacement)}`);
+  return replacement;
+}
+
 function parsePreTokenizer(r: JsonReader, value: Json | undefined, path: string): PreTokenizer | undefined {
   if (value === undefined || value === null) return undefined;
   const o = r.object(value, path);
@@ -236,7 +243,7 @@ function parsePreTokenizer(r: JsonReader, value: Json | undefined, path: string)
     case "BertPreTokenizer":
       return new BertPreTokenizer();
     case "Metaspace":
-      return new MetaspacePreTokenizer(r.string(o.replacement ?? "\u2581", `${path}.replacement`), prependScheme(r, o, path), r.boolean(o.split, `${path}.split`, true));
+      return new MetaspacePreTokenizer(replacementChar(r, o, path), prependScheme(r, o, path), r.boolean(o.split, `${path}.split`, true));
     case "Digits":
       return new DigitsPreTokenizer(r.boolean(o.individual_digits, `${path}.individual_digits`, false));
     case "Punctuation":
@@ -269,7 +276,7 @@ function parseDecoder(r: JsonReader, value: Json | undefined, path: string): Dec
       return { type, content, start: r.integer(o.start, `${path}.start`, 0), stop: r.integer(o.stop, `${path}.stop`, 0) };
     }
     case "Metaspace":
-      return { type, replacement: r.string(o.replacement ?? "\u2581", `${path}.replacement`), prependScheme: prependScheme(r, o, path) };
+      return { type, replacement: replacementChar(r, o, path), prependScheme: prependScheme(r, o, path) };
     case "WordPiece":
       return { type, prefix: r.string(o.prefix ?? "##", `${path}.prefix`), cleanup: r.boolean(o.cleanup, `${path}.cleanup`, true) };
     case "BPEDecoder":

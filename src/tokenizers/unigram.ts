@@ -14,7 +14,8 @@
 //   score (UTF-8 length × highest score − 0.1) so they always win, and path
 //   scores are kept in float32.
 // Ties keep the first path found (the longer last piece). The trie makes the
-// lattice cost O(text length × longest piece).
+// lattice cost O(text length × longest piece); its arrays are reused between
+// calls, and the ids of short pieces are cached, as tokenizers caches them.
 import { InputError, ModelFormatError } from "../errors.js";
 import type { TokenizerModel } from "./model.js";
 import { PrefixTrie } from "./prefix-trie.js";
@@ -41,6 +42,9 @@ export interface UnigramOptions {
 
 /** sentencepiece's kUnkPenalty: an unknown node scores this much below the lowest piece. */
 const UNK_PENALTY = 10;
+const CACHE_CAPACITY = 65536;
+/** Only pieces up to this many code units are cached. */
+const CACHEABLE_LENGTH = 256;
 
 export function byteFallbackPiece(byte: number): string {
   return `<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`;
@@ -59,7 +63,15 @@ export class UnigramModel implements TokenizerModel {
   private readonly byteFallback: boolean;
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly sentencePiece: boolean;
+  /** No two pieces share a text, so a token's text always looks up to its node's id. */
+  private readonly uniqueTexts: boolean;
   private readonly file: string;
+  /** Lattice scratch, grown as needed: best score, start and id of the best path ending at each position. */
+  private best = new Float64Array(256);
+  private from = new Int32Array(256);
+  private via = new Int32Array(256);
+  /** piece → its ids, for `tokenize` (a single id stored bare). */
+  private readonly cache = new Map<string, number | Int32Array>();
 
   constructor(options: UnigramOptions) {
     const { pieces, unkId, file } = options;
@@ -96,6 +108,7 @@ export class UnigramModel implements TokenizerModel {
       }
       this.trie.set(piece, id);
     });
+    this.uniqueTexts = this.ids.size === pieces.length;
     // In the tokenizers lattice a key's node takes the id its text looks up to (the last duplicate).
     if (!this.sentencePiece) for (const [piece, id] of this.ids) this.trie.set(piece, id);
     if (this.byteFallback) {
@@ -120,7 +133,22 @@ export class UnigramModel implements TokenizerModel {
   }
 
   tokenize(piece: string, out: number[]): void {
-    this.segment(piece, out, undefined);
+    const cached = this.cache.get(piece);
+    if (typeof cached === "number") {
+      out.push(cached);
+      return;
+    }
+    if (cached === undefined) {
+      const ids: number[] = [];
+      this.segment(piece, ids, undefined);
+      if (piece.length <= CACHEABLE_LENGTH) {
+        if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
+        this.cache.set(piece, ids.length === 1 ? ids[0]! : Int32Array.from(ids));
+      }
+      for (const id of ids) out.push(id);
+      return;
+    }
+    for (let i = 0; i < cached.length; i++) out.push(cached[i]!);
   }
 
   tokenizeWithSpans(piece: string, out: number[], spans: number[]): void {
@@ -129,30 +157,29 @@ export class UnigramModel implements TokenizerModel {
 
   private segment(text: string, out: number[], spans: number[] | undefined): void {
     if (text === "") return;
-    const path = this.bestPath(text);
-    for (let k = 0; k < path.length; ) {
-      const start = path[k]!;
-      let end = path[k + 1]!;
-      const id = path[k + 2]!;
-      k += 3;
+    this.bestPath(text);
+    const { from, via } = this;
+    // The ends of the best path's pieces, last first.
+    const ends: number[] = [];
+    for (let end = text.length; end > 0; end = from[end]!) ends.push(end);
+    for (let k = ends.length - 1; k >= 0; ) {
+      let end = ends[k--]!;
+      const start = from[end]!;
+      const id = via[end]!;
       // A run of unknown nodes becomes one token.
-      if (id === this.unkId) {
-        while (k < path.length && path[k + 2] === this.unkId) {
-          end = path[k + 1]!;
-          k += 3;
-        }
-      }
-      this.emit(text.slice(start, end), start, end, id, out, spans);
+      if (id === this.unkId) while (k >= 0 && via[ends[k]!] === this.unkId) end = ends[k--]!;
+      this.emit(text, start, end, id, out, spans);
     }
   }
 
-  /** Appends the id(s) of one token of the best path covering [start, end). */
-  private emit(token: string, start: number, end: number, nodeId: number, out: number[], spans: number[] | undefined): void {
+  /** Appends the id(s) of the token text[start, end) of the best path, whose (last) node has `nodeId`. */
+  private emit(text: string, start: number, end: number, nodeId: number, out: number[], spans: number[] | undefined): void {
     // tokenizers looks every token up by its text; sentencepiece keeps the node's id.
-    let id = this.sentencePiece ? nodeId : this.ids.get(token);
+    let id: number | undefined = nodeId;
+    if (!this.sentencePiece && (nodeId === this.unkId || !this.uniqueTexts)) id = this.ids.get(text.slice(start, end));
     if (id === undefined || (this.sentencePiece && id === this.unkId)) {
       if (this.byteFallback) {
-        const bytes = utf8Bytes(token);
+        const bytes = utf8Bytes(text.slice(start, end));
         const byteIds = Array.from(bytes, (b) => this.byteIds[b]!);
         if (this.sentencePiece || byteIds.every((b) => b >= 0)) {
           for (const b of byteIds) {
@@ -169,22 +196,21 @@ export class UnigramModel implements TokenizerModel {
   }
 
   /**
-   * Viterbi over the lattice: for each end position the best-scoring path
-   * reaching it. Returns the best full path as (start, end, id) triples in text order.
+   * Viterbi over the lattice, generated on the fly: for each end position the
+   * best-scoring path reaching it (`best`, `from`, `via`). The first path found
+   * keeps a tie, as both references do.
    */
-  private bestPath(text: string): Int32Array {
+  private bestPath(text: string): void {
     const n = text.length;
-    const best = new Float64Array(n + 1);
-    const from = new Int32Array(n + 1).fill(-1);
-    const via = new Int32Array(n + 1).fill(-1);
-    const { trie, nodeScores, sentencePiece } = this;
-    const consider = (end: number, start: number, score: number, id: number): void => {
-      if (from[end] === -1 || score > best[end]!) {
-        best[end] = sentencePiece ? Math.fround(score) : score;
-        from[end] = start;
-        via[end] = id;
-      }
-    };
+    if (this.best.length <= n) {
+      const size = Math.max(n + 1, 2 * this.best.length);
+      this.best = new Float64Array(size);
+      this.from = new Int32Array(size);
+      this.via = new Int32Array(size);
+    }
+    const { trie, nodeScores, sentencePiece, best, from, via } = this;
+    best[0] = 0;
+    from.fill(-1, 0, n + 1);
     for (let start = 0; start < n; ) {
       const charLength = isHighSurrogate(text.charCodeAt(start)) && start + 1 < n ? 2 : 1;
       const scoreHere = best[start]!;
@@ -195,26 +221,29 @@ export class UnigramModel implements TokenizerModel {
         if (node < 0) break;
         const id = trie.valueAt(node);
         if (id < 0) continue;
-        consider(i + 1, start, nodeScores[id]! + scoreHere, id);
-        if (i + 1 - start === charLength) coversChar = true;
+        const end = i + 1;
+        const score = nodeScores[id]! + scoreHere;
+        if (from[end] === -1 || score > best[end]!) {
+          best[end] = sentencePiece ? Math.fround(score) : score;
+          from[end] = start;
+          via[end] = id;
+        }
+        if (end - start === charLength) coversChar = true;
       }
       if (!coversChar) {
-        const unkId = this.unkId;
+        const end = start + charLength;
         const score = sentencePiece ? Math.fround(this.unkScore + scoreHere) : this.unkScore + scoreHere;
-        if (from[start + charLength] === -1 || score > best[start + charLength]!) {
-          if (unkId === undefined) {
-            throw new InputError(`${this.file}: ${JSON.stringify(text.slice(start, start + charLength))} is not covered by any Unigram piece and the model has no unk_id`);
+        if (from[end] === -1 || score > best[end]!) {
+          if (this.unkId === undefined) {
+            throw new InputError(`${this.file}: ${JSON.stringify(text.slice(start, end))} is not covered by any Unigram piece and the model has no unk_id`);
           }
-          consider(start + charLength, start, score, unkId);
+          best[end] = score;
+          from[end] = start;
+          via[end] = this.unkId;
         }
       }
       start += charLength;
     }
-    let pieces = 0;
-    for (let end = n; end > 0; end = from[end]!) pieces++;
-    const path = new Int32Array(3 * pieces);
-    for (let end = n, k = 3 * (pieces - 1); end > 0; end = from[end]!, k -= 3) path.set([from[end]!, end, via[end]!], k);
-    return path;
   }
 }
 

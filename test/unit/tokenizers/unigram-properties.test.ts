@@ -34,7 +34,8 @@ function randomString(random: () => number, maxLength: number): string {
   let s = "";
   for (let i = 0; i < length; i++) {
     const r = random();
-    if (r < 0.15) s += " ".repeat(1 + Math.floor(random() * 4));
+    if (r < 0.01) s += " ".repeat(20 + Math.floor(random() * 200));
+    else if (r < 0.15) s += " ".repeat(1 + Math.floor(random() * 4));
     else if (r < 0.3) s += SPECIAL[Math.floor(random() * SPECIAL.length)]!;
     else {
       const [lo, hi] = POOLS[Math.floor(random() * POOLS.length)]!;
@@ -95,6 +96,19 @@ describe("Unigram and SentencePiece tokenizers on random Unicode", () => {
       if (!s.startsWith(" ")) assert.equal(json.decode(json.encode(s)), expected, `tokenizer.json ${JSON.stringify(s)}`);
     }
   });
+});
+
+describe("long runs of whitespace", () => {
+  for (const [name, make] of tokenizers) {
+    it(`${name}: 100 kB of spaces and of mixed whitespace`, () => {
+      const tok = make();
+      for (const text of [" ".repeat(100_000), " \t\n\u3000\u0085\u00a0".repeat(15_000), `a${" ".repeat(50_000)}b`]) {
+        const ids = tok.encode(text);
+        assert.deepEqual(tok.encodeWithOffsets(text).ids, ids);
+        if (name.startsWith("plain-unigram .model") || name.startsWith("plain-bpe")) assert.equal(tok.decode(ids), text);
+      }
+    });
+  }
 });
 
 describe("1 MB inputs (linear-time lattice)", () => {
