@@ -88,10 +88,7 @@ export class SentencePieceBpeModel implements TokenizerModel {
     const starts: number[] = [];
     const symbols: number[] = [];
     for (let at = 0; at < text.length; ) {
-      let length = 0;
-      this.userDefined?.prefixesAt(text, at, text.length, (l) => {
-        length = l;
-      });
+      let length = this.userDefined?.longestPrefix(text, at, text.length) ?? 0;
       const isFrozen = length > 0;
       if (!isFrozen) length = text.codePointAt(at)! > 0xffff ? 2 : 1;
       symbols.push(symbolFor(text.slice(at, at + length), isFrozen));

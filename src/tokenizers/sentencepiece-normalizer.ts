@@ -29,10 +29,7 @@ export class SentencePieceNormalizer implements Normalizer {
   private ruleAt(text: string, start: number): [string, number] | undefined {
     const { userDefined, charsmap } = this.options;
     if (userDefined !== undefined) {
-      let length = 0;
-      userDefined.prefixesAt(text, start, text.length, (l) => {
-        length = l;
-      });
+      const length = userDefined.longestPrefix(text, start, text.length);
       if (length > 0) return [text.slice(start, start + length), length];
     }
     if (!charsmap.mayMatchAt(text, start)) return undefined;

@@ -46,7 +46,8 @@ const CACHE_CAPACITY = 65536;
 /** Only pieces up to this many code units are cached. */
 const CACHEABLE_LENGTH = 256;
 
-export function byteFallbackPiece(byte: number): string {
+/** The "<0xXX>" piece of a byte. */
+function byteFallbackPiece(byte: number): string {
   return `<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`;
 }
 
@@ -125,11 +126,6 @@ export class UnigramModel implements TokenizerModel {
 
   idToToken(id: number): string | undefined {
     return this.pieces[id]?.piece;
-  }
-
-  /** The piece type of an id (always "normal" for tokenizer.json vocabularies). */
-  kindOf(id: number): PieceKind | undefined {
-    return this.pieces[id]?.kind;
   }
 
   tokenize(piece: string, out: number[]): void {
