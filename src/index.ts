@@ -28,6 +28,7 @@ export type { SamplingOptions } from "./generation/sampling-options.js";
 export type { LoadOptions, ModelSource, ModelFormat } from "./io/load-decoder.js";
 export type { DecoderConfig } from "./models/decoder-only.js";
 export * from "./tokenizers/index.js";
+export * from "./evaluation/index.js";
 export type { Backend } from "./backend/backend.js";
 export { jsBackend } from "./backend/js/index.js";
 export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError, HubError, type HubErrorReason } from "./errors.js";

@@ -77,12 +77,12 @@ export class HfTokenizer implements TextTokenizer {
       padTokenId: this.padTokenId,
       modelMaxLength: this.modelMaxLength,
       postProcessor: parts.postProcessor,
-      encodeText: (text) => this.encodeWithoutSpecial(text),
+      encodeText: (text, options) => this.encodeWithoutSpecial(text, options.splitSpecialTokens ?? false),
     };
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
-    const ids = this.encodeWithoutSpecial(text);
+    const ids = this.encodeWithoutSpecial(text, options.splitSpecialTokens ?? false);
     if (options.addSpecialTokens === false || this.parts.postProcessor.addedTokens(false) === 0) return ids;
     return this.parts.postProcessor.process(ids, undefined).ids;
   }
@@ -97,7 +97,8 @@ export class HfTokenizer implements TextTokenizer {
     const ids: number[] = [];
     const spans: number[] = [];
     const { normalizer, preTokenizer, model, addedTokens } = this.parts;
-    addedTokens.splitRaw(toWellFormed(text), {
+    const withSpecial = !(options.splitSpecialTokens ?? false);
+    const rawSink: SegmentSink = {
       token: (id, offset, length) => {
         ids.push(id);
         spans.push(offset, offset + length);
@@ -112,7 +113,7 @@ export class HfTokenizer implements TextTokenizer {
           const e = Math.min(Math.max(end, 1), last + 1);
           spans.push(aligned.starts[s]!, Math.max(aligned.starts[s]!, aligned.ends[e - 1]!));
         };
-        addedTokens.splitNormalized(aligned.text, 0, {
+        const normalizedSink: SegmentSink = {
           token: (id, at, length) => {
             ids.push(id);
             original(at, at + length);
@@ -126,9 +127,11 @@ export class HfTokenizer implements TextTokenizer {
             if (preTokenizer === undefined) encodePiece(part, 0);
             else preTokenizer.split(part, encodePiece, offset === 0 && at === 0);
           },
-        });
+        };
+        addedTokens.splitNormalized(aligned.text, 0, normalizedSink, withSpecial);
       },
-    });
+    };
+    addedTokens.splitRaw(toWellFormed(text), rawSink, withSpecial);
     const offsets: [number, number][] = [];
     for (let k = 0; k < spans.length; k += 2) offsets.push([spans[k]!, spans[k + 1]!]);
     if (options.addSpecialTokens === false) return { ids, offsets };
@@ -192,7 +195,7 @@ export class HfTokenizer implements TextTokenizer {
     return token;
   }
 
-  private encodeWithoutSpecial(text: string): number[] {
+  private encodeWithoutSpecial(text: string, splitSpecialTokens: boolean): number[] {
     const ids: number[] = [];
     const { normalizer, preTokenizer, model, addedTokens } = this.parts;
     const encodePiece = (piece: string): void => model.tokenize(piece, ids);
@@ -209,11 +212,11 @@ export class HfTokenizer implements TextTokenizer {
     const rawSink: SegmentSink = {
       text: (segment, offset) => {
         const normalized = normalizer === undefined ? segment : normalizer.normalize(segment);
-        addedTokens.splitNormalized(normalized, offset, normalizedSink);
+        addedTokens.splitNormalized(normalized, offset, normalizedSink, !splitSpecialTokens);
       },
       token: onToken,
     };
-    addedTokens.splitRaw(toWellFormed(text), rawSink);
+    addedTokens.splitRaw(toWellFormed(text), rawSink, !splitSpecialTokens);
     return ids;
   }
 }

@@ -1,8 +1,9 @@
 // Finds and loads a tokenizer from disk: a directory holding tokenizer.json
 // (+ tokenizer_config.json), vocab.json + merges.txt (GPT-2 style byte-level
-// BPE), vocab.txt (BERT WordPiece) or a llama2.c tokenizer.bin; or one of
-// those files named directly. The classic-file layouts are assembled the way
-// transformers' GPT2Tokenizer and BertTokenizer behave.
+// BPE), vocab.txt (BERT WordPiece), a SentencePiece .model (spiece.model,
+// sentencepiece.bpe.model, tokenizer.model) or a llama2.c tokenizer.bin; or one
+// of those files named directly. The classic-file layouts are assembled the
+// way transformers' GPT2Tokenizer and BertTokenizer behave.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
@@ -13,6 +14,8 @@ import { parseLlama2cTokenizer, type Llama2cTokenizer } from "./llama2c-tokenize
 import { BertNormalizer } from "./normalizers.js";
 import { bertProcessor, bosEosProcessor, IdentityProcessor } from "./post-processor.js";
 import { BertPreTokenizer, ByteLevelPreTokenizer } from "./pretokenizers.js";
+import { parseSentencePieceModel } from "./sentencepiece-model.js";
+import { tokenizerFromSentencePiece } from "./sentencepiece-tokenizer.js";
 import {
   configModelMaxLength,
   JsonReader,
@@ -196,6 +199,21 @@ export async function loadLlama2cTokenizer(path: string): Promise<Llama2cTokeniz
   return parseLlama2cTokenizer(await readTokenizerFile(path), path);
 }
 
+/** SentencePiece model files, in the order a folder is searched for them. */
+const SENTENCEPIECE_FILES = ["tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"];
+
+/**
+ * Loads a SentencePiece .model file (encoding as sentencepiece does) with the
+ * tokenizer_config.json / special_tokens_map.json beside it.
+ */
+export async function loadSentencePieceTokenizer(path: string): Promise<HfTokenizer> {
+  const dir = dirname(path);
+  const config = await readConfig(dir);
+  const configFile = join(dir, "tokenizer_config.json");
+  const model = parseSentencePieceModel(new Uint8Array(await readFile(path)), path);
+  return tokenizerFromSentencePiece(model, config, configAddedTokens(config, configFile), configFile);
+}
+
 /** Loads tokenizer.json with the tokenizer_config.json / special_tokens_map.json beside it. */
 export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
   return tokenizerFromJson(await readJson(path), await readConfig(dirname(path)), path);
@@ -203,8 +221,8 @@ export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
 
 /**
  * Loads the tokenizer in a model directory, or the tokenizer file named:
- * tokenizer.json, vocab.json (+ merges.txt beside it), vocab.txt or a llama2.c
- * tokenizer.bin.
+ * tokenizer.json, vocab.json (+ merges.txt beside it), vocab.txt, a
+ * SentencePiece .model or a llama2.c tokenizer.bin.
  */
 export async function loadTokenizer(pathOrDir: string): Promise<LoadedTokenizer> {
   let info;
@@ -220,17 +238,19 @@ export async function loadTokenizer(pathOrDir: string): Promise<LoadedTokenizer>
       return loadVocabMergesTokenizer(join(dir, "vocab.json"), join(dir, "merges.txt"));
     }
     if (await exists(join(dir, "vocab.txt"))) return loadVocabTxtTokenizer(join(dir, "vocab.txt"));
+    for (const name of SENTENCEPIECE_FILES) if (await exists(join(dir, name))) return loadSentencePieceTokenizer(join(dir, name));
     const llama2c = (await readdir(dir)).filter((f) => f === "tokenizer.bin" || /^tok\d+\.bin$/.test(f)).sort();
     if (llama2c.length > 0) return loadLlama2cTokenizer(join(dir, llama2c[0]!));
-    throw new ModelFormatError(dir, "no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, vocab.txt or a llama2.c tokenizer.bin / tok<N>.bin");
+    throw new ModelFormatError(
+      dir,
+      `no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, vocab.txt, a SentencePiece model (${SENTENCEPIECE_FILES.join(", ")}) or a llama2.c tokenizer.bin / tok<N>.bin`,
+    );
   }
   const name = basename(pathOrDir);
   if (name === "vocab.txt") return loadVocabTxtTokenizer(pathOrDir);
   if (name === "vocab.json") return loadVocabMergesTokenizer(pathOrDir, join(dirname(pathOrDir), "merges.txt"));
   if (name.endsWith(".json")) return loadTokenizerJson(pathOrDir);
   if (name.endsWith(".bin")) return loadLlama2cTokenizer(pathOrDir);
-  if (name.endsWith(".model")) {
-    throw new ModelFormatError(pathOrDir, "SentencePiece .model files are not read directly; use the tokenizer.json beside it");
-  }
-  throw new ModelFormatError(pathOrDir, "unknown tokenizer file: expected tokenizer.json, vocab.json, vocab.txt or a llama2.c .bin");
+  if (name.endsWith(".model")) return loadSentencePieceTokenizer(pathOrDir);
+  throw new ModelFormatError(pathOrDir, "unknown tokenizer file: expected tokenizer.json, vocab.json, vocab.txt, a SentencePiece .model or a llama2.c .bin");
 }

@@ -20,8 +20,8 @@ const formatError = (pattern: RegExp) => (e: unknown) => e instanceof ModelForma
 
 describe("tokenizer.json checks", () => {
   it("names unsupported component types", () => {
-    assert.throws(broken((j) => ((j.model as { type: string }).type = "Unigram")), formatError(/unsupported model type "Unigram"/));
-    assert.throws(broken((j) => (j.normalizer = { type: "Precompiled", precompiled_charsmap: "" })), formatError(/normalizer: unsupported normalizer type "Precompiled"/));
+    assert.throws(broken((j) => ((j.model as { type: string }).type = "WordLevel")), formatError(/unsupported model type "WordLevel"/));
+    assert.throws(broken((j) => (j.normalizer = { type: "Nmt" })), formatError(/normalizer: unsupported normalizer type "Nmt"/));
     assert.throws(broken((j) => (j.pre_tokenizer = { type: "UnicodeScripts" })), formatError(/unsupported pre_tokenizer type "UnicodeScripts"/));
     assert.throws(broken((j) => (j.decoder = { type: "CTC" })), formatError(/unsupported decoder type "CTC"/));
     assert.throws(broken((j) => (j.post_processor = { type: "Magic" })), formatError(/unsupported post_processor type "Magic"/));
