@@ -42,3 +42,14 @@ export class OptionError extends LmscopeError {
 
 /** Input (ids, text, prompt length) that the model cannot process. */
 export class InputError extends LmscopeError {}
+
+/** A chat template does not parse or fails to render; `raised` when the template itself refused the conversation (raise_exception). */
+export class ChatTemplateError extends LmscopeError {
+  constructor(
+    readonly template: string,
+    readonly detail: string,
+    readonly raised = false,
+  ) {
+    super(`${template}: ${detail}`);
+  }
+}
