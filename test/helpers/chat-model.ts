@@ -2,7 +2,7 @@
 // for chat tests without files. `script` steers what the model says: the real network
 // runs (filling the KV cache), then the logits are overwritten so that greedy decoding
 // follows the scripted ids; `forwarded` counts the ids each forward call received.
-import { trainByteLevelBpe, tokenizerFromJson } from "../../src/tokenizers/index.js";
+import { trainByteLevelBpe, tokenizerFromJson, type Json } from "../../src/tokenizers/index.js";
 import { createModel, type LanguageModel } from "../../src/language-model.js";
 import type { HfTokenizer } from "../../src/tokenizers/hf-tokenizer.js";
 import { LLAMA_CONFIG } from "./random-models.js";
@@ -18,9 +18,16 @@ const CORPUS = [
   "Once upon a time there was a little cat who liked the sun.",
 ];
 
+/** tokenizer.json of a byte-level BPE that knows ChatML's special tokens. */
+export function chatTokenizerJson(): Json {
+  return trainByteLevelBpe(CORPUS, { vocabSize: 300, specialTokens: ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] });
+}
+
+/** The tokenizer_config.json beside it (ids 0-2: <|endoftext|>, <|im_start|>, <|im_end|>). */
+export const CHAT_TOKENIZER_CONFIG = { eos_token: "<|im_end|>", pad_token: "<|endoftext|>" };
+
 export function chatTokenizer(): HfTokenizer {
-  const json = trainByteLevelBpe(CORPUS, { vocabSize: 300, specialTokens: ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] });
-  return tokenizerFromJson(json, { eos_token: "<|im_end|>", pad_token: "<|endoftext|>" }, "chat-test tokenizer.json");
+  return tokenizerFromJson(chatTokenizerJson(), CHAT_TOKENIZER_CONFIG, "chat-test tokenizer.json");
 }
 
 export interface ScriptedModel {
