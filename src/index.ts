@@ -14,6 +14,8 @@ export {
 } from "./language-model.js";
 export { createBackend, disposeBackend, wasmSimdSupported, type BackendName } from "./backend/select.js";
 export { EncoderModel, loadEncoderModel, type EncoderInfo, type EmbedOptions } from "./encoder-model.js";
+export { RnnLanguageModel, type RecurrentInfo } from "./recurrent-model.js";
+export type { RecurrentConfig, CellType } from "./models/recurrent/rnn-config.js";
 export type { EncoderInputs, EncoderOutputs, OutputArray, EncoderConfig } from "./models/encoder.js";
 export * from "./embeddings/index.js";
 export type { LoraOptions } from "./models/lora.js";

@@ -13,6 +13,7 @@ import { ChatSession, type ChatOptions } from "./chat/session.js";
 import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
+import type { RnnLanguageModel } from "./recurrent-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
@@ -21,6 +22,11 @@ import type { JsonObject } from "./models/config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
 import { blueprintFor } from "./models/registry.js";
+import { selectCaptureSites, type CaptureSelector } from "./inspect/capture-names.js";
+import { inspectForward, logitLens, type InspectOptions } from "./inspect/decoder-inspection.js";
+import type { Intervention } from "./inspect/interventions.js";
+import { estimateCaptureBytes, type CapturedArray } from "./inspect/recorder.js";
+import { summarizePositions, type PositionSummary } from "./inspect/token-probabilities.js";
 import { requireTokenizer, type Tokenizer } from "./tokenizers/tokenizer.js";
 import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
 
@@ -59,6 +65,16 @@ export interface Logits {
   /** [batch, seq, vocab], row-major */
   readonly data: Float32Array;
   readonly shape: readonly [number, number, number];
+}
+
+/** Logits, and what the forward options asked to see inside. */
+export interface InspectedLogits extends Logits {
+  /** One [batch, heads, seq, seq] map per layer (outputAttentions). */
+  readonly attentions?: CapturedArray[];
+  /** layers + 1 arrays [batch, seq, hidden] (outputHiddenStates). */
+  readonly hiddenStates?: CapturedArray[];
+  /** The named captures, by name. */
+  readonly captures?: Map<string, CapturedArray>;
 }
 
 export interface ModelInfo {
@@ -112,7 +128,48 @@ export class LanguageModel {
   }
 
   /** Logits at every position of each row of ids (rows of equal length, no padding). */
-  async forward(batch: readonly (readonly number[])[]): Promise<Logits> {
+  /**
+   * Logits at every position of each row of ids (rows of equal length, no padding).
+   * With Hugging Face's `outputAttentions` / `outputHiddenStates`, also the attention
+   * maps of every layer and the residual stream; `captures` records more points by
+   * name (src/inspect/capture-names.ts) and `interventions` ablate or patch them.
+   */
+  async forward(batch: readonly (readonly number[])[], options: InspectOptions = {}): Promise<InspectedLogits> {
+    const seq = this.checkRows(batch);
+    const { logits, ...inspected } = inspectForward(this.network, batch, options);
+    return { data: logits, shape: [batch.length, seq, this.network.config.vocabSize], ...inspected };
+  }
+
+  /**
+   * The logit lens of one row of ids: [layers + 1, seq, vocab], the final norm and LM
+   * head applied to each hidden state (the last is already normed); its last entry equals the logits.
+   */
+  async logitLens(ids: readonly number[], options: Pick<InspectOptions, "interventions"> = {}): Promise<CapturedArray> {
+    this.checkRows([ids]);
+    return logitLens(this.network, ids, options);
+  }
+
+  /**
+   * For each position t of a text (encoded with special tokens) or of ids: the top
+   * tokens of the distribution that follows token t, its entropy, and how probable
+   * the token that actually came next was (absent at the last position).
+   */
+  async tokenProbabilities(input: Prompt, options: { topK?: number; interventions?: readonly Intervention[] } = {}): Promise<PositionSummary[]> {
+    const ids = typeof input === "string" ? this.tokenizer.encode(input, { addSpecialTokens: true }) : [...input.ids];
+    if (ids.length === 0) throw new InputError("the text is empty: there is no token to describe");
+    this.checkRows([ids]);
+    const { data } = await this.forward([ids], options.interventions === undefined ? {} : { interventions: options.interventions });
+    return summarizePositions(data, ids.length, this.network.config.vocabSize, options.topK ?? 5, (t) => ids[t + 1]);
+  }
+
+  /** Bytes the captures `selector` names would take for `batch` rows of `seq` tokens (the estimate to check before capturing). */
+  captureBytes(selector: CaptureSelector, seq: number, batch = 1): number {
+    const { numLayers, numHeads, headDim, hiddenSize, intermediateSize } = this.network.config;
+    return estimateCaptureBytes(selectCaptureSites(selector, numLayers, true), batch, seq, { hiddenSize, numHeads, headDim, intermediateSize });
+  }
+
+  /** Checks rows of ids of equal, non-zero length within the context; returns the length. */
+  private checkRows(batch: readonly (readonly number[])[]): number {
     if (!Array.isArray(batch) || batch.length === 0 || !batch.every((row) => Array.isArray(row))) {
       throw new InputError("forward expects a non-empty array of rows of token ids, e.g. [[1, 2, 3]]");
     }
@@ -122,19 +179,14 @@ export class LanguageModel {
     if (ragged !== -1) {
       throw new InputError(`row ${ragged} has ${batch[ragged]!.length} ids but row 0 has ${seq}: rows must have equal length`);
     }
-    const { vocabSize, contextLength } = this.network.config;
+    const { contextLength, vocabSize } = this.network.config;
     if (seq > contextLength) throw new InputError(`rows have ${seq} ids, more than the context window of ${contextLength}`);
-    const data = new Float32Array(batch.length * seq * vocabSize);
-    const state = this.network.acquireState(seq);
-    try {
-      batch.forEach((row, b) => {
-        state.cache.reset();
-        this.network.forward(row, state.cache, data.subarray(b * seq * vocabSize, (b + 1) * seq * vocabSize), "all");
-      });
-    } finally {
-      this.network.releaseState(state);
-    }
-    return { data, shape: [batch.length, seq, vocabSize] };
+    batch.forEach((row, b) =>
+      row.forEach((id, t) => {
+        if (!Number.isSafeInteger(id) || id < 0 || id >= vocabSize) throw new InputError(`token ${t} of row ${b} is ${String(id)}, outside the vocabulary [0, ${vocabSize})`);
+      }),
+    );
+    return seq;
   }
 
   /** Streams generated text piece by piece; the iterator's return value says why it stopped. */
@@ -262,16 +314,22 @@ export class LanguageModel {
 
 /**
  * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT (`model.kind` tells which
- * at run time; in TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * LanguageModel for decoders, an EncoderModel for BERT, an RnnLanguageModel for
+ * a recurrent model (model_type "rnn") (`model.kind` tells which at run time; in
+ * TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
  */
-export async function loadModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
   path: string,
   options: ModelOptions = {},
 ): Promise<M> {
   const resolved = { ...options, backend: await resolveBackend(options) };
-  const [{ isEncoderFolder }, { loadDecoder }] = await Promise.all([import("./io/load-encoder.js"), import("./io/load-decoder.js")]);
+  const [{ isEncoderFolder }, { loadDecoder }, { isRecurrentFolder }] = await Promise.all([
+    import("./io/load-encoder.js"),
+    import("./io/load-decoder.js"),
+    import("./io/load-recurrent.js"),
+  ]);
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
+  if (await isRecurrentFolder(path)) return (await (await import("./recurrent-model.js")).loadRecurrentModel(path, resolved)) as M;
   const model = new LanguageModel(await loadDecoder(path, resolved));
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
@@ -279,15 +337,21 @@ export async function loadModel<M extends LanguageModel | EncoderModel = Languag
 
 /**
  * A new model from config.json fields (any supported model_type: a LanguageModel,
- * or an EncoderModel for "bert"), with seeded GPT-2-style initial weights (see
- * models/initialize.ts). In TypeScript, name an encoder: `createModel<EncoderModel>(…)`.
+ * an EncoderModel for "bert", an RnnLanguageModel for "rnn"), with seeded initial
+ * weights: GPT-2 style for transformers (models/initialize.ts), torch's defaults
+ * for recurrent models (models/recurrent/initialize.ts). In TypeScript, name the
+ * kind you expect: `createModel<EncoderModel>(…)`.
  */
-export async function createModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+export async function createModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
   config: JsonObject,
   options: CreateOptions = {},
 ): Promise<M> {
   const backend = await resolveBackend(options);
   const seed = options.seed ?? 0;
+  const { isRecurrentModelType } = await import("./models/recurrent/rnn-config.js");
+  if (isRecurrentModelType(config["model_type"])) {
+    return (await import("./recurrent-model.js")).createRecurrentModel(config, { backend, seed, tokenizer: options.tokenizer ?? null }) as M;
+  }
   const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
   const { asTextTokenizer, encoderBlueprintFor, isEncoderModelType } = await import("./io/load-encoder.js");
   if (isEncoderModelType(config["model_type"])) {
@@ -297,7 +361,7 @@ export async function createModel<M extends LanguageModel | EncoderModel = Langu
     const tokenizer = options.tokenizer === undefined ? null : asTextTokenizer(options.tokenizer, "createModel tokenizer");
     return new EncoderModel({ network, tokenizer, source, config }) as M;
   }
-  const blueprint = blueprintFor(config, "createModel config");
+  const blueprint = blueprintFor(config, "createModel config", "created");
   const initializer = gpt2StyleInitializer(seed, blueprint.config.numLayers);
   const network = blueprint.build(new Map(), "createModel", { backend, ropeLayout: "half", initializer });
   return new LanguageModel({ network, tokenizer: options.tokenizer ?? null, source, config, ropeLayout: "half" }) as M;

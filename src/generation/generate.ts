@@ -1,12 +1,12 @@
 // The generation loop: prefill the whole prompt in one pass, then one token per
-// step reusing the KV cache; each step's logits go through the sampler, the new
-// token through the streaming decoder (never splitting a UTF-8 character) and the
-// stop-string matcher. The KV cache and logits buffer come from the model's pool
+// step reusing the sequence's state (a decoder's KV cache, a recurrent network's
+// hidden state); each step's logits go through the sampler, the new token
+// through the streaming decoder (never splitting a UTF-8 character) and the
+// stop-string matcher. The state and logits buffer come from the model's pool
 // (reused across calls), the history is sized for prompt + maxTokens once per
 // call; a step allocates nothing large.
 
 import { InputError, OptionError } from "../errors.js";
-import type { DecoderOnlyModel } from "../models/decoder-only.js";
 import type { StreamDecoder, Tokenizer } from "../tokenizers/tokenizer.js";
 import { Sampler } from "./sampler.js";
 import type { SamplingOptions } from "./sampling-options.js";
@@ -47,6 +47,27 @@ export interface GenerationPiece {
   readonly tokenId: number | null;
 }
 
+/**
+ * What the loop needs of a network: per-sequence states from a pool, and a
+ * forward that consumes ids from a state and leaves the last one's logits.
+ * DecoderOnlyModel (the state is a KV cache) and the recurrent networks (the
+ * hidden states) both have this shape.
+ */
+export interface StepwiseNetwork<Cache> {
+  readonly config: {
+    readonly vocabSize: number;
+    /** Longest sequence (prompt + generated) the network reads; Infinity when unbounded (a recurrent network). */
+    readonly contextLength: number;
+    readonly bosTokenId: number | undefined;
+    readonly eosTokenIds: readonly number[];
+  };
+  /** A fresh state for a sequence of up to `capacity` tokens, with a [vocab] logits buffer. */
+  acquireState(capacity: number): { readonly cache: Cache; readonly logits: Float32Array };
+  releaseState(state: { readonly cache: Cache; readonly logits: Float32Array }): void;
+  /** Feeds ids after those the state has seen; writes the last one's logits. */
+  forward(ids: ArrayLike<number>, cache: Cache, logits: Float32Array, rows: "last"): void;
+}
+
 export type FinishReason = "length" | "eos" | "stop" | "abort";
 
 export interface GenerationResult {
@@ -70,7 +91,7 @@ export function checkOptions(options: GenerateOptions): void {
   }
 }
 
-export function promptIds(network: DecoderOnlyModel, tokenizer: Tokenizer | null, prompt: Prompt): number[] {
+export function promptIds(network: Pick<StepwiseNetwork<unknown>, "config">, tokenizer: Tokenizer | null, prompt: Prompt): number[] {
   let ids: number[];
   if (typeof prompt === "string") {
     if (tokenizer === null) throw new InputError("this model has no tokenizer, so the prompt must be given as { ids }");
@@ -92,8 +113,8 @@ export function promptIds(network: DecoderOnlyModel, tokenizer: Tokenizer | null
   return ids;
 }
 
-export async function* generate(
-  network: DecoderOnlyModel,
+export async function* generate<Cache>(
+  network: StepwiseNetwork<Cache>,
   tokenizer: Tokenizer | null,
   prompt: Prompt,
   options: GenerateOptions = {},
@@ -106,6 +127,9 @@ export async function* generate(
       `the prompt has ${ids.length} tokens, but the context window is ${contextLength}: ` +
         `shorten it to at most ${contextLength - 1} tokens to generate anything`,
     );
+  }
+  if (options.maxTokens === undefined && contextLength === Infinity) {
+    throw new OptionError("maxTokens", "this model has no context window that would end generation (a recurrent network): give maxTokens");
   }
   const maxTokens = options.maxTokens ?? contextLength - ids.length;
   if (ids.length + maxTokens > contextLength) {

@@ -100,7 +100,7 @@ export async function loadGgufDecoder(path: string, options: LoadOptions = {}): 
  */
 export function ggufDecoder(file: GgufFile, fileBytes: number, backend: Backend, tokenizer?: Tokenizer): LoadedDecoder {
   const parts = ggufModelParts(file);
-  const blueprint = blueprintFor(parts.config, `${file.path} (GGUF metadata)`);
+  const blueprint = blueprintFor(parts.config, `${file.path} (GGUF metadata)`, "gguf");
   const network = blueprint.build(parts.tensors, file.path, { backend, ropeLayout: "interleaved" });
   const dtypes = [...new Set([...file.tensors.values()].map((t) => t.type))];
   const fromMetadata = tokenizer === undefined && hasGgufTokenizer(file.metadata);

@@ -106,7 +106,7 @@ async function mergeGenerationConfig(dir: string, config: JsonObject): Promise<J
 async function loadLlama2c(file: string, backend: Backend, tokenizerPath: string | undefined): Promise<LoadedDecoder> {
   const checkpoint = await readLlama2c(file);
   const config = llama2cAsHfConfig(checkpoint.config);
-  const blueprint = blueprintFor(config, file);
+  const blueprint = blueprintFor(config, file, "llama2c");
   const network = blueprint.build(checkpoint.tensors, file, { backend, ropeLayout: "interleaved" });
   const tokenizerFile = tokenizerPath ?? (await findLlama2cTokenizer(dirname(file), file));
   const tokenizer = tokenizerFile === null ? null : await loadTokenizerFile(tokenizerFile);

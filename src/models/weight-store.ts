@@ -6,7 +6,7 @@ import type { Backend } from "../backend/backend.js";
 import { ModelFormatError } from "../errors.js";
 import { dequantize } from "../tensor/quantize.js";
 import { numel, shapeString, type NamedTensors, type Shape, type Tensor } from "../tensor/tensor.js";
-import { f32Matrix, type WeightMatrix } from "../tensor/weights.js";
+import { f32Matrix, rowWindow, type WeightMatrix } from "../tensor/weights.js";
 import { ParameterIndex } from "../nn/parameter-index.js";
 
 /**
@@ -110,6 +110,25 @@ export class WeightStore {
     return matrix;
   }
 
+
+  /**
+   * The row windows [first, first + parts[i]) of a matrix [Σ parts, cols] (a fused
+   * projection), each sharing the checkpoint's storage: a float32 matrix is placed
+   * once and registered whole as the parameter; a quantized one is cut before it is
+   * placed, so each part lives in the backend's own layout.
+   */
+  matrixRows(name: string, parts: readonly number[], cols: number): WeightMatrix[] {
+    const rows = parts.reduce((a, b) => a + b, 0);
+    const tensor = this.lookup(name, [rows, cols]);
+    const starts = parts.map((_, i) => parts.slice(0, i).reduce((a, b) => a + b, 0));
+    if ("matrix" in tensor) {
+      const matrix = (tensor as PrebuiltMatrixTensor).matrix;
+      return parts.map((count, i) => this.backend.uploadMatrix(rowWindow(matrix, starts[i]!, count)));
+    }
+    const whole = this.backend.upload(tensor.data);
+    this.parameters.add(name, whole, [rows, cols]);
+    return parts.map((count, i) => rowWindow(f32Matrix(whole, rows, cols), starts[i]!, count));
+  }
 
   /** Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as masks). */
   assertAllUsed(ignorable: RegExp | null = null): void {

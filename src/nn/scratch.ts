@@ -11,6 +11,8 @@ export interface ScratchSizes {
   dim: number;
   /** nHeads · headDim */
   queryDim: number;
+  /** Width of a fused q|k|v projection's output ((nHeads + 2·nKvHeads) · headDim), 0 when no layer fuses them. */
+  fusedQkvDim: number;
   /** Feed-forward inner width. */
   ffnDim: number;
   /** Longest key sequence attention sees (the KV cache capacity). */
@@ -24,6 +26,10 @@ export class Scratch {
   readonly normed: Float32Array;
   /** [rows, dim] output of a sub-layer before the residual add */
   readonly delta: Float32Array;
+  /** [rows, dim] the second branch of a parallel block (GPT-NeoX: attention and MLP read the same x) */
+  readonly branch: Float32Array;
+  /** [rows, fusedQkvDim] a fused projection's output before it is split into q, k and v */
+  readonly qkv: Float32Array;
   /** [rows, queryDim] */
   readonly query: Float32Array;
   /** [rows, queryDim] attention output, heads concatenated */
@@ -32,21 +38,28 @@ export class Scratch {
   readonly hidden: Float32Array;
   /** [rows, ffnDim] second branch of a gated feed-forward */
   readonly gate: Float32Array;
-  /** [maxKeys] attention scores of one query row and head */
-  readonly scores: Float32Array;
+  /** [maxKeys] attention scores of one query row and head (the js kernels' scratch) */
+  scores: Float32Array;
 
   constructor(
     readonly sizes: ScratchSizes,
     backend: Backend,
   ) {
-    const { rows, dim, queryDim, ffnDim, maxKeys } = sizes;
+    const { rows, dim, queryDim, fusedQkvDim, ffnDim, maxKeys } = sizes;
     this.residual = backend.allocate(rows * dim);
     this.normed = backend.allocate(rows * dim);
     this.delta = backend.allocate(rows * dim);
+    this.branch = backend.allocate(rows * dim);
+    this.qkv = backend.allocate(rows * fusedQkvDim);
     this.query = backend.allocate(rows * queryDim);
     this.context = backend.allocate(rows * queryDim);
     this.hidden = backend.allocate(rows * ffnDim);
     this.gate = backend.allocate(rows * ffnDim);
     this.scores = backend.allocate(maxKeys);
+  }
+
+  /** Grows the scores buffer to `keys` when a KV cache has outgrown it. */
+  reserveKeys(keys: number, backend: Backend): void {
+    if (this.scores.length < keys) this.scores = backend.allocate(Math.max(keys, 2 * this.scores.length));
   }
 }

@@ -11,7 +11,9 @@ import { createBackend } from "../../backend/select.js";
 import type { ChatSession } from "../../chat/session.js";
 import { InputError, LmscopeError } from "../../errors.js";
 import type { GenerateOptions } from "../../generation/generate.js";
-import { loadModel } from "../../language-model.js";
+import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { EncoderModel } from "../../encoder-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { CliIo, Command } from "../command.js";
 import { BACKEND_USAGE, backendFlags, GENERATION_FLAGS, generationOptions, SAMPLING_USAGE } from "../generation-flags.js";
 import { parseCommandLine, requiredString, stringOption } from "../options.js";
@@ -109,10 +111,12 @@ export const chatCommand: Command = {
     const templatePath = stringOption(values, "chat-template");
     const system = stringOption(values, "system");
     const tokenizer = stringOption(values, "tokenizer");
-    const model = await loadModel(requiredString(values, "model"), {
+    const path = requiredString(values, "model");
+    const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel>(path, {
       backend: await createBackend(backendFlags(values)),
       ...(tokenizer === undefined ? {} : { tokenizer }),
     });
+    if (model.kind !== "decoder") throw new InputError(`${path} is ${model.kind === "encoder" ? "an encoder" : "a recurrent"} model; chat needs a transformer decoder`);
     const session = model.chat({
       ...(system === undefined ? {} : { system }),
       ...(templatePath === undefined ? {} : { template: await readTemplate(templatePath) }),

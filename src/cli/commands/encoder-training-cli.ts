@@ -84,7 +84,7 @@ export function trainingOptions(values: Parsed["values"], model: EncoderModel, f
 
 /** --max-length, capped by the model's positions. */
 export function maxLengthOption(values: Parsed["values"], model: EncoderModel): number {
-  return Math.min(positiveInteger(values, "max-length") ?? 128, model.config.maxPositions);
+  return Math.min(positiveInteger(values, "max-length") ?? 128, model.network.maxLength);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Command } from "../command.js";
 import { createBackend, type BackendName } from "../../backend/select.js";
 import { InputError, OptionError } from "../../errors.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { JsonObject } from "../../models/config-reader.js";
 import { checkCheckpointTarget, isCheckpoint, readCheckpoint, TRAINER_STATE_FILE } from "../../training/checkpoint.js";
 import { readTextFile, textFingerprint, tokenizedDataset } from "../../training/datasets/index.js";
@@ -163,7 +164,9 @@ export const finetuneCommand: Command = {
       lora = parseLoraSpec(requiredString(values, "lora"));
       if (await isCheckpoint(out)) throw new InputError(`${out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
       await checkCheckpointTarget(out);
-      model = await loadModel(basePath, { backend });
+      const base = await loadModel<LanguageModel | RnnLanguageModel>(basePath, { backend });
+      if (base.kind === "recurrent") throw new InputError(`${basePath} is a recurrent model: LoRA fine-tuning is for transformer decoders (train it with \`lmscope train\`)`);
+      model = base;
       const configArg = stringOption(values, "config");
       const json: Record<string, unknown> = {
         ...FINETUNE_DEFAULTS,

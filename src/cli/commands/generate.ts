@@ -2,7 +2,8 @@
 
 import type { Command } from "../command.js";
 import { createBackend } from "../../backend/select.js";
-import { loadModel } from "../../language-model.js";
+import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import { BACKEND_USAGE, backendFlags, GENERATION_FLAGS, generationOptions, SAMPLING_USAGE } from "../generation-flags.js";
 import { parseCommandLine, requiredString, stringOption } from "../options.js";
 
@@ -13,7 +14,8 @@ Streams the model's continuation of the prompt to stdout (the prompt is printed 
   --model <path>            Hugging Face folder, or llama2.c .bin file / folder
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)
   --prompt <text>           text to continue (default: empty, i.e. start from BOS)
-  --max-tokens <n>          new tokens at most (default 256, or what the context allows)
+  --max-tokens <n>          new tokens at most (default 256, or what the context allows;
+                            a recurrent model has no context limit)
 ${SAMPLING_USAGE}
   --ignore-eos              keep generating after an end-of-sequence token
   --stats                   print token counts and speed to stderr
@@ -40,7 +42,7 @@ export const generateCommand: Command = {
     );
     const options = generationOptions(values);
     const tokenizer = stringOption(values, "tokenizer");
-    const model = await loadModel(requiredString(values, "model"), {
+    const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), {
       backend: await createBackend(backendFlags(values)),
       ...(tokenizer === undefined ? {} : { tokenizer }),
     });

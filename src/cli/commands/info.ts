@@ -3,6 +3,7 @@
 import type { Command } from "../command.js";
 import type { EncoderModel } from "../../encoder-model.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { RecurrentInfo, RnnLanguageModel } from "../../recurrent-model.js";
 import { OptionError } from "../../errors.js";
 import { parseCommandLine } from "../options.js";
 
@@ -35,13 +36,13 @@ export const infoCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { json: { type: "boolean" } }, true);
     if (positionals.length !== 1) throw new OptionError("<model>", "give exactly one model path");
-    const model = await loadModel<LanguageModel | EncoderModel>(positionals[0]!);
+    const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel>(positionals[0]!);
     const info = model.info();
     if (values["json"] === true) {
       io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       return 0;
     }
-    const rows: [string, string][] = [
+    const rows: [string, string][] = "cell" in info ? recurrentRows(info, model.hasTokenizer) : [
       ["architecture", "head" in info ? `${info.architecture} (${info.head} head)` : info.architecture],
       ["format", info.source.format],
       ["parameters", formatCount(info.parameters)],
@@ -60,3 +61,21 @@ export const infoCommand: Command = {
     return 0;
   },
 };
+
+function recurrentRows(info: RecurrentInfo, hasTokenizer: boolean): [string, string][] {
+  return [
+    ["architecture", `${info.architecture} (${info.cell === "rnn" ? "Elman, tanh" : info.cell.toUpperCase()} cell)`],
+    ["format", info.source.format],
+    ["parameters", formatCount(info.parameters)],
+    ["recurrent layers", `${formatCount(info.recurrentParameters)} parameters`],
+    ["12·L·d² estimate", `${formatCount(info.parametersEstimate)} (a transformer of this depth and width)`],
+    ["layers", String(info.layers)],
+    ["embedding size", String(info.embeddingDim)],
+    ["hidden size", String(info.hiddenSize)],
+    ["context length", info.contextLength === null ? "none (recurrent)" : `none (recurrent); trained on windows of ${formatCount(info.contextLength)}`],
+    ["vocabulary size", formatCount(info.vocabSize)],
+    ["weight dtype", info.source.dtypes.join(", ")],
+    ["file size", formatBytes(info.source.fileBytes)],
+    ["tokenizer", hasTokenizer ? "yes" : "none found"],
+  ];
+}

@@ -5,5 +5,5 @@
 export { matmulF32, matmulF32Columns } from "./matmul";
 export { quantizeRowsQ8, matmulQuant } from "./quantized";
 export { matmulHalf } from "./half";
-export { add, mul, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
+export { add, mul, scaleInPlace, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, relu, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
 export { attention } from "./attention";
