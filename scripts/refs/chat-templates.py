@@ -5,7 +5,8 @@ template of test/fixtures/chat-templates/templates/ through transformers'
 `apply_chat_template(..., tokenize=False)` and writes expected.json beside them.
 The special tokens a model's tokenizer_config.json names (sources.json) are given
 to a tokenizer made for the purpose, so they reach the template as transformers
-passes them. A template that raises records the error message instead of text.
+passes them. A template that raises (raise_exception) records the message instead of text
+("error"); one that fails on a missing value records "failure".
 
 2. Loads each folder of test/fixtures/chat-templates/folders/ (tokenizer_config.json,
 special_tokens_map.json, chat_template.jinja, additional_chat_templates/) with
@@ -65,6 +66,8 @@ def render(tokenizer, template, case, tools):
             **kwargs,
         )
         return {"text": text}
+    except jinja2.exceptions.UndefinedError as error:
+        return {"failure": str(error)}
     except jinja2.exceptions.TemplateError as error:
         return {"error": str(error)}
 
@@ -128,7 +131,8 @@ def main():
     path.write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     count = sum(len(v) for v in expected["renders"].values())
     errors = sum(1 for v in expected["renders"].values() for r in v.values() if "error" in r)
-    print(f"{path}: {count} renderings ({errors} raised) with transformers {transformers.__version__}")
+    failures = sum(1 for v in expected["renders"].values() for r in v.values() if "failure" in r)
+    print(f"{path}: {count} renderings ({errors} raised, {failures} failed) with transformers {transformers.__version__}")
 
 
 if __name__ == "__main__":

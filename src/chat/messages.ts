@@ -11,9 +11,9 @@ export type JsonValue = null | boolean | number | string | readonly JsonValue[] 
 export interface ChatMessage {
   /** "system", "user", "assistant", "tool", … (what the template expects). */
   readonly role: string;
-  /** The text; some templates also take a list of parts, or null beside tool calls. */
-  readonly content: JsonValue;
-  readonly [field: string]: JsonValue;
+  /** The text; some templates also take a list of parts, or null / nothing beside tool calls. */
+  readonly content?: JsonValue;
+  readonly [field: string]: JsonValue | undefined;
 }
 
 const MAX_DEPTH = 64;
@@ -24,7 +24,7 @@ function describe(value: unknown): string {
   return typeof value === "string" ? `a string` : typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 
-/** `value` if it is JSON (finite numbers, plain objects and arrays, no cycles); otherwise an InputError naming `path`. */
+/** `value` if it is JSON (finite numbers, plain objects and arrays, bounded depth); otherwise an InputError naming `path`. */
 export function checkJson(value: unknown, path: string, depth = 0): JsonValue {
   if (depth > MAX_DEPTH) throw new InputError(`${path}: nested deeper than ${MAX_DEPTH} levels`);
   if (value === null || typeof value === "string" || typeof value === "boolean") return value;
@@ -37,13 +37,13 @@ export function checkJson(value: unknown, path: string, depth = 0): JsonValue {
     return value as JsonValue[];
   }
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [key, item] of Object.entries(value)) checkJson(item, `${path}.${key}`, depth + 1);
+    for (const [key, item] of Object.entries(value)) if (item !== undefined) checkJson(item, `${path}.${key}`, depth + 1); // undefined: absent, as JSON.stringify reads it
     return value as { [key: string]: JsonValue };
   }
   throw new InputError(`${path}: expected a JSON value, got ${describe(value)}`);
 }
 
-/** One message checked: an object with a non-empty string `role` and JSON fields; `content` defaults to null. */
+/** One message checked: an object with a non-empty string `role` and JSON fields (a missing `content` stays missing, as templates test for it). */
 export function checkMessage(value: unknown, path: string): ChatMessage {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InputError(`${path}: expected a message object { role, content }, got ${describe(value)}`);
@@ -51,20 +51,11 @@ export function checkMessage(value: unknown, path: string): ChatMessage {
   const fields = checkJson(value, path) as { [key: string]: JsonValue };
   const role = fields["role"];
   if (typeof role !== "string" || role === "") throw new InputError(`${path}.role: expected a non-empty string, got ${describe(role)}`);
-  return { ...fields, role, content: fields["content"] ?? null };
+  return { ...fields, role };
 }
 
 /** A list of messages checked one by one (copies, so later changes by the caller do not reach the session). */
 export function checkMessages(value: unknown, path: string): ChatMessage[] {
   if (!Array.isArray(value)) throw new InputError(`${path}: expected an array of messages, got ${describe(value)}`);
   return value.map((m, i) => structuredClone(checkMessage(m, `${path}[${i}]`)));
-}
-
-/** The text of a message's content: the string itself, or its text parts joined. */
-export function contentText(content: JsonValue): string {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return "";
-  return content
-    .map((part) => (part !== null && typeof part === "object" && !Array.isArray(part) && typeof part["text"] === "string" ? part["text"] : ""))
-    .join("");
 }

@@ -28,7 +28,7 @@ export interface ChosenTemplate {
 const NAMED_SPECIAL_TOKENS = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
 
 /** How to give a model a template, for error messages. */
-export const HOW_TO_GIVE_A_TEMPLATE =
+const HOW_TO_GIVE_A_TEMPLATE =
   "give one with --chat-template FILE (the API's `template` option), or put chat_template.jinja or a " +
   "`chat_template` field in tokenizer_config.json beside the model";
 

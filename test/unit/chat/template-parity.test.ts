@@ -1,7 +1,8 @@
 // lmscope's chat-template rendering against transformers' apply_chat_template(..., tokenize=False):
 // every conversation of test/fixtures/chat-templates/cases.json with every collected real
 // template, byte for byte (expected.json comes from scripts/refs/chat-templates.py). A template
-// that raised in transformers must raise here with the same message.
+// that raised in transformers must raise here with the same message; one that failed on a
+// missing value (UndefinedError) must fail here too (the engines word that differently).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -25,7 +26,7 @@ interface Case {
 }
 interface Expected {
   transformers: string;
-  renders: Record<string, Record<string, { text?: string; error?: string }>>;
+  renders: Record<string, Record<string, { text?: string; error?: string; failure?: string }>>;
 }
 
 const cases = JSON.parse(readFileSync(join(DIR, "cases.json"), "utf8")) as { now: string; tools: JsonValue[]; cases: Case[] };
@@ -58,6 +59,8 @@ for (const [name, source] of Object.entries(sources)) {
         });
       if (want.error !== undefined) {
         assert.throws(render, (e: unknown) => e instanceof ChatTemplateError && e.raised && e.message.endsWith(`: ${want.error}`), `case ${c.name}`);
+      } else if (want.failure !== undefined) {
+        assert.throws(render, (e: unknown) => e instanceof ChatTemplateError && !e.raised && /failed to render/.test(e.message), `case ${c.name}`);
       } else {
         assert.equal(render(), want.text, `case ${c.name}`);
       }
