@@ -3,7 +3,8 @@
 // Ctrl-C stops the reply being written (the partial reply stays in the conversation)
 // and otherwise clears the line; Ctrl-D (end of input) exits. With piped input every
 // line is a message, each reply is written followed by a newline, and the end of the
-// input ends the command once the last reply is done.
+// input ends the command once the last reply is done; SIGINT stops a reply, or ends
+// the command (exit code 130) between replies.
 
 import { readFile, writeFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
@@ -125,12 +126,16 @@ export const chatCommand: Command = {
     const interactive = (input as { isTTY?: boolean }).isTTY === true;
     const lines = createInterface({ input, output: io.stdout, terminal: interactive, prompt: "> " });
     let reply: AbortController | null = null;
+    let interrupted = false;
     const interrupt = (): void => {
       if (reply !== null) reply.abort();
       else if (interactive) {
         io.stdout.write("^C\n");
         lines.write(null, { ctrl: true, name: "u" });
         lines.prompt();
+      } else {
+        interrupted = true; // piped input and nothing to stop: end the command
+        lines.close();
       }
     };
     lines.on("SIGINT", interrupt);
@@ -177,6 +182,6 @@ export const chatCommand: Command = {
       session.close();
     }
     if (interactive) io.stdout.write("\n");
-    return 0;
+    return interrupted ? 130 : 0;
   },
 };

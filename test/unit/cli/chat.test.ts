@@ -3,7 +3,7 @@
 // errors a user can make, and a real pseudo-terminal (test/helpers/pty-session.py) in which
 // Ctrl-C stops a reply without ending the program and Ctrl-D exits.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,6 +79,28 @@ test("a bad /load is reported and the conversation goes on; user errors of the c
   const given = piped(["hi"]);
   await writeFile(join(dir, "t.jinja"), CHATML);
   assert.equal(await main(["chat", "--model", plain, "--chat-template", join(dir, "t.jinja"), "--max-tokens", "2", "--backend", "js"], given), 0);
+});
+
+test("piped input and SIGINT: a signal stops the reply being written; between replies it ends the command with 130", async () => {
+  const child = spawn(process.execPath, [join(REPO_ROOT, "dist/src/cli/bin.js"), "chat", "--model", dir, "--ignore-eos", "--max-tokens", "2000", "--backend", "js"]);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const until = async (check: () => boolean, what: string): Promise<void> => {
+    for (let waited = 0; !check(); waited += 20) {
+      if (waited > 60_000) throw new Error(`timed out waiting for ${what}; stdout ${JSON.stringify(stdout.slice(-200))}, stderr ${JSON.stringify(stderr)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  child.stdin.write("tell me everything\n"); // stdin stays open: the command waits for more
+  await until(() => stdout.length > 0, "the reply");
+  child.kill("SIGINT");
+  await until(() => stderr.includes("(stopped)"), "the reply to stop");
+  assert.equal(child.exitCode, null, "the command goes on after stopping a reply");
+  child.kill("SIGINT");
+  assert.equal(await exited, 130);
 });
 
 async function hasPython(): Promise<boolean> {
