@@ -11,10 +11,11 @@ import { sharedBackend, type BackendName } from "./backend/select.js";
 import { ChatFormat } from "./chat/chat-format.js";
 import { ChatSession, type ChatOptions } from "./chat/session.js";
 import { InputError } from "./errors.js";
-import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
+import { generate, promptIds, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
 import type { RnnLanguageModel } from "./recurrent-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
+import type { HubFetchOptions } from "./io/hub/snapshot.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
 import type { TapeContext } from "./nn/tape-context.js";
@@ -23,7 +24,7 @@ import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
 import { blueprintFor } from "./models/registry.js";
 import { selectCaptureSites, type CaptureSelector } from "./inspect/capture-names.js";
-import { inspectForward, logitLens, type InspectOptions } from "./inspect/decoder-inspection.js";
+import { inspectForward, interventionObserver, logitLens, type InspectOptions } from "./inspect/decoder-inspection.js";
 import type { Intervention } from "./inspect/interventions.js";
 import { estimateCaptureBytes, type CapturedArray } from "./inspect/recorder.js";
 import { summarizePositions, type PositionSummary } from "./inspect/token-probabilities.js";
@@ -51,7 +52,16 @@ export interface CreateOptions extends BackendChoice {
   tokenizer?: Tokenizer;
 }
 
-export type ModelOptions = Omit<LoadOptions, "backend"> & BackendChoice;
+export type ModelOptions = Omit<LoadOptions, "backend"> &
+  BackendChoice & {
+    /** How a hub id is fetched: cache folder, endpoint, token, offline, progress (defaults: the HF_* environment variables). */
+    hub?: HubFetchOptions;
+  };
+
+/** Generation options of a decoder: the common ones, and interventions applied at every step. */
+export interface DecoderGenerateOptions extends GenerateOptions {
+  readonly interventions?: readonly Intervention[];
+}
 
 /** The backend a choice names; named ones are shared across the process. */
 export async function resolveBackend(choice: BackendChoice = {}): Promise<Backend> {
@@ -162,6 +172,44 @@ export class LanguageModel {
     return summarizePositions(data, ids.length, this.network.config.vocabSize, options.topK ?? 5, (t) => ids[t + 1]);
   }
 
+  /**
+   * The typical intervention measurement in one call: at the last position of the
+   * prompt (or `position`), logit(a) − logit(b) without and with the interventions,
+   * and the change. Tokens are ids or texts that encode to one token.
+   */
+  async logitDifference(
+    input: Prompt,
+    options: { tokens: readonly [number | string, number | string]; interventions: readonly Intervention[]; position?: number },
+  ): Promise<{ clean: number; intervened: number; change: number }> {
+    const ids = promptIds(this.network, this.maybeTokenizer, input);
+    const [a, b] = options.tokens.map((t) => this.singleToken(t));
+    const position = options.position ?? ids.length - 1;
+    if (!Number.isInteger(position) || position < 0 || position >= ids.length) {
+      throw new InputError(`position ${String(position)} is outside the prompt's ${ids.length} tokens`);
+    }
+    const vocab = this.network.config.vocabSize;
+    const difference = async (interventions: readonly Intervention[]) => {
+      const { data } = await this.forward([ids], interventions.length === 0 ? {} : { interventions });
+      return data[position * vocab + a!]! - data[position * vocab + b!]!;
+    };
+    const clean = await difference([]);
+    const intervened = await difference(options.interventions);
+    return { clean, intervened, change: intervened - clean };
+  }
+
+  /** A token id, or the one id a text encodes to (without special tokens). */
+  private singleToken(token: number | string): number {
+    if (typeof token === "number") {
+      if (!Number.isSafeInteger(token) || token < 0 || token >= this.network.config.vocabSize) {
+        throw new InputError(`token ${token} is outside the vocabulary [0, ${this.network.config.vocabSize})`);
+      }
+      return token;
+    }
+    const ids = this.tokenizer.encode(token, { addSpecialTokens: false });
+    if (ids.length !== 1) throw new InputError(`"${token}" encodes to ${ids.length} tokens (${ids.join(", ")}), not one: give a token id`);
+    return ids[0]!;
+  }
+
   /** Bytes the captures `selector` names would take for `batch` rows of `seq` tokens (the estimate to check before capturing). */
   captureBytes(selector: CaptureSelector, seq: number, batch = 1): number {
     const { numLayers, numHeads, headDim, hiddenSize, intermediateSize } = this.network.config;
@@ -190,8 +238,13 @@ export class LanguageModel {
   }
 
   /** Streams generated text piece by piece; the iterator's return value says why it stopped. */
-  generate(prompt: Prompt, options: GenerateOptions = {}): AsyncGenerator<GenerationPiece, GenerationResult> {
-    return generate(this.network, this.maybeTokenizer, prompt, options);
+  generate(prompt: Prompt, options: DecoderGenerateOptions = {}): AsyncGenerator<GenerationPiece, GenerationResult> {
+    const { interventions, ...rest } = options;
+    if (interventions === undefined || interventions.length === 0) return generate(this.network, this.maybeTokenizer, prompt, rest);
+    // Mean ablations take their means from the prompt's clean run.
+    const ids = promptIds(this.network, this.maybeTokenizer, prompt);
+    const observer = interventionObserver(this.network, [ids], interventions);
+    return generate(this.network, this.maybeTokenizer, { ids }, { ...rest, observer });
   }
 
   /**
@@ -313,16 +366,21 @@ export class LanguageModel {
 }
 
 /**
- * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT, an RnnLanguageModel for
- * a recurrent model (model_type "rnn") (`model.kind` tells which at run time; in
- * TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * Loads the model a Hugging Face folder, GGUF file or llama2.c .bin file / folder
+ * holds, or a hub id ("org/name", "hf:org/name@revision:Q4_K_M", fetched into the
+ * Hugging Face cache; a local path of the same name wins): a LanguageModel for
+ * decoders, an EncoderModel for BERT, an RnnLanguageModel for a recurrent model
+ * (model_type "rnn") (`model.kind` tells which at run time; in TypeScript name the
+ * one you expect: `loadModel<EncoderModel>(dir)`).
  */
 export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
-  path: string,
+  pathOrId: string,
   options: ModelOptions = {},
 ): Promise<M> {
-  const resolved = { ...options, backend: await resolveBackend(options) };
+  const { hub, ...loadOptions } = options;
+  const { resolveModelPath } = await import("./io/hub/resolve-model.js");
+  const path = await resolveModelPath(pathOrId, hub);
+  const resolved = { ...loadOptions, backend: await resolveBackend(options) };
   const [{ isEncoderFolder }, { loadDecoder }, { isRecurrentFolder }] = await Promise.all([
     import("./io/load-encoder.js"),
     import("./io/load-decoder.js"),

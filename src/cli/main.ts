@@ -4,6 +4,7 @@ import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
 import { chatCommand } from "./commands/chat.js";
 import { classifyCommand } from "./commands/classify.js";
+import { downloadCommand } from "./commands/download.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalCommand } from "./commands/eval.js";
 import { fillMaskCommand } from "./commands/fill-mask.js";
@@ -23,6 +24,7 @@ const commands: Command[] = [
   generateCommand,
   chatCommand,
   infoCommand,
+  downloadCommand,
   fillMaskCommand,
   classifyCommand,
   nerCommand,

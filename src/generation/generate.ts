@@ -7,8 +7,9 @@
 // call; a step allocates nothing large.
 
 import { InputError, OptionError } from "../errors.js";
+import type { ForwardObserver } from "../nn/observer.js";
 import type { StreamDecoder, Tokenizer } from "../tokenizers/tokenizer.js";
-import { Sampler } from "./sampler.js";
+import { Sampler, type SamplerDecision } from "./sampler.js";
 import type { SamplingOptions } from "./sampling-options.js";
 import { StopStringMatcher } from "./stop-strings.js";
 
@@ -21,6 +22,10 @@ export interface GenerateOptions extends SamplingOptions {
   stopOnEos?: boolean;
   /** Aborts generation between two steps. */
   signal?: AbortSignal;
+  /** Attach the sampler's decision to every piece: true lists 10 candidates, a number that many. */
+  trace?: boolean | number;
+  /** Sees (and may change) the capture points of every forward pass (interventions; nn/observer.ts). */
+  observer?: ForwardObserver | null;
 }
 
 const OPTION_NAMES = new Set([
@@ -35,7 +40,12 @@ const OPTION_NAMES = new Set([
   "repetitionPenalty",
   "seed",
   "doSample",
+  "trace",
+  "observer",
 ]);
+
+/** Positions a KV cache starts with beyond the prompt when generation runs until the window is full. */
+const OPEN_ENDED_START = 256;
 
 /** A prompt as text (encoded with the model's tokenizer, special tokens added) or as token ids. */
 export type Prompt = string | { readonly ids: readonly number[] };
@@ -45,6 +55,8 @@ export interface GenerationPiece {
   readonly text: string;
   /** The generated token, or null for the text still held back when generation ends. */
   readonly tokenId: number | null;
+  /** How the sampler chose it (with the `trace` option). */
+  readonly decision?: SamplerDecision;
 }
 
 /**
@@ -61,11 +73,15 @@ export interface StepwiseNetwork<Cache> {
     readonly bosTokenId: number | undefined;
     readonly eosTokenIds: readonly number[];
   };
-  /** A fresh state for a sequence of up to `capacity` tokens, with a [vocab] logits buffer. */
-  acquireState(capacity: number): { readonly cache: Cache; readonly logits: Float32Array };
+  /**
+   * A fresh state for a sequence of up to `capacity` tokens, with a [vocab] logits
+   * buffer; `expected` (≤ capacity) is how many it will probably hold (a KV cache
+   * starts at that size and grows).
+   */
+  acquireState(capacity: number, expected?: number): { readonly cache: Cache; readonly logits: Float32Array };
   releaseState(state: { readonly cache: Cache; readonly logits: Float32Array }): void;
-  /** Feeds ids after those the state has seen; writes the last one's logits. */
-  forward(ids: ArrayLike<number>, cache: Cache, logits: Float32Array, rows: "last"): void;
+  /** Feeds ids after those the state has seen; writes the last one's logits. An observer sees the capture points. */
+  forward(ids: ArrayLike<number>, cache: Cache, logits: Float32Array, rows: "last", observer?: ForwardObserver | null): void;
 }
 
 export type FinishReason = "length" | "eos" | "stop" | "abort";
@@ -88,6 +104,10 @@ export function checkOptions(options: GenerateOptions): void {
   }
   if (options.stop !== undefined && !Array.isArray(options.stop)) {
     throw new OptionError("stop", "expected an array of strings");
+  }
+  const { trace } = options;
+  if (trace !== undefined && typeof trace !== "boolean" && !(Number.isSafeInteger(trace) && trace > 0)) {
+    throw new OptionError("trace", `expected true, false or a positive number of candidates, got ${String(trace)}`);
   }
 }
 
@@ -141,7 +161,11 @@ export async function* generate<Cache>(
   const sampler = new Sampler(vocabSize, options);
   const stopper = new StopStringMatcher(options.stop ?? []);
   const stopOnEos = options.stopOnEos ?? true;
-  const history = new Int32Array(ids.length + maxTokens); // prompt, then generated ids
+  const traceTop = options.trace === true ? 10 : typeof options.trace === "number" ? options.trace : 0;
+  const observer = options.observer ?? null;
+  // Open-ended generation (no maxTokens) sizes its buffers for what it has seen, and grows them.
+  const expected = options.maxTokens === undefined ? Math.min(ids.length + maxTokens, ids.length + OPEN_ENDED_START) : ids.length + maxTokens;
+  let history = new Int32Array(expected); // prompt, then generated ids
   history.set(ids);
   let length = ids.length;
   // Special tokens (BOS, EOS, …) are not part of the text, as in HF text-generation pipelines.
@@ -154,26 +178,29 @@ export async function* generate<Cache>(
   });
   if (maxTokens === 0) return finish("length");
 
-  const state = network.acquireState(ids.length + maxTokens);
+  const state = network.acquireState(ids.length + maxTokens, expected);
   const { cache, logits } = state; // logits: [vocab] of the last position
   const step = new Int32Array(1); // the token fed back in
   try {
-    network.forward(ids, cache, logits, "last");
+    observer?.beginSequence?.(0);
+    network.forward(ids, cache, logits, "last", observer);
     for (let generated = 0; generated < maxTokens; generated++) {
       if (options.signal?.aborted === true) return finish("abort");
-      const id = sampler.sample(logits, history.subarray(0, length));
+      const decision = traceTop > 0 ? sampler.decide(logits, history.subarray(0, length), traceTop) : undefined;
+      const id = decision?.chosen ?? sampler.sample(logits, history.subarray(0, length));
       if (stopOnEos && eosTokenIds.includes(id)) {
         const rest = stopper.push(decoder?.flush() ?? "").text + stopper.flush();
         if (rest !== "") yield { text: rest, tokenId: null };
         return finish("eos");
       }
+      if (length === history.length) history = grown(history);
       history[length++] = id;
       const { text, stopped } = stopper.push(decoder?.push(id) ?? "");
-      yield { text, tokenId: id };
+      yield decision === undefined ? { text, tokenId: id } : { text, tokenId: id, decision };
       if (stopped) return finish("stop");
       if (generated + 1 < maxTokens) {
         step[0] = id;
-        network.forward(step, cache, logits, "last");
+        network.forward(step, cache, logits, "last", observer);
       }
     }
   } finally {
@@ -183,4 +210,11 @@ export async function* generate<Cache>(
   const tail = rest.text + (rest.stopped ? "" : stopper.flush());
   if (tail !== "") yield { text: tail, tokenId: null };
   return finish(rest.stopped ? "stop" : "length");
+}
+
+/** A copy of ids with twice the room. */
+function grown(ids: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(2 * ids.length);
+  bigger.set(ids);
+  return bigger;
 }

@@ -198,10 +198,9 @@ export class Sampler {
     }
     const chosen = this.draw(kept);
     if (trace !== null) {
-      let keptMass = 0;
-      for (let p = 0; p < kept; p++) keptMass += weights[order[p]];
       const survivors = Array.from(order.subarray(0, kept)).filter((id) => weights[id]! > 0);
       survivors.sort((a, b) => weights[b]! - weights[a]! || a - b);
+      const keptMass = survivors.reduce((sum, id) => sum + weights[id]!, 0); // in rank order: the same bits every step
       trace.kept = survivors.map((tokenId) => ({ tokenId, probability: weights[tokenId]! / keptMass }));
     }
     return chosen;

@@ -45,6 +45,11 @@ export function interventionShape(network: DecoderOnlyModel): InterventionShape 
   return { layers: numLayers, numHeads, headDim, intermediateSize, hasFinalNorm: true };
 }
 
+/** An observer applying `interventions`; "mean" ablations take their means from a clean pass over `batch`. */
+export function interventionObserver(network: DecoderOnlyModel, batch: readonly (readonly number[])[], interventions: readonly Intervention[]): InterventionObserver {
+  return new InterventionObserver(interventions, interventionShape(network), meansOver(network, batch, interventions));
+}
+
 /** The sites HF's hidden_states are made of: resid_pre of block 0, resid_post of the others, final_norm. */
 export function hiddenStateSites(layers: number, finalNorm: boolean): CaptureSite[] {
   const sites: CaptureSite[] = [{ layer: 0, point: "resid_pre" }];
@@ -64,9 +69,7 @@ export function inspectForward(network: DecoderOnlyModel, batch: readonly (reado
   const recorder = new CaptureRecorder([...attentionSites, ...hiddenSites, ...namedSites], batch.length, seq);
   const interventions = options.interventions ?? [];
   const observers: ForwardObserver[] = [];
-  if (interventions.length > 0) {
-    observers.push(new InterventionObserver(interventions, interventionShape(network), meansOver(network, batch, interventions)));
-  }
+  if (interventions.length > 0) observers.push(interventionObserver(network, batch, interventions));
   if (attentionSites.length + hiddenSites.length + namedSites.length > 0) observers.push(recorder);
   const logits = new Float32Array(batch.length * seq * vocabSize);
   runRows(network, batch, logits, observers.length === 0 ? null : new ObserverChain(observers));

@@ -17,6 +17,7 @@ import type { EncoderModel } from "../../encoder-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { CliIo, Command } from "../command.js";
 import { BACKEND_USAGE, backendFlags, GENERATION_FLAGS, generationOptions, SAMPLING_USAGE } from "../generation-flags.js";
+import { resolveModelOption } from "../model-argument.js";
 import { parseCommandLine, requiredString, stringOption } from "../options.js";
 
 /** How long a reply may keep the event loop busy before input is read again. */
@@ -28,7 +29,8 @@ A conversation in the terminal, rendered with the model's chat template. Type a
 message and press Enter; the reply streams back. Ctrl-C stops a reply, Ctrl-D exits.
 Piped input works too: each line is a message, each reply is printed on its own line.
 
-  --model <path>            Hugging Face folder, GGUF file, or llama2.c .bin file / folder
+  --model <path>            Hugging Face folder, GGUF file, llama2.c .bin file / folder,
+                            or a hub id (org/name, hf:org/name@rev:Q4_K_M; see lmscope download)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)
   --system <text>           system prompt
   --chat-template <file>    Jinja chat template to use instead of the model's
@@ -112,6 +114,7 @@ export const chatCommand: Command = {
     const templatePath = stringOption(values, "chat-template");
     const system = stringOption(values, "system");
     const tokenizer = stringOption(values, "tokenizer");
+    await resolveModelOption(values, io);
     const path = requiredString(values, "model");
     const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel>(path, {
       backend: await createBackend(backendFlags(values)),

@@ -6,12 +6,14 @@ import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
 import { BACKEND_USAGE, backendFlags, GENERATION_FLAGS, generationOptions, SAMPLING_USAGE } from "../generation-flags.js";
 import { parseCommandLine, requiredString, stringOption } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope generate --model <dir|file> [options]
 
 Streams the model's continuation of the prompt to stdout (the prompt is printed first).
 
-  --model <path>            Hugging Face folder, or llama2.c .bin file / folder
+  --model <path>            Hugging Face folder, GGUF file, llama2.c .bin file / folder,
+                            or a hub id (org/name, hf:org/name@rev:Q4_K_M; see lmscope download)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)
   --prompt <text>           text to continue (default: empty, i.e. start from BOS)
   --max-tokens <n>          new tokens at most (default 256, or what the context allows;
@@ -42,6 +44,7 @@ export const generateCommand: Command = {
     );
     const options = generationOptions(values);
     const tokenizer = stringOption(values, "tokenizer");
+    await resolveModelOption(values, io);
     const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), {
       backend: await createBackend(backendFlags(values)),
       ...(tokenizer === undefined ? {} : { tokenizer }),
