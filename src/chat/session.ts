@@ -267,7 +267,8 @@ export class ChatSession {
     let fitted;
     try {
       fitted = this.fit(conversation, generated, room);
-    } catch {
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
       return null; // what is left does not fit with the reply: the reply ends here
     }
     usage.droppedMessages += fitted.dropped;
