@@ -2,9 +2,9 @@
 // LlamaChatSession: each `send` renders the whole conversation with the model's chat
 // template and streams the assistant's reply until an end-of-turn token.
 //
-// KV cache reuse: the session keeps one KV cache and the ids it holds. A new turn's
-// ids are compared with them and only the ids after the longest common prefix run
-// through the network (a turn usually adds the end of the previous reply, the new
+// KV cache reuse: the session keeps one KV cache and the ids it holds (a
+// CachedSequence). A new turn's ids are compared with them and only the ids after the
+// longest common prefix run through the network (a turn usually adds the end of the previous reply, the new
 // message and the generation prompt). Earlier text that a template renders
 // differently (e.g. one that drops old reasoning) is recomputed from its first
 // differing token.
@@ -23,7 +23,8 @@ import { InputError, OptionError } from "../errors.js";
 import { checkOptions, type FinishReason, type GenerateOptions, type GenerationPiece } from "../generation/generate.js";
 import { Sampler } from "../generation/sampler.js";
 import { StopStringMatcher } from "../generation/stop-strings.js";
-import type { DecodeState, DecoderOnlyModel } from "../models/decoder-only.js";
+import type { DecoderOnlyModel } from "../models/decoder-only.js";
+import { CachedSequence } from "./cached-sequence.js";
 import type { ChatFormat, ChatFormatOptions } from "./chat-format.js";
 import { checkMessage, checkMessages, type ChatMessage } from "./messages.js";
 import { restoreChat, type SavedChat } from "./saved-chat.js";
@@ -63,13 +64,6 @@ export interface ChatReply {
 /** Space kept free for a reply, as a fraction of the context, when turns must be dropped. */
 const REPLY_ROOM_FRACTION = 4;
 
-function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
-}
-
 /**
  * `messages` without its oldest turn: the first non-system message and everything up to
  * the next user message. Null when only the last message (the one being answered) is left.
@@ -88,9 +82,7 @@ export class ChatSession {
   private readonly contextShift: boolean;
   private readonly initial: readonly ChatMessage[];
   private messages: ChatMessage[];
-  private state: DecodeState | null = null;
-  /** The ids whose keys and values fill the cache, in order (cache.length of them). */
-  private cachedIds: number[] = [];
+  private readonly sequence: CachedSequence;
   private busy = false;
 
   constructor(network: DecoderOnlyModel, format: ChatFormat, options: ChatSessionOptions = {}) {
@@ -103,6 +95,7 @@ export class ChatSession {
     this.contextShift = options.contextShift ?? true;
     this.initial = options.system === undefined ? [] : [{ role: "system", content: options.system }];
     this.messages = [...this.initial];
+    this.sequence = new CachedSequence(network);
   }
 
   /** The conversation so far (a copy), system message first. */
@@ -140,9 +133,7 @@ export class ChatSession {
   /** Hands the KV cache back to the model; a later send starts a new one. */
   close(): void {
     this.requireIdle();
-    if (this.state !== null) this.network.releaseState(this.state);
-    this.state = null;
-    this.cachedIds = [];
+    this.sequence.release();
   }
 
   /**
@@ -167,11 +158,10 @@ export class ChatSession {
       conversation = fitted.conversation;
       usage.droppedMessages = fitted.dropped;
       usage.promptTokens = fitted.ids.length;
-      const prefill = this.prefill(fitted.ids);
+      const prefill = this.sequence.prefill(fitted.ids);
       usage.reusedTokens = prefill.reused;
       usage.processedTokens = prefill.processed;
 
-      const state = this.state!;
       const sampler = new Sampler(vocabSize, options);
       const stopper = new StopStringMatcher(options.stop ?? []);
       const endOfTurn = new Set(options.stopOnEos === false ? [] : this.format.endOfTurnIds);
@@ -188,7 +178,7 @@ export class ChatSession {
           finishReason = "length";
           break;
         }
-        if (this.cachedIds.length >= contextLength) {
+        if (this.sequence.ids.length >= contextLength) {
           const shifted = this.shiftDuringReply(conversation, generated, usage);
           if (shifted === null) {
             finishReason = "length";
@@ -196,7 +186,7 @@ export class ChatSession {
           }
           conversation = shifted;
         }
-        const id = sampler.sample(state.logits, this.cachedIds);
+        const id = sampler.sample(this.sequence.logits, this.sequence.ids);
         if (endOfTurn.has(id)) {
           finishReason = "eos";
           break;
@@ -209,7 +199,7 @@ export class ChatSession {
         if (piece.stopped) finishReason = "stop";
         else if (generated.length < maxTokens) {
           step[0] = id;
-          this.feed(step);
+          this.sequence.feed(step);
           usage.processedTokens++;
         }
       }
@@ -272,30 +262,7 @@ export class ChatSession {
       return null; // what is left does not fit with the reply: the reply ends here
     }
     usage.droppedMessages += fitted.dropped;
-    usage.processedTokens += this.prefill(fitted.ids).processed;
+    usage.processedTokens += this.sequence.prefill(fitted.ids).processed;
     return fitted.conversation;
-  }
-
-  /** Brings the cache to hold `ids`, running only what follows the part it already has; logits then belong to the last id. */
-  private prefill(ids: readonly number[]): { reused: number; processed: number } {
-    this.state ??= this.network.acquireState(this.network.config.contextLength);
-    let reused = commonPrefixLength(this.cachedIds, ids);
-    if (reused === ids.length) reused--; // the last id runs again: its logits start the reply
-    this.state.cache.length = reused;
-    this.cachedIds.length = reused;
-    this.feed(ids.slice(reused));
-    return { reused, processed: ids.length - reused };
-  }
-
-  private feed(ids: ArrayLike<number>): void {
-    const state = this.state!;
-    try {
-      this.network.forward(ids, state.cache, state.logits, "last");
-    } catch (error) {
-      state.cache.length = 0; // a failed step leaves the cache in an unknown state
-      this.cachedIds = [];
-      throw error;
-    }
-    for (let i = 0; i < ids.length; i++) this.cachedIds.push(ids[i]!);
   }
 }
