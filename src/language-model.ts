@@ -129,6 +129,14 @@ export class LanguageModel {
     return this.network.config;
   }
 
+  /** What loading noticed but tolerated, e.g. tensors of the checkpoint the architecture does not use. */
+  get warnings(): string[] {
+    const ignored = this.network.parts.ignoredTensors ?? [];
+    if (ignored.length === 0) return [];
+    const shown = ignored.slice(0, 8).join(", ") + (ignored.length > 8 ? ` and ${ignored.length - 8} more` : "");
+    return [`${this.source.path}: ignored ${ignored.length} tensor${ignored.length === 1 ? "" : "s"} the model does not use (buffers or a tied head's copy): ${shown}`];
+  }
+
   get hasTokenizer(): boolean {
     return this.maybeTokenizer !== null;
   }
@@ -389,6 +397,8 @@ export async function loadModel<M extends LanguageModel | EncoderModel | RnnLang
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
   if (await isRecurrentFolder(path)) return (await (await import("./recurrent-model.js")).loadRecurrentModel(path, resolved)) as M;
   const model = new LanguageModel(await loadDecoder(path, resolved));
+  const warn = options.onWarning ?? ((message: string) => console.warn(`lmscope: ${message}`));
+  for (const warning of model.warnings) warn(warning);
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
 }

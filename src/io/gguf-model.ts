@@ -127,14 +127,16 @@ export function ggufModelParts(file: GgufFile): GgufModelParts {
 
 /** Load a decoder model (and its tokenizer from the metadata) from a GGUF file. */
 export async function loadGgufDecoder(path: string, options: LoadOptions = {}): Promise<LoadedDecoder> {
-  const file = await readGguf(path);
   // File access and the tokenizer-file loaders are imported on first use: the rest of
   // this module (ggufDecoder) also serves browsers, which have neither.
-  const { stat } = await import("node:fs/promises");
-  if (options.tokenizer === undefined) return ggufDecoder(file, (await stat(path)).size, options.backend ?? jsBackend);
+  const [{ stat }, { checkWeightsFit }] = await Promise.all([import("node:fs/promises"), import("./weight-budget.js")]);
+  const fileBytes = (await stat(path)).size;
+  checkWeightsFit(options.backend ?? jsBackend, fileBytes, path);
+  const file = await readGguf(path);
+  if (options.tokenizer === undefined) return ggufDecoder(file, fileBytes, options.backend ?? jsBackend);
   const tokenizer = await (await import("../tokenizers/load.js")).loadTokenizer(options.tokenizer);
   const tokenizerConfig = await (await import("./load-decoder.js")).tokenizerConfigOf(options.tokenizer);
-  return { ...ggufDecoder(file, (await stat(path)).size, options.backend ?? jsBackend, tokenizer), tokenizerConfig };
+  return { ...ggufDecoder(file, fileBytes, options.backend ?? jsBackend, tokenizer), tokenizerConfig };
 }
 
 /**

@@ -19,6 +19,7 @@ import { readJsonObject } from "./json-file.js";
 import { readLlama2c, type Llama2cConfig } from "./llama2c.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
 import { readTokenizerConfig } from "./tokenizer-config.js";
+import { checkWeightsFit, safetensorsFolderBytes } from "./weight-budget.js";
 
 /** Where a model came from; "created" is a new model made by createModel. */
 export type ModelFormat = "huggingface" | "llama2c" | "gguf" | "created";
@@ -51,6 +52,8 @@ export interface LoadOptions {
   tokenizer?: string;
   /** A PEFT LoRA adapter folder to attach after loading. */
   adapter?: string;
+  /** Receives what a load notices but tolerates (unused tensors of the checkpoint); default: console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 const HF_TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "vocab.txt"];
@@ -72,6 +75,7 @@ async function loadHuggingFace(dir: string, backend: Backend, tokenizerPath: str
   const configPath = join(dir, "config.json");
   const config = await mergeGenerationConfig(dir, await readJsonObject(configPath));
   const blueprint = blueprintFor(config, configPath);
+  checkWeightsFit(backend, await safetensorsFolderBytes(dir), dir);
   const tensors = await readSafetensorsDir(dir);
   const network = blueprint.build(tensors, dir, { backend, ropeLayout: "half" });
   let tokenizer: Tokenizer | null = null;

@@ -86,6 +86,40 @@ export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsF
   return { path: label, metadata, tensors };
 }
 
+/**
+ * The tensors a safetensors file declares (names, dtypes, shapes), from its header
+ * alone: the weights are not read. The header is checked as parseSafetensors checks
+ * it, against the file's length.
+ */
+export async function readSafetensorsHeader(path: string): Promise<{ name: string; dtype: DType; shape: number[] }[]> {
+  const { open } = await import("node:fs/promises");
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw new ModelFormatError(path, `cannot open: ${(error as Error).message}`);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const prefix = new Uint8Array(8);
+    if (size < 8 || (await handle.read(prefix, 0, 8, 0)).bytesRead !== 8) {
+      throw new ModelFormatError(path, `file is ${size} bytes, shorter than the 8-byte header length`);
+    }
+    const headerLength = new DataView(prefix.buffer).getBigUint64(0, true);
+    if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new ModelFormatError(path, `header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit`);
+    if (headerLength > BigInt(size - 8)) throw new ModelFormatError(path, `header length ${headerLength} runs past the end of the ${size}-byte file`);
+    const headerBytes = new Uint8Array(Number(headerLength));
+    await handle.read(headerBytes, 0, headerBytes.length, 8);
+    const entries = Object.entries(parseHeaderJson(headerBytes, path))
+      .filter(([name]) => name !== METADATA_KEY)
+      .map(([name, value]) => parseEntry(name, value, path));
+    checkCoverage(entries, size - 8 - headerBytes.length, path);
+    return entries.map(({ name, dtype, shape }) => ({ name, dtype, shape }));
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Read and parse a safetensors file; the file size is checked before it is read. */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   return parseSafetensors(await readWholeFile(path), path);
