@@ -19,8 +19,10 @@ export type { GenerateOptions, GenerationPiece, GenerationResult, FinishReason, 
 export type { SamplingOptions } from "./generation/sampling-options.js";
 export type { Tokenizer } from "./tokenizers/tokenizer.js";
 export { tokenizerFromJson } from "./tokenizers/tokenizer-json.js";
-export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError, HubError, type HubErrorReason } from "./errors.js";
+export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError, HubError, ChatTemplateError, type HubErrorReason } from "./errors.js";
 export type { BrowserHubOptions, ResponseCache } from "./io/hub/browser-download.js";
+export type { ChatSession, ChatOptions, ChatSendOptions, ChatReply, ChatUsage } from "./chat/session.js";
+export type { ChatMessage } from "./chat/messages.js";
 
 export interface GgufLoadOptions extends BackendChoice {
   /** What to call the file in error messages and `info().source.path` (default "model.gguf"). */

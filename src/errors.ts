@@ -65,3 +65,14 @@ export class HubError extends LmscopeError {
     super(`${repo}${file === undefined ? "" : `: ${file}`}: ${detail}`);
   }
 }
+
+/** A chat template does not parse or fails to render; `raised` when the template itself refused the conversation (raise_exception). */
+export class ChatTemplateError extends LmscopeError {
+  constructor(
+    readonly template: string,
+    readonly detail: string,
+    readonly raised = false,
+  ) {
+    super(`${template}: ${detail}`);
+  }
+}

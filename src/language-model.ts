@@ -8,6 +8,8 @@
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend, RopeLayout } from "./backend/backend.js";
 import { sharedBackend, type BackendName } from "./backend/select.js";
+import { ChatFormat } from "./chat/chat-format.js";
+import { ChatSession, type ChatOptions } from "./chat/session.js";
 import { InputError } from "./errors.js";
 import { generate, promptIds, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
@@ -108,6 +110,8 @@ export class LanguageModel {
   readonly source: ModelSource;
   /** The config.json fields the model was built from. */
   readonly hfConfig: JsonObject;
+  /** tokenizer_config.json with its chat templates (for GGUF, from the metadata); null when there is none. */
+  readonly tokenizerConfig: JsonObject | null;
   private readonly ropeLayout: RopeLayout;
   private readonly maybeTokenizer: Tokenizer | null;
   private lora: AttachedLora | null = null;
@@ -118,6 +122,7 @@ export class LanguageModel {
     this.hfConfig = loaded.config;
     this.ropeLayout = loaded.ropeLayout;
     this.maybeTokenizer = loaded.tokenizer;
+    this.tokenizerConfig = loaded.tokenizerConfig ?? null;
   }
 
   get config(): DecoderConfig {
@@ -248,6 +253,25 @@ export class LanguageModel {
     const ids = promptIds(this.network, this.maybeTokenizer, prompt);
     const observer = interventionObserver(this.network, [ids], interventions);
     return generate(this.network, this.maybeTokenizer, { ids }, { ...rest, observer });
+  }
+
+  /**
+   * A chat session (src/chat/session.ts): `send(message)` streams the reply rendered with
+   * the model's chat template (or `template`); it holds a KV cache until `close()`.
+   */
+  chat(options: ChatOptions = {}): ChatSession {
+    const { system, contextShift, ...formatOptions } = options;
+    const parts = {
+      tokenizer: this.tokenizer,
+      tokenizerConfig: this.tokenizerConfig,
+      eosTokenIds: this.network.config.eosTokenIds,
+      origin: this.source.path === "" ? "this model" : this.source.path,
+    };
+    const format = ChatFormat.forModel(parts, formatOptions);
+    return new ChatSession(this.network, format, {
+      ...(system === undefined ? {} : { system }),
+      ...(contextShift === undefined ? {} : { contextShift }),
+    });
   }
 
   /**

@@ -2,6 +2,7 @@
 // bin.ts is the executable entry point; tests call main() directly.
 import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
+import { chatCommand } from "./commands/chat.js";
 import { classifyCommand } from "./commands/classify.js";
 import { downloadCommand } from "./commands/download.js";
 import { embedCommand } from "./commands/embed.js";
@@ -21,6 +22,7 @@ import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
 const commands: Command[] = [
   generateCommand,
+  chatCommand,
   infoCommand,
   downloadCommand,
   fillMaskCommand,

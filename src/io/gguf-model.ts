@@ -23,7 +23,7 @@ import { prebuiltMatrixTensor } from "../models/weight-store.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { ggufNumber, ggufString, ggufStringArray, readGguf, type GgufFile, type GgufTensor } from "./gguf.js";
-import { hasGgufTokenizer, tokenizerFromGguf } from "./gguf-tokenizer.js";
+import { ggufTokenizerConfig, hasGgufTokenizer, tokenizerFromGguf } from "./gguf-tokenizer.js";
 import type { LoadedDecoder, LoadOptions } from "./load-decoder.js";
 
 export { readGguf } from "./gguf.js";
@@ -130,11 +130,13 @@ export async function loadGgufDecoder(path: string, options: LoadOptions = {}): 
   // File access and the tokenizer-file loaders are imported on first use: the rest of
   // this module (ggufDecoder) also serves browsers, which have neither.
   const [{ stat }, { checkWeightsFit }] = await Promise.all([import("node:fs/promises"), import("./weight-budget.js")]);
-  checkWeightsFit(options.backend ?? jsBackend, (await stat(path)).size, path);
+  const fileBytes = (await stat(path)).size;
+  checkWeightsFit(options.backend ?? jsBackend, fileBytes, path);
   const file = await readGguf(path);
-  let tokenizer: Tokenizer | undefined;
-  if (options.tokenizer !== undefined) tokenizer = await (await import("../tokenizers/load.js")).loadTokenizer(options.tokenizer);
-  return ggufDecoder(file, (await stat(path)).size, options.backend ?? jsBackend, tokenizer);
+  if (options.tokenizer === undefined) return ggufDecoder(file, fileBytes, options.backend ?? jsBackend);
+  const tokenizer = await (await import("../tokenizers/load.js")).loadTokenizer(options.tokenizer);
+  const tokenizerConfig = await (await import("./load-decoder.js")).tokenizerConfigOf(options.tokenizer);
+  return { ...ggufDecoder(file, fileBytes, options.backend ?? jsBackend, tokenizer), tokenizerConfig };
 }
 
 /**
@@ -146,12 +148,14 @@ export function ggufDecoder(file: GgufFile, fileBytes: number, backend: Backend,
   const blueprint = blueprintFor(parts.config, `${file.path} (GGUF metadata)`, "gguf");
   const network = blueprint.build(parts.tensors, file.path, { backend, ropeLayout: parts.ropeLayout });
   const dtypes = [...new Set([...file.tensors.values()].map((t) => t.type))];
+  const fromMetadata = tokenizer === undefined && hasGgufTokenizer(file.metadata);
   return {
     network,
-    tokenizer: tokenizer ?? (hasGgufTokenizer(file.metadata) ? tokenizerFromGguf(file.metadata, file.path) : null),
+    tokenizer: tokenizer ?? (fromMetadata ? tokenizerFromGguf(file.metadata, file.path) : null),
     source: { path: file.path, format: "gguf", dtypes, fileBytes },
     config: parts.config,
     ropeLayout: parts.ropeLayout,
+    tokenizerConfig: fromMetadata ? ggufTokenizerConfig(file.metadata, file.path) : null,
   };
 }
 
