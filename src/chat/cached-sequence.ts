@@ -1,8 +1,9 @@
 // A token sequence whose keys and values sit in a KV cache: the ids the cache holds,
 // in order, so that a new sequence (a conversation re-rendered with one more turn)
 // runs only the ids after the longest common prefix with them. Shorter or diverging
-// sequences roll the cache back by setting its length. One per chat session; a
-// server slot can hold one the same way.
+// sequences roll the cache back (all of it, when a sliding window has already
+// dropped keys the new tokens would need). One per chat session; a server slot can
+// hold one the same way.
 
 import type { DecodeState, DecoderOnlyModel } from "../models/decoder-only.js";
 
@@ -35,7 +36,7 @@ export class CachedSequence {
     const state = this.acquire();
     let reused = commonPrefixLength(this.held, ids);
     if (reused === ids.length) reused--; // the last id runs again: its logits are needed
-    state.cache.length = reused;
+    reused = state.cache.rollback(reused);
     this.held.length = reused;
     this.feed(ids.slice(reused));
     return { reused, processed: ids.length - reused };
@@ -47,7 +48,7 @@ export class CachedSequence {
     try {
       this.network.forward(ids, state.cache, state.logits, "last");
     } catch (error) {
-      state.cache.length = 0; // a failed step leaves the cache in an unknown state
+      state.cache.reset(); // a failed step leaves the cache in an unknown state
       this.held = [];
       throw error;
     }
@@ -62,7 +63,7 @@ export class CachedSequence {
   }
 
   private acquire(): DecodeState {
-    this.state ??= this.network.acquireState(this.network.config.contextLength);
+    this.state ??= this.network.acquireGrowingState();
     return this.state;
   }
 }

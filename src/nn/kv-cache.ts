@@ -121,4 +121,22 @@ export class KvCache {
     this.length = 0;
     for (const layer of this.layers) layer.reset();
   }
+
+  /**
+   * Forgets the positions from `length` on (a chat turn that diverged) and returns
+   * how many the cache still holds: `length`, or 0 when a sliding-window layer has
+   * already dropped keys that the positions from `length` on would need (the
+   * sequence must then be run again from the start).
+   */
+  rollback(length: number): number {
+    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`cannot roll a KV cache back to ${length}`);
+    if (length >= this.length) return this.length;
+    const reachable = this.layers.every((l) => l.offset === 0 || (l.window > 0 && length >= l.offset + l.window - 1));
+    if (!reachable) {
+      this.reset();
+      return 0;
+    }
+    this.length = length;
+    return length;
+  }
 }

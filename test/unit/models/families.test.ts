@@ -139,3 +139,25 @@ test("a sliding-window model's KV cache has the same size after 40 or 400 genera
   assert.equal(cache.length, 400);
   assert.ok(cache.layers.every((l) => l.rows <= 4 - 1 + 8), `rows ${cache.layers.map((l) => l.rows)}`);
 });
+
+test("rolling a KV cache back keeps what later positions can still use, and starts over when a window has dropped it", () => {
+  const net = network("mistral", 3); // window 4: the cache keeps 3 + max(3, 4) rows
+  const cache = net.createCache(60, 4);
+  const logits = new Float32Array(net.config.vocabSize);
+  const ids = randomInts(seededRandom(4), 20, net.config.vocabSize);
+  net.forward(ids.slice(0, 6), cache, logits, "last");
+  assert.equal(cache.rollback(4), 4, "nothing dropped yet: any earlier length is kept");
+  net.forward(ids.slice(4, 20), cache, logits, "last");
+  const offset = cache.layers[0]!.offset;
+  assert.ok(offset > 0, "the window has moved on");
+  assert.equal(cache.rollback(offset + 3), offset + 3, "the last window − 1 keys before the new position are still there");
+  assert.equal(cache.rollback(offset + 2), 0, "one key too far back: start over");
+  assert.equal(cache.length, 0);
+  // After rolling back, decoding continues exactly as a fresh run would.
+  net.forward(ids.slice(0, 11), cache, logits, "last");
+  const kept = cache.rollback(9);
+  net.forward(ids.slice(kept, 12), cache, logits, "last");
+  const fresh = new Float32Array(net.config.vocabSize);
+  net.forward(ids.slice(0, 12), net.createCache(60), fresh, "last");
+  assert.ok(maxAbsDiff(logits, fresh) <= 2e-5 * Math.max(1, maxAbs(fresh)));
+});
