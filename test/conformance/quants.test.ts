@@ -8,6 +8,11 @@
 //    engine that quantizes activations as ggml does (`max_abs_ggml_mul_mat_vs_reference`,
 //    plus 10% and float32 noise), and the greedy ids are the reference's at every step
 //    whose top-1/top-2 margin exceeds that error — on js and wasm.
+// C. `lmscope quantize` of the F32 mix into every other mix chooses the fixture file's
+//    type for every tensor (llama-quantize's rules) and writes the same tensor values
+//    (reporting whether the whole file is byte-identical); when node-llama-cpp is
+//    installed, llama.cpp loads each file lmscope wrote and greedy-decodes the reference
+//    ids up to the first step whose margin is within the activation-quantization error.
 // Shapes, row lengths and per-tensor types come from the manifests, never from here.
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -25,6 +30,12 @@ import type { WeightMatrix } from "../../src/tensor/weights.js";
 import { SHARED } from "../helpers/paths.js";
 import { readF32, readJson } from "../helpers/reference.js";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { quantizeCommand } from "../../src/cli/commands/quantize.js";
+import { GGUF_OUTPUT_TYPES } from "../../src/io/gguf-convert.js";
+import { loadNodeLlamaCpp } from "../../bench/peers/node-llama-cpp.js";
 
 const QUANTS = join(SHARED, "fixtures/quants");
 
@@ -42,6 +53,8 @@ interface MixIndex {
   mixes: { mix: string; file: string; manifest: string; tensor_types: Record<string, string> }[];
 }
 interface MixManifest {
+  file: { sha256: string };
+  "general.file_type": number;
   tensors: { name: string; type: string }[];
   reference: {
     cases: { name: string; input_ids: number[]; logits: ArrayEntry; max_abs_ggml_mul_mat_vs_reference: number }[];
@@ -214,6 +227,72 @@ for (const modelIndex of index.models) {
           process.stdout.write(`# ${mix.mix} ${label}: ${report.join(", ")}; greedy ${checked}/${ids.length} steps checked\n`);
         });
       }
+    }
+  });
+}
+
+/** Greedy decoding of `count` tokens from `prompt` by llama.cpp (node-llama-cpp) on a GGUF file, or null when it is not installed. */
+async function llamaCppGreedy(path: string, prompt: number[], count: number): Promise<number[] | null> {
+  const nodeLlamaCpp = await loadNodeLlamaCpp();
+  if (nodeLlamaCpp === null) return null;
+  const llama = await nodeLlamaCpp.getLlama({ gpu: false, build: "never", logLevel: "error" });
+  const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+  try {
+    const context = await model.createContext({
+      contextSize: 64, threads: 1, flashAttention: false, experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32",
+    });
+    const ids: number[] = [];
+    for await (const token of context.getSequence().evaluate(prompt, { temperature: 0 })) {
+      ids.push(token as number);
+      if (ids.length >= count) break;
+    }
+    await context.dispose();
+    return ids;
+  } finally {
+    await model.dispose();
+  }
+}
+
+for (const modelIndex of index.models) {
+  const modelDir = join(QUANTS, modelIndex, "..");
+  const mixes = readJson<MixIndex>(join(QUANTS, modelIndex)).mixes;
+  const manifests = new Map(mixes.map((m) => [m.mix, readJson<MixManifest>(join(modelDir, m.manifest))]));
+  const source = mixes.find((m) => manifests.get(m.mix)!["general.file_type"] === 0);
+  describe(`lmscope quantize of ${modelIndex}`, () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), "lmscope-quants-"));
+    });
+    after(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+    for (const mix of mixes.filter((m) => (GGUF_OUTPUT_TYPES as readonly string[]).includes(m.mix.toLowerCase()))) {
+      const manifest = manifests.get(mix.mix)!;
+      it(`${mix.mix}: llama-quantize's type for every tensor, ggml's values; llama.cpp loads the file and decodes the reference`, async (t) => {
+        assert.ok(source !== undefined, "the index has an F32 mix to quantize from");
+        const out = join(dir, `${mix.mix}.gguf`);
+        const io = { stdout: { write: () => true }, stderr: { write: () => true } };
+        assert.equal(await quantizeCommand.run(["--type", mix.mix.toLowerCase(), join(modelDir, source.file), out], io as never), 0);
+        const ours = await readGguf(out);
+        const theirs = await readGguf(join(modelDir, mix.file));
+        assert.equal(ours.metadata.get("general.file_type")?.value, manifest["general.file_type"]);
+        assert.deepEqual(Object.fromEntries([...ours.tensors].map(([n, tensor]) => [n, tensor.type])), mix.tensor_types);
+        for (const [name, tensor] of ours.tensors) {
+          const values = (x: typeof tensor) => new Uint32Array((x.kind === "matrix" ? dequantize(x.matrix) : x.data.slice()).buffer);
+          assert.deepEqual(values(tensor), values(theirs.tensors.get(name)!), `${name}: values differ from the fixture file's`);
+        }
+        const identical = createHash("sha256").update(readFileSync(out)).digest("hex") === manifest.file.sha256;
+        process.stdout.write(`# ${mix.mix}: lmscope's file is ${identical ? "byte-identical to" : "not byte-identical to (same tensor values as)"} the fixture\n`);
+
+        const { prompt, ids, top1_top2_margins: margins } = manifest.reference.greedy;
+        const theirsIds = await llamaCppGreedy(out, prompt, ids.length);
+        if (theirsIds === null) return t.skip("node-llama-cpp is not installed (npm install --no-save node-llama-cpp@3.22.1)");
+        const tolerance = Math.max(...manifest.reference.cases.map((c) => c.max_abs_ggml_mul_mat_vs_reference)) * 1.1 + 1e-3;
+        const firstClose = margins.findIndex((m) => m <= tolerance);
+        const agreeUntil = firstClose < 0 ? ids.length : firstClose;
+        process.stdout.write(`# ${mix.mix}: llama.cpp greedy ${JSON.stringify(theirsIds)} (reference ${JSON.stringify(ids)}, compared up to step ${agreeUntil})\n`);
+        assert.deepEqual(theirsIds.slice(0, agreeUntil), ids.slice(0, agreeUntil));
+      });
     }
   });
 }
