@@ -18,7 +18,8 @@
 //     planes, but no bit gathering on the hot path (the kernels are compute-bound);
 //   - IQ4 indices in ggml's order (byte j: index j | index j+16 << 4), looked up with
 //     i8x16.swizzle;
-//   - sub-block scales and mins as bytes, row-major per tile.
+//   - sub-block scales as i16 (i32 for IQ4_XS), row-major per tile, so that one
+//     v128.load16_splat (load32_splat) makes the vector to multiply by; mins as bytes.
 // Tile layouts (bytes; r = row in the panel 0..3; all sections 16-byte multiples):
 //   Q8_0   d f32[4] @0, q i8[4][32] @16                                  144
 //   Q4_0   d @0, q nibbles[4][16] @16 (level = q, 0..15; −8 applied by the kernel)   80
@@ -26,12 +27,12 @@
 //   Q5_0   d @0, q i8[4][32] @16 (q − 16)                                    144
 //   Q5_1   d @0, m @16, q i8[4][32] @32 (0..31)                              160
 //   IQ4_NL d @0, indices[4][16] @16                                          80
-//   Q2_K   d @0, dmin @16, scales u8[4][16] @32, mins u8[4][16] @96, q 2-bit[4 groups of 64][4][16] @160   416
-//   Q3_K   d @0, scales i8[4][16] @16 (s − 32), q nibbles[8 groups of 32][4][16] @80 (q + 4, 0..7)       592
-//   Q4_K   d @0, dmin @16, scales u8[4][8] @32, mins u8[4][8] @64, q nibbles[8][4][16] @96               608
-//   Q5_K   d @0, dmin @16, scales @32, mins @64, q i8[8][4][32] @96 (0..31)                              1120
-//   Q6_K   d @0, scales i8[4][16] @16, q i8[8][4][32] @80 (q − 32)                                       1104
-//   IQ4_XS d @0, scales i8[4][8] @16 (ls − 32), indices[8][4][16] @48                                   560
+//   Q2_K   d @0, dmin @16, scales i16[4][16] @32, mins u8[4][16] @160, q 2-bit[4 groups of 64][4][16] @224  480
+//   Q3_K   d @0, scales i16[4][16] @16 (s − 32), q nibbles[8 groups of 32][4][16] @144 (q + 4, 0..7)     656
+//   Q4_K   d @0, dmin @16, scales i16[4][8] @32, mins u8[4][8] @96, q nibbles[8][4][16] @128              640
+//   Q5_K   d @0, dmin @16, scales @32, mins @96, q i8[8][4][32] @128 (0..31)                              1152
+//   Q6_K   d @0, scales i16[4][16] @16, q i8[8][4][32] @144 (q − 32)                                      1168
+//   IQ4_XS d @0, scales i32[4][8] @16 (ls − 32), indices[8][4][16] @144                                 656
 // The tensor layer keeps ggml's bytes (Q8_0/Q4_0: quants and scales arrays); `packPanels`
 // converts one way and `unpackPanels` the other (an uploaded matrix rebuilds its bytes
 // on request, e.g. to be written to a GGUF file), losslessly: tests check both.
@@ -77,6 +78,17 @@ interface Codec {
 
 const f32Cell = new Float32Array(1);
 const f32CellBytes = new Uint8Array(f32Cell.buffer);
+
+/** Signed 16- and 32-bit little-endian fields. */
+function putI16(t: Uint8Array, at: number, value: number): void {
+  t[at] = value & 0xff;
+  t[at + 1] = (value >> 8) & 0xff;
+}
+const getI16 = (t: Uint8Array, at: number) => ((t[at]! | (t[at + 1]! << 8)) << 16) >> 16;
+function putI32(t: Uint8Array, at: number, value: number): void {
+  for (let k = 0; k < 4; k++) t[at + k] = (value >> (8 * k)) & 0xff;
+}
+const getI32 = (t: Uint8Array, at: number) => t[at]! | (t[at + 1]! << 8) | (t[at + 2]! << 16) | (t[at + 3]! << 24);
 
 function putF32(t: Uint8Array, at: number, value: number): void {
   f32Cell[0] = value;
@@ -240,18 +252,18 @@ function storeLow2(dst: Uint8Array, q: number): void {
 }
 
 const q2_k: Codec = {
-  kind: 10, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 416, sourceBytes: 84,
+  kind: 10, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 480, sourceBytes: 84,
   pack(src, s, t, at, r) {
     packF16(src, s + 80, t, at, r);
     packF16(src, s + 82, t, at + 16, r);
     for (let j = 0; j < 16; j++) {
-      t[at + 32 + 16 * r + j] = src[s + j]! & 0xf;
-      t[at + 96 + 16 * r + j] = src[s + j]! >> 4;
+      putI16(t, at + 32 + 32 * r + 2 * j, src[s + j]! & 0xf);
+      t[at + 160 + 16 * r + j] = src[s + j]! >> 4;
     }
     low2Levels(src, s + 16);
     // Group G of 64 weights, lane i (bytes 2i, 2i+1): bits 2g = level of element 64G + 8g + i.
     for (let G = 0; G < 4; G++) {
-      const o = at + 160 + (4 * G + r) * 16;
+      const o = at + 224 + (4 * G + r) * 16;
       for (let i = 0; i < 8; i++) {
         let lane = 0;
         for (let g = 0; g < 8; g++) lane |= levels[64 * G + 8 * g + i]! << (2 * g);
@@ -263,9 +275,9 @@ const q2_k: Codec = {
   unpack(t, at, r, dst, d) {
     unpackF16(t, at, r, dst, d + 80);
     unpackF16(t, at + 16, r, dst, d + 82);
-    for (let j = 0; j < 16; j++) dst[d + j] = t[at + 32 + 16 * r + j]! | (t[at + 96 + 16 * r + j]! << 4);
+    for (let j = 0; j < 16; j++) dst[d + j] = getI16(t, at + 32 + 32 * r + 2 * j) | (t[at + 160 + 16 * r + j]! << 4);
     for (let G = 0; G < 4; G++) {
-      const o = at + 160 + (4 * G + r) * 16;
+      const o = at + 224 + (4 * G + r) * 16;
       for (let i = 0; i < 8; i++) {
         const lane = t[o + 2 * i]! | (t[o + 2 * i + 1]! << 8);
         for (let g = 0; g < 8; g++) levels[64 * G + 8 * g + i] = (lane >> (2 * g)) & 3;
@@ -276,29 +288,29 @@ const q2_k: Codec = {
 };
 
 const q3_k: Codec = {
-  kind: 11, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 592, sourceBytes: 110,
+  kind: 11, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 656, sourceBytes: 110,
   pack(src, s, t, at, r) {
     packF16(src, s + 108, t, at, r);
     for (let j = 0; j < 16; j++) {
       const low = j < 8 ? src[s + 96 + j]! & 0xf : src[s + 96 + j - 8]! >> 4;
       const high = (src[s + 104 + (j % 4)]! >> (2 * (j >> 2))) & 3;
-      t[at + 16 + 16 * r + j] = ((low | (high << 4)) - 32) & 0xff;
+      putI16(t, at + 16 + 32 * r + 2 * j, (low | (high << 4)) - 32);
     }
     low2Levels(src, s + 32);
     // level + 4 = low 2 bits + 4 × the hmask bit (bit ⌊e/32⌋ of hmask[e mod 32]).
     for (let e = 0; e < 256; e++) levels[e] = levels[e]! + 4 * ((src[s + (e & 31)]! >> (e >> 5)) & 1);
-    for (let g = 0; g < 8; g++) toLanes4(levels.subarray(32 * g), t, at + 80 + (4 * g + r) * 16);
+    for (let g = 0; g < 8; g++) toLanes4(levels.subarray(32 * g), t, at + 144 + (4 * g + r) * 16);
   },
   unpack(t, at, r, dst, d) {
     unpackF16(t, at, r, dst, d + 108);
     dst.fill(0, d + 96, d + 108);
     for (let j = 0; j < 16; j++) {
-      const v = (t[at + 16 + 16 * r + j]! + 32) & 63;
+      const v = (getI16(t, at + 16 + 32 * r + 2 * j) + 32) & 63;
       if (j < 8) dst[d + 96 + j] = dst[d + 96 + j]! | (v & 0xf);
       else dst[d + 96 + j - 8] = dst[d + 96 + j - 8]! | ((v & 0xf) << 4);
       dst[d + 104 + (j % 4)] = dst[d + 104 + (j % 4)]! | ((v >> 4) << (2 * (j >> 2)));
     }
-    for (let g = 0; g < 8; g++) fromLanes4(t, at + 80 + (4 * g + r) * 16, levels.subarray(32 * g));
+    for (let g = 0; g < 8; g++) fromLanes4(t, at + 144 + (4 * g + r) * 16, levels.subarray(32 * g));
     dst.fill(0, d, d + 32);
     for (let e = 0; e < 256; e++) if (levels[e]! >= 4) dst[d + (e & 31)] = dst[d + (e & 31)]! | (1 << (e >> 5));
     storeLow2(dst, d + 32);
@@ -311,8 +323,8 @@ function packKScales(src: Uint8Array, s: number, t: Uint8Array, at: number, r: n
   packF16(src, s + 2, t, at + 16, r);
   const q = s + 4;
   for (let j = 0; j < 8; j++) {
-    t[at + 32 + 8 * r + j] = j < 4 ? src[q + j]! & 63 : (src[q + j + 4]! & 0xf) | ((src[q + j - 4]! >> 6) << 4);
-    t[at + 64 + 8 * r + j] = j < 4 ? src[q + j + 4]! & 63 : (src[q + j + 4]! >> 4) | ((src[q + j]! >> 6) << 4);
+    putI16(t, at + 32 + 16 * r + 2 * j, j < 4 ? src[q + j]! & 63 : (src[q + j + 4]! & 0xf) | ((src[q + j - 4]! >> 6) << 4));
+    t[at + 96 + 8 * r + j] = j < 4 ? src[q + j + 4]! & 63 : (src[q + j + 4]! >> 4) | ((src[q + j]! >> 6) << 4);
   }
 }
 function unpackKScales(t: Uint8Array, at: number, r: number, dst: Uint8Array, d: number): void {
@@ -320,8 +332,8 @@ function unpackKScales(t: Uint8Array, at: number, r: number, dst: Uint8Array, d:
   unpackF16(t, at + 16, r, dst, d + 2);
   const q = d + 4;
   for (let j = 0; j < 8; j++) {
-    const sc = t[at + 32 + 8 * r + j]!;
-    const m = t[at + 64 + 8 * r + j]!;
+    const sc = getI16(t, at + 32 + 16 * r + 2 * j);
+    const m = t[at + 96 + 8 * r + j]!;
     if (j < 4) {
       dst[q + j] = sc;
       dst[q + j + 4] = m;
@@ -334,7 +346,7 @@ function unpackKScales(t: Uint8Array, at: number, r: number, dst: Uint8Array, d:
 }
 
 const q4_k: Codec = {
-  kind: 12, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 608, sourceBytes: 144,
+  kind: 12, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 640, sourceBytes: 144,
   pack(src, s, t, at, r) {
     packKScales(src, s, t, at, r);
     // Chunk c of 64: qs[32c + l] low nibble = element 64c + l, high = 64c + 32 + l.
@@ -344,17 +356,17 @@ const q4_k: Codec = {
         levels[64 * c + 32 + l] = src[s + 16 + 32 * c + l]! >> 4;
       }
     }
-    for (let g = 0; g < 8; g++) toLanes4(levels.subarray(32 * g), t, at + 96 + (4 * g + r) * 16);
+    for (let g = 0; g < 8; g++) toLanes4(levels.subarray(32 * g), t, at + 128 + (4 * g + r) * 16);
   },
   unpack(t, at, r, dst, d) {
     unpackKScales(t, at, r, dst, d);
-    for (let g = 0; g < 8; g++) fromLanes4(t, at + 96 + (4 * g + r) * 16, levels.subarray(32 * g));
+    for (let g = 0; g < 8; g++) fromLanes4(t, at + 128 + (4 * g + r) * 16, levels.subarray(32 * g));
     for (let c = 0; c < 4; c++) for (let l = 0; l < 32; l++) dst[d + 16 + 32 * c + l] = levels[64 * c + l]! | (levels[64 * c + 32 + l]! << 4);
   },
 };
 
 const q5_k: Codec = {
-  kind: 13, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 1120, sourceBytes: 176,
+  kind: 13, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 1152, sourceBytes: 176,
   pack(src, s, t, at, r) {
     packKScales(src, s, t, at, r);
     for (let c = 0; c < 4; c++) {
@@ -365,11 +377,11 @@ const q5_k: Codec = {
         levels[64 * c + 32 + l] = (byte >> 4) | (((h >> (2 * c + 1)) & 1) << 4);
       }
     }
-    for (let g = 0; g < 8; g++) t.set(levels.subarray(32 * g, 32 * g + 32), at + 96 + (4 * g + r) * 32);
+    for (let g = 0; g < 8; g++) t.set(levels.subarray(32 * g, 32 * g + 32), at + 128 + (4 * g + r) * 32);
   },
   unpack(t, at, r, dst, d) {
     unpackKScales(t, at, r, dst, d);
-    for (let g = 0; g < 8; g++) levels.set(t.subarray(at + 96 + (4 * g + r) * 32, at + 128 + (4 * g + r) * 32), 32 * g);
+    for (let g = 0; g < 8; g++) levels.set(t.subarray(at + 128 + (4 * g + r) * 32, at + 160 + (4 * g + r) * 32), 32 * g);
     dst.fill(0, d + 16, d + 48);
     for (let c = 0; c < 4; c++) {
       for (let l = 0; l < 32; l++) {
@@ -383,10 +395,10 @@ const q5_k: Codec = {
 };
 
 const q6_k: Codec = {
-  kind: 14, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 1104, sourceBytes: 210,
+  kind: 14, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 1168, sourceBytes: 210,
   pack(src, s, t, at, r) {
     packF16(src, s + 208, t, at, r);
-    t.set(src.subarray(s + 192, s + 208), at + 16 + 16 * r);
+    for (let j = 0; j < 16; j++) putI16(t, at + 16 + 32 * r + 2 * j, (src[s + 192 + j]! << 24) >> 24);
     for (let n = 0; n < 2; n++) {
       for (let l = 0; l < 32; l++) {
         const ql = s + 64 * n + l;
@@ -398,15 +410,15 @@ const q6_k: Codec = {
       }
     }
     for (let g = 0; g < 8; g++) {
-      const o = at + 80 + (4 * g + r) * 32;
+      const o = at + 144 + (4 * g + r) * 32;
       for (let j = 0; j < 32; j++) t[o + j] = (levels[32 * g + j]! - 32) & 0xff;
     }
   },
   unpack(t, at, r, dst, d) {
     unpackF16(t, at, r, dst, d + 208);
-    dst.set(t.subarray(at + 16 + 16 * r, at + 32 + 16 * r), d + 192);
+    for (let j = 0; j < 16; j++) dst[d + 192 + j] = getI16(t, at + 16 + 32 * r + 2 * j) & 0xff;
     for (let g = 0; g < 8; g++) {
-      const o = at + 80 + (4 * g + r) * 32;
+      const o = at + 144 + (4 * g + r) * 32;
       for (let j = 0; j < 32; j++) levels[32 * g + j] = (t[o + j]! + 32) & 63;
     }
     for (let n = 0; n < 2; n++) {
@@ -422,14 +434,14 @@ const q6_k: Codec = {
 };
 
 const iq4_xs: Codec = {
-  kind: 15, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 560, sourceBytes: 136,
+  kind: 15, activation: ActivationKind.Q8_K, blockSize: QK_K, tileBytes: 656, sourceBytes: 136,
   pack(src, s, t, at, r) {
     packF16(src, s, t, at, r);
     const high = src[s + 2]! | (src[s + 3]! << 8);
     for (let ib = 0; ib < 8; ib++) {
       const ls = ((src[s + 4 + (ib >> 1)]! >> (4 * (ib % 2))) & 0xf) | (((high >> (2 * ib)) & 3) << 4);
-      t[at + 16 + 8 * r + ib] = (ls - 32) & 0xff;
-      t.set(src.subarray(s + 8 + 16 * ib, s + 24 + 16 * ib), at + 48 + (4 * ib + r) * 16);
+      putI32(t, at + 16 + 32 * r + 4 * ib, ls - 32);
+      t.set(src.subarray(s + 8 + 16 * ib, s + 24 + 16 * ib), at + 144 + (4 * ib + r) * 16);
     }
   },
   unpack(t, at, r, dst, d) {
@@ -437,10 +449,10 @@ const iq4_xs: Codec = {
     let high = 0;
     dst.fill(0, d + 4, d + 8);
     for (let ib = 0; ib < 8; ib++) {
-      const ls = (t[at + 16 + 8 * r + ib]! + 32) & 63;
+      const ls = (getI32(t, at + 16 + 32 * r + 4 * ib) + 32) & 63;
       dst[d + 4 + (ib >> 1)] = dst[d + 4 + (ib >> 1)]! | ((ls & 0xf) << (4 * (ib % 2)));
       high |= (ls >> 4) << (2 * ib);
-      dst.set(t.subarray(at + 48 + (4 * ib + r) * 16, at + 64 + (4 * ib + r) * 16), d + 8 + 16 * ib);
+      dst.set(t.subarray(at + 144 + (4 * ib + r) * 16, at + 160 + (4 * ib + r) * 16), d + 8 + 16 * ib);
     }
     dst[d + 2] = high & 0xff;
     dst[d + 3] = high >> 8;

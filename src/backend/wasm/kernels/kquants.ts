@@ -5,27 +5,27 @@
 // scale xd and 48 bytes of level sums in xs: Σ per 16 as i16[16], Σ per 32 as i16[8]).
 // For each output, as the reference src/backend/js/matmul-blocks.ts (ggml's vec_dots):
 //   Σ_blocks d_w·d_x · Σ_sub sc_sub·(Σ w_q·x_q)  −  dmin_w·d_x · Σ_sub m_sub·(Σ x_q)
-// Sub-block scales are folded into the widened weights (i16x8.mul: |level·scale| ≤ 4096),
-// so each row accumulates one i32x4 per super-block. The mins use the activation sums
-// (one dot of the row's mins with them), and so do the offsets of Q3_K's levels, stored
-// + 4. Per super-block and panel the 4 rows' sums are transposed into one vector, then
+// Each sub-block's integer sums (exact) are multiplied by its scale (i16 in the tile,
+// splat to i32 lanes), so each row accumulates one i32x4 per super-block. The mins use
+// the activation sums (one dot of the row's mins with them), and so do the offsets of
+// Q3_K's levels, stored + 4. Per super-block and panel the 4 rows' sums are transposed into one vector, then
 // converted and scaled once. Weight widening per 8: Q4_K/Q3_K one or two bit operations on
 // u16-lane nibbles, Q2_K a shift and a mask of 2-bit lanes, Q5_K/Q6_K nothing (int8 levels
 // widen as they load), IQ4_XS a table swizzle and a sign extension.
 
-import { storePanel, transposeSum, splatI8, splatU8 } from "./panels";
+import { storePanel, transposeSum } from "./panels";
 import { dotIq4, iq4Table } from "./quant32";
 
 export function matmulKQuant(
   kind: i32, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
   m: i32, n: i32, k: i32, j0: i32, j1: i32,
 ): void {
-  if (kind == 10) kQuantOf(10, 416, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
-  else if (kind == 11) kQuantOf(11, 592, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
-  else if (kind == 12) kQuantOf(12, 608, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
-  else if (kind == 13) kQuantOf(13, 1120, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
-  else if (kind == 14) kQuantOf(14, 1104, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
-  else kQuantOf(15, 560, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
+  if (kind == 10) kQuantOf(10, 480, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
+  else if (kind == 11) kQuantOf(11, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
+  else if (kind == 12) kQuantOf(12, 640, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
+  else if (kind == 13) kQuantOf(13, 1152, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
+  else if (kind == 14) kQuantOf(14, 1168, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
+  else kQuantOf(15, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1);
 }
 
 @inline function dot4(w0: v128, w1: v128, w2: v128, w3: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
@@ -41,79 +41,67 @@ export function matmulKQuant(
  */
 @inline function groupSum(kind: i32, t: usize, r: usize, g: usize, x0: v128, x1: v128, x2: v128, x3: v128, low: v128, two: v128, table: v128, lowBytes: v128): v128 {
   if (kind == 12) {
-    // Q4_K: nibbles @96 [8][4][16]; u8 scale per 32 @32 [4][8].
-    const v = v128.load(t + 96 + ((g << 2) + r) * 16);
-    const sc = splatU8(t + 32 + (r << 3) + g);
-    return dot4(
-      i16x8.mul(v128.and(v, low), sc), i16x8.mul(v128.and(i16x8.shr_u(v, 4), low), sc),
-      i16x8.mul(v128.and(i16x8.shr_u(v, 8), low), sc), i16x8.mul(i16x8.shr_u(v, 12), sc),
-      x0, x1, x2, x3,
-    );
+    // Q4_K: nibbles @128 [8][4][16]; i16 scale per 32 @32 [4][8].
+    const v = v128.load(t + 128 + ((g << 2) + r) * 16);
+    const sum = dot4(v128.and(v, low), v128.and(i16x8.shr_u(v, 4), low), v128.and(i16x8.shr_u(v, 8), low), i16x8.shr_u(v, 12), x0, x1, x2, x3);
+    return i32x4.mul(sum, scale32(t + 32 + (r << 4) + (g << 1)));
   }
   if (kind == 13) {
-    // Q5_K: int8 levels @96 [8][4][32]; u8 scale per 32 @32.
-    const p = t + 96 + ((g << 2) + r) * 32;
-    const sc = splatU8(t + 32 + (r << 3) + g);
-    return dot4(
-      i16x8.mul(v128.load8x8_s(p), sc), i16x8.mul(v128.load8x8_s(p, 8), sc),
-      i16x8.mul(v128.load8x8_s(p, 16), sc), i16x8.mul(v128.load8x8_s(p, 24), sc),
-      x0, x1, x2, x3,
-    );
+    // Q5_K: int8 levels @128 [8][4][32]; i16 scale per 32 @32 [4][8].
+    const p = t + 128 + ((g << 2) + r) * 32;
+    const sum = dot4(v128.load8x8_s(p), v128.load8x8_s(p, 8), v128.load8x8_s(p, 16), v128.load8x8_s(p, 24), x0, x1, x2, x3);
+    return i32x4.mul(sum, scale32(t + 32 + (r << 4) + (g << 1)));
   }
   if (kind == 14) {
-    // Q6_K: int8 levels − 32 @80 [8][4][32]; i8 scale per 16 @16 [4][16].
-    const p = t + 80 + ((g << 2) + r) * 32;
-    const a = splatI8(t + 16 + (r << 4) + (g << 1));
-    const b = splatI8(t + 17 + (r << 4) + (g << 1));
-    return dot4(
-      i16x8.mul(v128.load8x8_s(p), a), i16x8.mul(v128.load8x8_s(p, 8), a),
-      i16x8.mul(v128.load8x8_s(p, 16), b), i16x8.mul(v128.load8x8_s(p, 24), b),
-      x0, x1, x2, x3,
-    );
+    // Q6_K: int8 levels − 32 @144 [8][4][32]; i16 scale per 16 @16 [4][16].
+    const p = t + 144 + ((g << 2) + r) * 32;
+    const s = t + 16 + (r << 5) + (g << 2);
+    const a = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p), x0), i32x4.dot_i16x8_s(v128.load8x8_s(p, 8), x1));
+    const b = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p, 16), x2), i32x4.dot_i16x8_s(v128.load8x8_s(p, 24), x3));
+    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
   }
   if (kind == 11) {
-    // Q3_K: nibbles (level + 4) @80 [8][4][16]; i8 scale per 16 @16 [4][16].
-    const v = v128.load(t + 80 + ((g << 2) + r) * 16);
-    const a = splatI8(t + 16 + (r << 4) + (g << 1));
-    const b = splatI8(t + 17 + (r << 4) + (g << 1));
-    return dot4(
-      i16x8.mul(v128.and(v, low), a), i16x8.mul(v128.and(i16x8.shr_u(v, 4), low), a),
-      i16x8.mul(v128.and(i16x8.shr_u(v, 8), low), b), i16x8.mul(i16x8.shr_u(v, 12), b),
-      x0, x1, x2, x3,
-    );
+    // Q3_K: nibbles (level + 4) @144 [8][4][16]; i16 scale per 16 @16 [4][16].
+    const v = v128.load(t + 144 + ((g << 2) + r) * 16);
+    const s = t + 16 + (r << 5) + (g << 2);
+    const a = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, low), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), low), x1));
+    const b = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), low), x2), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), x3));
+    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
   }
   if (kind == 10) {
-    // Q2_K: 2-bit lanes @160 [4 groups of 64][4][16], group g is half g & 1 of 64-group g >> 1;
-    // u8 scale per 16 @32 [4][16].
-    const v = i16x8.shr_u(v128.load(t + 160 + (((g >> 1) << 2) + r) * 16), <i32>((g & 1) << 3));
-    const a = splatU8(t + 32 + (r << 4) + (g << 1));
-    const b = splatU8(t + 33 + (r << 4) + (g << 1));
-    return dot4(
-      i16x8.mul(v128.and(v, two), a), i16x8.mul(v128.and(i16x8.shr_u(v, 2), two), a),
-      i16x8.mul(v128.and(i16x8.shr_u(v, 4), two), b), i16x8.mul(v128.and(i16x8.shr_u(v, 6), two), b),
-      x0, x1, x2, x3,
-    );
+    // Q2_K: 2-bit lanes @224 [4 groups of 64][4][16], group g is half g & 1 of 64-group g >> 1;
+    // i16 scale per 16 @32 [4][16].
+    const v = i16x8.shr_u(v128.load(t + 224 + (((g >> 1) << 2) + r) * 16), <i32>((g & 1) << 3));
+    const s = t + 32 + (r << 5) + (g << 2);
+    const a = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, two), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 2), two), x1));
+    const b = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), two), x2), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 6), two), x3));
+    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
   }
-  // IQ4_XS: indices @48 [8][4][16] in ggml's order; i8 scale per 32 @16 [4][8].
+  // IQ4_XS: indices @144 [8][4][16] in ggml's order; i32 scale per 32 @16 [4][8].
   return i32x4.mul(
-    dotIq4(t + 48 + ((g << 2) + r) * 16, x0, x1, x2, x3, table, lowBytes),
-    i32x4.splat(<i32>load<i8>(t + 16 + (r << 3) + g)),
+    dotIq4(t + 144 + ((g << 2) + r) * 16, x0, x1, x2, x3, table, lowBytes),
+    v128.load32_splat(t + 16 + (r << 5) + (g << 2)),
   );
+}
+
+/** The i16 scale at p in every i32 lane. */
+@inline function scale32(p: usize): v128 {
+  return i32x4.extend_low_i16x8_s(v128.load16_splat(p));
 }
 
 /** Σ over the super-block of row r's mins (Q2_K per 16, Q4_K/Q5_K per 32) times the activation sums. */
 @inline function minSum(kind: i32, t: usize, r: usize, sums: usize): v128 {
   if (kind == 10) {
-    const p = t + 96 + (r << 4);
+    const p = t + 160 + (r << 4);
     return i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_u(p), v128.load(sums)), i32x4.dot_i16x8_s(v128.load8x8_u(p, 8), v128.load(sums, 16)));
   }
-  return i32x4.dot_i16x8_s(v128.load8x8_u(t + 64 + (r << 3)), v128.load(sums, 32));
+  return i32x4.dot_i16x8_s(v128.load8x8_u(t + 96 + (r << 3)), v128.load(sums, 32));
 }
 
 /** Q3_K: Σ over the super-block of row r's scales times the activation sums per 16 (the +4 of its levels). */
 @inline function offsetSum(t: usize, r: usize, sums: usize): v128 {
-  const p = t + 16 + (r << 4);
-  return i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p), v128.load(sums)), i32x4.dot_i16x8_s(v128.load8x8_s(p, 8), v128.load(sums, 16)));
+  const p = t + 16 + (r << 5);
+  return i32x4.add(i32x4.dot_i16x8_s(v128.load(p), v128.load(sums)), i32x4.dot_i16x8_s(v128.load(p, 16), v128.load(sums, 16)));
 }
 
 @inline function kQuantOf(

@@ -23,13 +23,3 @@
   if (n - j > 1) store<f32>(at + 4, f32x4.extract_lane(sum, 1) + (bias != 0 ? load<f32>(b + 4) : 0));
   if (n - j > 2) store<f32>(at + 8, f32x4.extract_lane(sum, 2) + (bias != 0 ? load<f32>(b + 8) : 0));
 }
-
-/** i16 lanes all equal to the signed byte at p. */
-@inline export function splatI8(p: usize): v128 {
-  return i16x8.splat(load<i8>(p));
-}
-
-/** i16 lanes all equal to the unsigned byte at p. */
-@inline export function splatU8(p: usize): v128 {
-  return i16x8.splat(<i16>load<u8>(p));
-}

@@ -53,7 +53,8 @@ export function matmulQuant32(
 @inline export function dotIq4(p: usize, x0: v128, x1: v128, x2: v128, x3: v128, table: v128, lowBytes: v128): v128 {
   const v = v128.load(p);
   const first = i8x16.swizzle(table, v128.and(v, lowBytes));
-  const second = i8x16.swizzle(table, i8x16.shr_u(v, 4));
+  // (i16x8.shr_u then the byte mask: V8 lowers i8x16.shr_u to the same shift plus a mask it rebuilds each time.)
+  const second = i8x16.swizzle(table, v128.and(i16x8.shr_u(v, 4), lowBytes));
   return i32x4.add(
     i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(first), x0), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(first), x1)),
     i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(second), x2), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(second), x3)),
