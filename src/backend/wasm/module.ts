@@ -15,7 +15,7 @@ export interface KernelExports {
   ): void;
   matmulQuant(
     kind: number, out: number, xq: number, xd: number, xs: number, w: number, bias: number,
-    m: number, n: number, k: number, j0: number, j1: number,
+    m: number, n: number, k: number, j0: number, j1: number, scratch: number,
   ): void;
   add(out: number, a: number, b: number, n: number): void;
   mul(out: number, a: number, b: number, n: number): void;

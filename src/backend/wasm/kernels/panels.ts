@@ -23,3 +23,14 @@
   if (n - j > 1) store<f32>(at + 4, f32x4.extract_lane(sum, 1) + (bias != 0 ? load<f32>(b + 4) : 0));
   if (n - j > 2) store<f32>(at + 8, f32x4.extract_lane(sum, 2) + (bias != 0 ? load<f32>(b + 8) : 0));
 }
+
+/**
+ * v, after storing it at `sink`. TurboFan issues a basic block's loads in program order
+ * but places arithmetic as late as it can, so a loop body with many independent loads
+ * loads everything first and spills; a store of an intermediate result orders the
+ * loads that follow it after that result.
+ */
+@inline export function sunk(sink: usize, v: v128): v128 {
+  v128.store(sink, v);
+  return v;
+}
