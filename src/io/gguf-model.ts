@@ -4,7 +4,8 @@
 //
 // - `llama`: q/k rows stay in Meta's interleaved RoPE layout (llama.cpp's converter
 //   un-permutes HF checkpoints), so the model is built with `ropeLayout: "interleaved"`.
-//   2-D Q8_0/Q4_0 weights stay quantized (the backend's quantized matmul runs them); a
+//   2-D quantized weights (every GGUF type, mixed per tensor) stay in their storage type
+//   (the backend's kernels of that type run them); a
 //   quantized token embedding (and a tied head) is dequantized where f32 values are needed.
 // - `gpt2`: ggml keeps nn.Linear layout ([out, in]) and fuses q|k|v in `attn_qkv`; the
 //   tensors are turned back into HF's Conv1D layout ([in, out]) for the GPT-2 builder,

@@ -21,9 +21,6 @@ export function nearestInt(x: number): number {
   return r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r;
 }
 
-/** C's `(int8_t)f` for f within range: truncation toward zero. */
-export const truncate = Math.trunc;
-
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
 /** The largest |x[at + i]| (i < n) and the signed value it belongs to (the first one on ties). */
