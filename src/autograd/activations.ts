@@ -1,4 +1,4 @@
-// Activations on the tape: GELU (tanh approximation = GPT-2 gelu_new; erf = exact,
+// Activations on the tape: ReLU (the original Transformer), GELU (tanh approximation = GPT-2 gelu_new; erf = exact,
 // BERT and torch nn.GELU()), SiLU (Llama's SwiGLU gate) and tanh (BERT's pooler).
 // Backward from the saved input (PyTorch gelu_backward, silu_backward), or for
 // tanh from the output (tanh_backward).
@@ -16,6 +16,14 @@ export function gelu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, approx
   return tape.record(out, x.shape, [x], (dOut) =>
     tape.kernels.backward.geluBackward(tape.gradFor(x)!, dOut, x.data, n, approximation),
   );
+}
+
+export function relu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {
+  const n = x.size;
+  const out = tape.allocate(n);
+  out.set(x.data);
+  tape.kernels.forward.relu(out, n);
+  return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.reluBackward(tape.gradFor(x)!, dOut, x.data, n));
 }
 
 export function silu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {

@@ -27,6 +27,12 @@ export interface AttentionOptions {
   batch?: number;
   /** [batch, keys]: 1 where a key may be attended, 0 for padding. */
   keyMask?: ArrayLike<number>;
+  /** Sliding window of a causal attention (backend.ts AttentionShape.window). */
+  window?: number;
+  /** Score soft-capping (AttentionShape.softcap). */
+  softcap?: number;
+  /** ALiBi slope per query head (AttentionShape.alibiSlopes). */
+  alibiSlopes?: Float32Array | null;
 }
 
 export function attention<A extends FloatArray>(
@@ -60,6 +66,9 @@ export function attention<A extends FloatArray>(
     headDim,
     scale: options.scale ?? 1 / Math.sqrt(headDim),
     causal,
+    window: options.window ?? 0,
+    softcap: options.softcap ?? 0,
+    alibiSlopes: options.alibiSlopes ?? null,
   };
   const qWidth = queryCount * nHeads * headDim;
   const kvWidth = keyCount * nKvHeads * headDim;

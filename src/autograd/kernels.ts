@@ -7,11 +7,12 @@
 import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../backend/backend.js";
 import type { BackwardKernels } from "../backend/backward.js";
 import { jsBackwardKernels } from "../backend/js/backward/index.js";
-import { gelu, silu, tanh } from "../backend/js/activations.js";
+import { gelu, relu, silu, tanh } from "../backend/js/activations.js";
 import { attention } from "../backend/js/attention.js";
 import { add, embedding, mul } from "../backend/js/elementwise.js";
 import { matmulF32, matmulF32Columns } from "../backend/js/matmul.js";
 import { layerNorm, rmsNorm } from "../backend/js/norms.js";
+import { gruCell, lstmCell } from "../backend/js/recurrent-cells.js";
 import { rope } from "../backend/js/rope.js";
 import { softmaxRows } from "../backend/js/softmax.js";
 import type { FloatArray } from "../tensor/tensor.js";
@@ -25,12 +26,15 @@ export interface ForwardKernels<A extends FloatArray> {
   embedding(out: A, table: A, ids: ArrayLike<number>, dim: number): void;
   add(out: A, a: A, b: A, n: number): void;
   mul(out: A, a: A, b: A, n: number): void;
-  rmsNorm(out: A, x: A, weight: A, rows: number, dim: number, eps: number): void;
+  rmsNorm(out: A, x: A, weight: A, rows: number, dim: number, eps: number, weightOffset: number): void;
   layerNorm(out: A, x: A, weight: A, bias: A, rows: number, dim: number, eps: number): void;
   softmax(x: A, rows: number, cols: number): void;
   gelu(x: A, n: number, approximation: GeluApproximation): void;
+  relu(x: A, n: number): void;
   silu(x: A, n: number): void;
   tanh(x: A, n: number): void;
+  lstmCell(state: A, gatesInput: A, gatesHidden: A, cPrev: A, rows: number, hidden: number): void;
+  gruCell(h: A, gatesInput: A, gatesHidden: A, hPrev: A, rows: number, hidden: number): void;
   rope(
     x: A,
     rows: number,
@@ -69,12 +73,15 @@ export function backendTapeKernels(
       embedding: (out, table, ids, dim) => backend.embedding(out, table, ids, dim),
       add: (out, a, b, n) => backend.add(out, a, b, n),
       mul: (out, a, b, n) => backend.mul(out, a, b, n),
-      rmsNorm: (out, x, weight, rows, dim, eps) => backend.rmsNorm(out, x, weight, rows, dim, eps),
+      rmsNorm: (out, x, weight, rows, dim, eps, weightOffset) => backend.rmsNorm(out, x, weight, rows, dim, eps, weightOffset),
       layerNorm: (out, x, weight, bias, rows, dim, eps) => backend.layerNorm(out, x, weight, bias, rows, dim, eps),
       softmax: (x, rows, cols) => backend.softmax(x, rows, cols),
       gelu: (x, n, approximation) => backend.gelu(x, n, approximation),
+      relu: (x, n) => backend.relu(x, n),
       silu: (x, n) => backend.silu(x, n),
       tanh: (x, n) => backend.tanh(x, n),
+      lstmCell: (state, gatesInput, gatesHidden, cPrev, rows, hidden) => backend.lstmCell(state, gatesInput, gatesHidden, cPrev, rows, hidden),
+      gruCell: (h, gatesInput, gatesHidden, hPrev, rows, hidden) => backend.gruCell(h, gatesInput, gatesHidden, hPrev, rows, hidden),
       rope: (x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout) =>
         backend.rope(x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout),
       attention: (out, q, k, v, shape, scores, keyMask) => backend.attention(out, q, k, v, shape, scores, keyMask),
@@ -98,8 +105,11 @@ export const float64TapeKernels: TapeKernels<Float64Array> = {
     layerNorm,
     softmax: softmaxRows,
     gelu,
+    relu,
     silu,
     tanh,
+    lstmCell,
+    gruCell,
     rope,
     attention,
   },

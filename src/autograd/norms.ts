@@ -35,13 +35,20 @@ export function layerNorm<A extends FloatArray>(
   );
 }
 
-export function rmsNorm<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, weight: Variable<A>, eps: number): Variable<A> {
+/** RMSNorm with gain weightOffset + weight (0 for Llama; 1 for Gemma's (1 + w)). */
+export function rmsNorm<A extends FloatArray>(
+  tape: Tape<A>,
+  x: Variable<A>,
+  weight: Variable<A>,
+  eps: number,
+  weightOffset = 0,
+): Variable<A> {
   const dim = lastDim(x, "rmsNorm", "x");
   expectShape(weight, [dim], "rmsNorm", "weight");
   const rows = x.size / dim;
   const out = tape.allocate(x.size);
-  tape.kernels.forward.rmsNorm(out, x.data, weight.data, rows, dim, eps);
+  tape.kernels.forward.rmsNorm(out, x.data, weight.data, rows, dim, eps, weightOffset);
   return tape.record(out, x.shape, [x, weight], (dOut) =>
-    tape.kernels.backward.rmsNormBackward(tape.gradFor(x), tape.gradFor(weight), dOut, x.data, weight.data, rows, dim, eps),
+    tape.kernels.backward.rmsNormBackward(tape.gradFor(x), tape.gradFor(weight), dOut, x.data, weight.data, rows, dim, eps, weightOffset),
   );
 }

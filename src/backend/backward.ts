@@ -60,8 +60,18 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
   /** Backward of out = a · b (elementwise, n elements): da += dOut · b, db += dOut · a. */
   mulBackward(da: A | null, db: A | null, dOut: A, a: A, b: A, n: number): void;
 
-  /** Backward of rmsNorm (backend.ts) on [rows, dim]: dx and dWeight. */
-  rmsNormBackward(dx: A | null, dWeight: A | null, dOut: A, x: A, weight: A, rows: number, dim: number, eps: number): void;
+  /** Backward of rmsNorm (backend.ts, same weightOffset) on [rows, dim]: dx and dWeight. */
+  rmsNormBackward(
+    dx: A | null,
+    dWeight: A | null,
+    dOut: A,
+    x: A,
+    weight: A,
+    rows: number,
+    dim: number,
+    eps: number,
+    weightOffset: number,
+  ): void;
 
   /** Backward of layerNorm (backend.ts) on [rows, dim]: dx, dWeight and dBias. */
   layerNormBackward(
@@ -82,11 +92,44 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
   /** Backward of GELU given its input x. */
   geluBackward(dx: A, dOut: A, x: A, n: number, approximation: GeluApproximation): void;
 
+  /** Backward of ReLU given its input x: dx += dOut where x > 0. */
+  reluBackward(dx: A, dOut: A, x: A, n: number): void;
+
   /** Backward of SiLU given its input x. */
   siluBackward(dx: A, dOut: A, x: A, n: number): void;
 
   /** Backward of tanh given its output y: dx += dOut · (1 − y²). */
   tanhBackward(dx: A, dOut: A, y: A, n: number): void;
+
+  /**
+   * Backward of lstmCell (backend.ts) given dState [2, rows, hidden] (the h rows, then
+   * the c rows): both gate inputs receive ∂/∂gates, and dCPrev its share. The gate
+   * activations are recomputed from the inputs.
+   */
+  lstmCellBackward(
+    dGatesInput: A | null,
+    dGatesHidden: A | null,
+    dCPrev: A | null,
+    dState: A,
+    gatesInput: A,
+    gatesHidden: A,
+    cPrev: A,
+    rows: number,
+    hidden: number,
+  ): void;
+
+  /** Backward of gruCell (backend.ts) given dH [rows, hidden]; the activations are recomputed from the inputs. */
+  gruCellBackward(
+    dGatesInput: A | null,
+    dGatesHidden: A | null,
+    dHPrev: A | null,
+    dH: A,
+    gatesInput: A,
+    gatesHidden: A,
+    hPrev: A,
+    rows: number,
+    hidden: number,
+  ): void;
 
   /**
    * Backward of rope (backend.ts, same arguments): each pair is turned back by its

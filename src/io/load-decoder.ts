@@ -18,6 +18,7 @@ import { loadGgufDecoder } from "./gguf-model.js";
 import { readJsonObject } from "./json-file.js";
 import { readLlama2c, type Llama2cConfig } from "./llama2c.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
+import { checkWeightsFit, safetensorsFolderBytes } from "./weight-budget.js";
 
 /** Where a model came from; "created" is a new model made by createModel. */
 export type ModelFormat = "huggingface" | "llama2c" | "gguf" | "created";
@@ -48,6 +49,8 @@ export interface LoadOptions {
   tokenizer?: string;
   /** A PEFT LoRA adapter folder to attach after loading. */
   adapter?: string;
+  /** Receives what a load notices but tolerates (unused tensors of the checkpoint); default: console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 const HF_TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "vocab.txt"];
@@ -69,6 +72,7 @@ async function loadHuggingFace(dir: string, backend: Backend, tokenizerPath: str
   const configPath = join(dir, "config.json");
   const config = await mergeGenerationConfig(dir, await readJsonObject(configPath));
   const blueprint = blueprintFor(config, configPath);
+  checkWeightsFit(backend, await safetensorsFolderBytes(dir), dir);
   const tensors = await readSafetensorsDir(dir);
   const network = blueprint.build(tensors, dir, { backend, ropeLayout: "half" });
   let tokenizer: Tokenizer | null = null;
@@ -102,7 +106,7 @@ async function mergeGenerationConfig(dir: string, config: JsonObject): Promise<J
 async function loadLlama2c(file: string, backend: Backend, tokenizerPath: string | undefined): Promise<LoadedDecoder> {
   const checkpoint = await readLlama2c(file);
   const config = llama2cAsHfConfig(checkpoint.config);
-  const blueprint = blueprintFor(config, file);
+  const blueprint = blueprintFor(config, file, "llama2c");
   const network = blueprint.build(checkpoint.tensors, file, { backend, ropeLayout: "interleaved" });
   const tokenizerFile = tokenizerPath ?? (await findLlama2cTokenizer(dirname(file), file));
   const tokenizer = tokenizerFile === null ? null : await loadTokenizerFile(tokenizerFile);

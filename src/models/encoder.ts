@@ -1,15 +1,17 @@
-// The bidirectional Transformer encoder (BERT, Devlin et al. 2019) and its task heads:
-//   word + position + token-type embeddings → LayerNorm → N × post-norm block
+// The bidirectional Transformer encoder (BERT, Devlin et al. 2019; RoBERTa,
+// DistilBERT) and its task heads:
+//   word + position (+ token-type) embeddings → LayerNorm → N × post-norm block
 //   (bidirectional attention, padding keys masked) → last hidden state
-//   → pooler (dense + tanh on [CLS]) → NSP / sequence classifier
+//   → pooler (dense + tanh, or ReLU, on the first token) → NSP / sequence classifier
 //   → MLM transform (dense, GELU, LayerNorm) → decoder to the vocabulary
 //   → per-token classifier
-// Follows HF modeling_bert.py (BertModel, BertForPreTraining, …). A batch of
+// Follows HF modeling_bert.py (BertModel, BertForPreTraining, …), modeling_roberta.py
+// and modeling_distilbert.py; the family files in ./encoder map their names. A batch of
 // padded rows runs row by row: each row's keys and values live in a
 // preallocated buffer and every row reuses the same scratch, grown only when a
 // longer row arrives. Outputs carry the HF ModelOutput names in camelCase.
 
-import { tanh } from "../autograd/activations.js";
+import { relu, tanh } from "../autograd/activations.js";
 import { crossEntropy } from "../autograd/cross-entropy.js";
 import { add } from "../autograd/elementwise.js";
 import { embedding } from "../autograd/embedding.js";
@@ -25,6 +27,7 @@ import type { Linear } from "../nn/linear.js";
 import { activate, activateOnTape, type Activation } from "../nn/mlp.js";
 import type { Norm } from "../nn/norm.js";
 import type { PostNormBlock } from "../nn/post-norm-block.js";
+import type { ForwardObserver, ForwardPass } from "../nn/observer.js";
 import { Scratch } from "../nn/scratch.js";
 
 /** Which HF class the checkpoint was saved from, i.e. which heads sit on the encoder. */
@@ -36,8 +39,14 @@ export type EncoderHead =
   | "sequence-classification" // BertForSequenceClassification: logits [B, labels]
   | "token-classification"; // BertForTokenClassification: logits [B, T, labels]
 
+/**
+ * Position ids: 0, 1, 2, … (BERT, DistilBERT), or RoBERTa's — real tokens count from
+ * pad + 1 whichever side the padding is on, padding tokens get position pad.
+ */
+export type PositionIds = "arange" | "after-padding";
+
 export interface EncoderConfig {
-  /** HF model_type ("bert"). */
+  /** HF model_type ("bert", "roberta", "distilbert"). */
   readonly modelType: string;
   /** config.json architectures[0], e.g. "BertForMaskedLM". */
   readonly architecture: string;
@@ -48,8 +57,10 @@ export interface EncoderConfig {
   readonly numHeads: number;
   readonly headDim: number;
   readonly intermediateSize: number;
-  /** max_position_embeddings: the longest row the model takes. */
+  /** max_position_embeddings: rows of the position table. */
   readonly maxPositions: number;
+  readonly positionIds: PositionIds;
+  /** Token types (BERT's segments A and B); 0 when the model has no token-type embedding (DistilBERT). */
   readonly typeVocabSize: number;
   readonly layerNormEps: number;
   readonly activation: Activation;
@@ -70,14 +81,23 @@ export interface MaskedLmHead {
   readonly decoder: Linear;
 }
 
+/** dense + activation on the first token: BERT's pooler, RoBERTa's and DistilBERT's classifier input. */
+export interface Pooler {
+  readonly dense: Linear;
+  readonly activation: "tanh" | "relu";
+  /** BERT's pooler output is a model output (pooler_output); the others are internal to the head. */
+  readonly isOutput: boolean;
+}
+
 export interface EncoderParts {
   readonly wordEmbedding: Embedding;
   readonly positionEmbedding: Embedding;
-  readonly tokenTypeEmbedding: Embedding;
+  /** null: no token types (DistilBERT). */
+  readonly tokenTypeEmbedding: Embedding | null;
   readonly embeddingNorm: Norm;
   readonly blocks: readonly PostNormBlock[];
-  /** dense + tanh on the first token; null when the checkpoint has none (tokencls, MLM). */
-  readonly pooler: Linear | null;
+  /** null when the checkpoint has none (tokencls, MLM). */
+  readonly pooler: Pooler | null;
   readonly maskedLm: MaskedLmHead | null;
   /** cls.seq_relationship (pretraining) or the NSP model's head, on the pooled output. */
   readonly nextSentence: Linear | null;
@@ -126,6 +146,8 @@ export interface EncoderTargets {
 export interface EncoderForwardOptions {
   /** Run the task heads (default true); false computes only lastHiddenState (and poolerOutput). */
   readonly heads?: boolean;
+  /** Sees (and may change) the capture points of each row (nn/observer.ts). */
+  readonly observer?: ForwardObserver | null;
 }
 
 export class EncoderNetwork {
@@ -146,6 +168,12 @@ export class EncoderNetwork {
     this.pooled = backend.allocate(config.hiddenSize);
   }
 
+  /** The longest row the position table allows (RoBERTa's positions start after the padding id). */
+  get maxLength(): number {
+    const { maxPositions, positionIds, padTokenId } = this.config;
+    return positionIds === "arange" ? maxPositions : maxPositions - padTokenId - 1;
+  }
+
   forward(inputs: EncoderInputs, options: EncoderForwardOptions = {}): EncoderOutputs {
     const { batch, seq } = this.checkInputs(inputs);
     const { hiddenSize: dim, vocabSize } = this.config;
@@ -153,7 +181,7 @@ export class EncoderNetwork {
     const head = options.heads === false ? "base" : this.config.head;
     const labelCount = this.config.labels.length;
     const hidden = new Float32Array(batch * seq * dim); // [B, T, dim]
-    const pooled = pooler === null ? null : new Float32Array(batch * dim); // [B, dim]
+    const pooled = pooler === null || !pooler.isOutput ? null : new Float32Array(batch * dim); // [B, dim]
     const tokenLogits = // [B, T, vocab | labels]
       head === "pretraining" || head === "masked-lm"
         ? new Float32Array(batch * seq * vocabSize)
@@ -170,14 +198,18 @@ export class EncoderNetwork {
       const x = scratch.residual; // [T, dim]
       this.embed(x, inputs.inputIds[b]!, inputs.tokenTypeIds?.[b], scratch);
       const keyMask = mask !== undefined && mask.includes(0) ? mask : undefined;
-      this.parts.blocks.forEach((block, layer) => block.forward(this.backend, x, seq, dim, keys.layers[layer]!, scratch, keyMask));
+      const observer = options.observer ?? null;
+      observer?.beginSequence?.(b);
+      const pass: ForwardPass = { backend: this.backend, scratch, observer, layer: 0, sequences: null };
+      this.parts.blocks.forEach((block, layer) => block.forward(pass, x, seq, dim, keys.layers[layer]!, keyMask));
       const rowHidden = hidden.subarray(b * seq * dim, (b + 1) * seq * dim);
       rowHidden.set(x.subarray(0, seq * dim));
 
-      if (pooler !== null && pooled !== null) {
-        pooler.forward(this.backend, this.pooled, x, 1); // [1, dim] from the first ([CLS]) token
-        this.backend.tanh(this.pooled, dim);
-        pooled.set(this.pooled, b * dim);
+      if (pooler !== null) {
+        pooler.dense.forward(this.backend, this.pooled, x, 1); // [1, dim] from the first ([CLS], <s>) token
+        if (pooler.activation === "tanh") this.backend.tanh(this.pooled, dim);
+        else this.backend.relu(this.pooled, dim);
+        pooled?.set(this.pooled, b * dim);
       }
       if (maskedLm !== null && (head === "pretraining" || head === "masked-lm")) {
         const transformed = scratch.normed; // [T, dim]
@@ -232,7 +264,8 @@ export class EncoderNetwork {
     const pooled = (): Variable => {
       if (pooler === null) throw new InputError("this checkpoint has no pooler, which its head needs");
       const firstTokens = Array.from({ length: batch }, (_, b) => b * seq);
-      return tanh(ctx.tape, pooler.forwardOnTape(ctx, embedding(ctx.tape, x, firstTokens))); // [B, dim]
+      const dense = pooler.dense.forwardOnTape(ctx, embedding(ctx.tape, x, firstTokens)); // [B, dim]
+      return pooler.activation === "tanh" ? tanh(ctx.tape, dense) : relu(ctx.tape, dense);
     };
     const maskedLmLoss = (): Variable => {
       const head = maskedLm!;
@@ -257,13 +290,24 @@ export class EncoderNetwork {
     }
   }
 
-  /** [B · T, dim] = dropout(LayerNorm(word[ids] + position + tokenType)) on a tape. */
+  /** [B · T, dim] = dropout(LayerNorm(word[ids] + position (+ tokenType))) on a tape. */
   private embedOnTape(ctx: TapeContext, inputs: EncoderInputs, batch: number, seq: number): Variable {
     const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
     const words = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
-    const positions = positionEmbedding.forwardOnTape(ctx, Array.from({ length: batch * seq }, (_, i) => i % seq));
-    const types = tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0));
-    return residualDropout(ctx, embeddingNorm.forwardOnTape(ctx, add(ctx.tape, add(ctx.tape, words, positions), types)));
+    const positionIds = inputs.inputIds.flatMap((row) => this.positionIdsOf(row));
+    let sum = add(ctx.tape, words, positionEmbedding.forwardOnTape(ctx, positionIds));
+    if (tokenTypeEmbedding !== null) {
+      sum = add(ctx.tape, sum, tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0)));
+    }
+    return residualDropout(ctx, embeddingNorm.forwardOnTape(ctx, sum));
+  }
+
+  /** The position id of each token of a row (PositionIds). */
+  private positionIdsOf(ids: readonly number[]): number[] {
+    if (this.config.positionIds === "arange") return ids.map((_, i) => i);
+    const pad = this.config.padTokenId;
+    let count = 0;
+    return ids.map((id) => (id === pad ? pad : pad + ++count));
   }
 
   private tokenTargets(labels: EncoderTargets["labels"], batch: number, seq: number): number[] {
@@ -280,17 +324,20 @@ export class EncoderNetwork {
     return [...labels];
   }
 
-  /** x [T, dim] = LayerNorm(word[ids] + position[0..T) + tokenType[types]) */
+  /** x [T, dim] = LayerNorm(word[ids] + position (+ tokenType[types])) */
   private embed(x: Float32Array, ids: readonly number[], types: readonly number[] | undefined, scratch: Scratch): void {
     const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
     const seq = ids.length;
     const n = seq * this.config.hiddenSize;
     const addend = scratch.delta; // [T, dim]
     wordEmbedding.forward(this.backend, x, ids);
-    positionEmbedding.forwardRange(addend, 0, seq);
+    if (this.config.positionIds === "arange") positionEmbedding.forwardRange(addend, 0, seq);
+    else positionEmbedding.forward(this.backend, addend, this.positionIdsOf(ids));
     this.backend.add(x, x, addend, n);
-    tokenTypeEmbedding.forward(this.backend, addend, types ?? new Array<number>(seq).fill(0));
-    this.backend.add(x, x, addend, n);
+    if (tokenTypeEmbedding !== null) {
+      tokenTypeEmbedding.forward(this.backend, addend, types ?? new Array<number>(seq).fill(0));
+      this.backend.add(x, x, addend, n);
+    }
     embeddingNorm.forward(this.backend, x, x, seq);
   }
 
@@ -301,9 +348,8 @@ export class EncoderNetwork {
     }
     const seq = ids[0]!.length;
     if (seq === 0) throw new InputError("inputIds rows must hold at least one token");
-    if (seq > this.config.maxPositions) {
-      throw new InputError(`rows have ${seq} tokens, more than max_position_embeddings (${this.config.maxPositions})`);
-    }
+    const longest = this.maxLength;
+    if (seq > longest) throw new InputError(`rows have ${seq} tokens, more than the ${longest} this model takes (max_position_embeddings ${this.config.maxPositions})`);
     const checkRows = (name: string, rows: readonly (readonly number[])[] | undefined, valid: (v: number) => boolean, expected: string): void => {
       if (rows === undefined) return;
       if (!Array.isArray(rows) || rows.length !== ids.length) {
@@ -321,7 +367,7 @@ export class EncoderNetwork {
     checkRows("inputIds", ids, (v) => Number.isInteger(v) && v >= 0 && v < vocab, `a token id in [0, ${vocab})`);
     checkRows("attentionMask", inputs.attentionMask, (v) => v === 0 || v === 1, "0 or 1");
     const types = this.config.typeVocabSize;
-    checkRows("tokenTypeIds", inputs.tokenTypeIds, (v) => Number.isInteger(v) && v >= 0 && v < types, `a token type in [0, ${types})`);
+    checkRows("tokenTypeIds", inputs.tokenTypeIds, (v) => v === 0 || (Number.isInteger(v) && v > 0 && v < types), types > 0 ? `a token type in [0, ${types})` : "0 (this model has no token types)");
     inputs.attentionMask?.forEach((row, b) => {
       if (!row.includes(1)) throw new InputError(`attentionMask row ${b} masks every token: there is nothing to attend to`);
     });
@@ -333,7 +379,7 @@ export class EncoderNetwork {
     if (this.scratch === null || this.scratch.sizes.rows < seq) {
       const { hiddenSize, numHeads, headDim, intermediateSize } = this.config;
       this.scratch = new Scratch(
-        { rows: seq, dim: hiddenSize, queryDim: numHeads * headDim, ffnDim: intermediateSize, maxKeys: seq },
+        { rows: seq, dim: hiddenSize, queryDim: numHeads * headDim, kvDim: numHeads * headDim, fusedQkvDim: 0, ffnDim: intermediateSize, maxKeys: seq },
         this.backend,
       );
     }
@@ -342,8 +388,9 @@ export class EncoderNetwork {
 
   /** Keys and values of one row, per layer (a KV cache used from position 0, never appended to). */
   private keysFor(seq: number): KvCache {
-    if (this.keys === null || this.keys.capacity < seq) {
-      this.keys = new KvCache(this.config.numLayers, this.config.numHeads * this.config.headDim, seq, this.backend);
+    if (this.keys === null || this.keys.maxPositions < seq) {
+      const windows = new Array<number>(this.config.numLayers).fill(0);
+      this.keys = new KvCache(this.config.numHeads * this.config.headDim, seq, windows, seq, this.backend);
     }
     return this.keys;
   }

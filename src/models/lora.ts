@@ -3,7 +3,9 @@
 // target or ends with "." + target (or, for a string, fully matches it as a regex);
 // adapter tensors are named base_model.model.<module>.lora_A/lora_B.weight. The
 // base weights are frozen while adapters are attached; merging folds
-// scaling·B·A into them (transposed for GPT-2's Conv1D layout) and detaches.
+// scaling·B·A into them (transposed for GPT-2's Conv1D layout) and detaches. A
+// fused weight (GPT-2's c_attn, Phi-3's qkv_proj) gets one adapter, each of its
+// Linears reading the rows of B of its own window.
 
 import { Parameter } from "../autograd/variable.js";
 import { OptionError } from "../errors.js";
@@ -83,7 +85,8 @@ export function attachLora(network: DecoderOnlyModel, options: LoraOptions, tens
   for (const [module, linears] of byModule) {
     const first = linears[0]!.weight;
     const inFeatures = first.cols;
-    const outFeatures = first.type === "f32_columns" ? first.stride : first.rows;
+    const whole = network.parameters.get(`${module}.weight`)!;
+    const outFeatures = first.type === "f32_columns" ? first.stride : whole.shape[0]!;
     fanInFanOut ||= first.type === "f32_columns";
     const a = valueOf(tensors, peftName(module, "A"), [resolved.r, inFeatures], () => {
       const bound = 1 / Math.sqrt(inFeatures);
@@ -100,12 +103,19 @@ export function attachLora(network: DecoderOnlyModel, options: LoraOptions, tens
     );
     for (const linear of linears) {
       const w = linear.weight;
-      linear.lora = { adapter, first: w.type === "f32_columns" ? w.firstColumn : 0, count: w.rows };
+      // A row window of a fused nn.Linear weight starts at its offset in the whole.
+      const firstRow = w.type === "f32_columns" ? w.firstColumn : w.type === "f32" ? windowStart(whole.data, w.data, inFeatures) : 0;
+      linear.lora = { adapter, first: firstRow, count: w.rows };
     }
     modules.set(module, { adapter, linears });
   }
   network.parameters.frozen = true;
   return { options: resolved, parameters, fanInFanOut, modules };
+}
+
+/** The row of `whole` [rows, cols] where the window `part` (a subarray of it) starts. */
+function windowStart(whole: Float32Array, part: Float32Array, cols: number): number {
+  return (part.byteOffset - whole.byteOffset) / Float32Array.BYTES_PER_ELEMENT / cols;
 }
 
 function valueOf(tensors: ReadonlyMap<string, Tensor> | undefined, name: string, shape: number[], init: () => Float32Array): Float32Array {
@@ -120,10 +130,11 @@ function valueOf(tensors: ReadonlyMap<string, Tensor> | undefined, name: string,
 
 /** Folds every adapter into its base weight (W += scaling·B·A), detaches them and unfreezes the base. */
 export function mergeLora(network: DecoderOnlyModel, attached: AttachedLora): void {
-  for (const { adapter, linears } of attached.modules.values()) {
+  for (const [module, { adapter, linears }] of attached.modules) {
     const w = linears[0]!.weight;
     if (w.type !== "f32" && w.type !== "f32_columns") continue;
-    adapter.mergeInto(w.data, w.type === "f32_columns" ? "in-out" : "out-in");
+    const whole = network.parameters.get(`${module}.weight`)!.data; // all windows of a fused weight at once
+    adapter.mergeInto(whole, w.type === "f32_columns" ? "in-out" : "out-in");
     for (const linear of linears) linear.lora = null;
   }
   network.parameters.frozen = false;

@@ -6,7 +6,7 @@ import type { Backend } from "../backend/backend.js";
 import { ModelFormatError } from "../errors.js";
 import { dequantize } from "../tensor/quantize.js";
 import { numel, shapeString, type NamedTensors, type Shape, type Tensor } from "../tensor/tensor.js";
-import { f32Matrix, type WeightMatrix } from "../tensor/weights.js";
+import { f32Matrix, rowWindow, type WeightMatrix } from "../tensor/weights.js";
 import { ParameterIndex } from "../nn/parameter-index.js";
 
 /**
@@ -29,6 +29,9 @@ export function prebuiltMatrixTensor(matrix: WeightMatrix): PrebuiltMatrixTensor
     },
   };
 }
+
+/** The largest tensor a new model creates: 2³⁰ floats, 4 GiB (the WASM memory's whole size). */
+const MAX_CREATED_ELEMENTS = 2 ** 30;
 
 /** Makes the value of a tensor a checkpoint lacks (seeded initialisation of a new model). */
 export type Initializer = (name: string, shape: Shape) => Float32Array;
@@ -93,6 +96,10 @@ export class WeightStore {
 
   private initialized(name: string, shape: Shape): Tensor | undefined {
     if (this.initializer === null) return undefined;
+    const count = numel(shape);
+    if (!Number.isSafeInteger(count) || count > MAX_CREATED_ELEMENTS) {
+      throw new ModelFormatError(this.source, `creating it with shape ${shapeString(shape)} would take ${(4 * count / 2 ** 30).toFixed(1)} GiB (the config's sizes are too large)`, name);
+    }
     let tensor = this.created.get(name);
     if (tensor === undefined) {
       tensor = { data: this.initializer(name, shape), shape: [...shape] };
@@ -111,9 +118,33 @@ export class WeightStore {
   }
 
 
-  /** Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as masks). */
-  assertAllUsed(ignorable: RegExp | null = null): void {
-    const unexplained = [...this.tensors.keys()].filter((n) => !this.used.has(n) && !(ignorable?.test(n) ?? false));
+  /**
+   * The row windows [first, first + parts[i]) of a matrix [Σ parts, cols] (a fused
+   * projection), each sharing the checkpoint's storage: a float32 matrix is placed
+   * once and registered whole as the parameter; a quantized one is cut before it is
+   * placed, so each part lives in the backend's own layout.
+   */
+  matrixRows(name: string, parts: readonly number[], cols: number): WeightMatrix[] {
+    const rows = parts.reduce((a, b) => a + b, 0);
+    const tensor = this.lookup(name, [rows, cols]);
+    const starts = parts.map((_, i) => parts.slice(0, i).reduce((a, b) => a + b, 0));
+    if ("matrix" in tensor) {
+      const matrix = (tensor as PrebuiltMatrixTensor).matrix;
+      return parts.map((count, i) => this.backend.uploadMatrix(rowWindow(matrix, starts[i]!, count)));
+    }
+    const whole = this.backend.upload(tensor.data);
+    this.parameters.add(name, whole, [rows, cols]);
+    return parts.map((count, i) => rowWindow(f32Matrix(whole, rows, cols), starts[i]!, count));
+  }
+
+  /**
+   * Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as
+   * masks or inv_freq, a copy of a tied head); returns the ignorable ones the
+   * checkpoint has, for a warning that lists them.
+   */
+  assertAllUsed(ignorable: RegExp | null = null): string[] {
+    const unused = [...this.tensors.keys()].filter((n) => !this.used.has(n));
+    const unexplained = unused.filter((n) => !(ignorable?.test(n) ?? false));
     if (unexplained.length > 0) {
       const shown = unexplained.slice(0, 5).join(", ");
       const more = unexplained.length > 5 ? ` and ${unexplained.length - 5} more` : "";
@@ -122,5 +153,6 @@ export class WeightStore {
         `unexpected tensors for this architecture: ${shown}${more} (is config.json's model_type right?)`,
       );
     }
+    return unused;
   }
 }

@@ -2,6 +2,7 @@
 // window of a Conv1D weight, GPT-2's layout), optionally with a LoRA adapter.
 import { linear } from "../autograd/linear.js";
 import { linearColumns } from "../autograd/linear-columns.js";
+import { slice } from "../autograd/slice.js";
 import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
@@ -38,12 +39,20 @@ export class Linear {
     return this.lora === null ? y : this.lora.adapter.addUpdateOnTape(ctx, y, x, this.lora.first, this.lora.count);
   }
 
+  private biasOnTape(ctx: TapeContext, bias: Float32Array): Variable {
+    const { variable, offset } = ctx.parameters.locate(bias);
+    return offset === 0 && variable.size === bias.length ? variable : slice(ctx.tape, variable, offset, [bias.length]);
+  }
+
   private baseOnTape(ctx: TapeContext, x: Variable): Variable {
     const w = this.weight;
     switch (w.type) {
       case "f32": {
-        const bias = this.bias === null ? null : ctx.parameters.whole(this.bias);
-        return linear(ctx.tape, x, ctx.parameters.whole(w.data), bias);
+        // The weight is a parameter, or a window of rows of one (a fused projection's part).
+        const { variable, offset } = ctx.parameters.locate(w.data);
+        const weight = offset === 0 && variable.size === w.data.length ? variable : slice(ctx.tape, variable, offset, [w.rows, w.cols]);
+        const bias = this.bias === null ? null : this.biasOnTape(ctx, this.bias);
+        return linear(ctx.tape, x, weight, bias);
       }
       case "f32_columns": {
         const bias = this.bias === null ? null : ctx.parameters.locate(this.bias).variable;

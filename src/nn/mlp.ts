@@ -1,38 +1,53 @@
-// Position-wise feed-forward networks: the two-layer GELU MLP of GPT-2/BERT and
-// the gated (SwiGLU) MLP of the Llama family, down(act(gate(x)) · up(x)).
+// Position-wise feed-forward networks: the two-layer MLP of the original
+// Transformer (ReLU), GPT-2 and BERT (GELU), and the gated MLP of the Llama family,
+// down(act(gate(x)) · up(x)) (SwiGLU; Gemma's GeGLU). The hidden activations — the
+// "neurons" — are the capture point mlp.post.
 
-import { gelu, silu } from "../autograd/activations.js";
+import { gelu, relu, silu } from "../autograd/activations.js";
 import { mul } from "../autograd/elementwise.js";
 import type { Variable } from "../autograd/variable.js";
 import type { Backend, GeluApproximation } from "../backend/backend.js";
 import type { Linear } from "./linear.js";
-import type { Scratch } from "./scratch.js";
+import { observe, type ForwardPass } from "./observer.js";
 import type { TapeContext } from "./tape-context.js";
 
-export type Activation = "silu" | "gelu_tanh" | "gelu_erf";
+export type Activation = "silu" | "gelu_tanh" | "gelu_erf" | "relu";
 
 export interface FeedForward {
   /** out [rows, dim] = ffn(x [rows, dim]) */
-  forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number, scratch: Scratch): void;
+  forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, position: number): void;
   /** The same, recorded on a tape: [rows, dim] → [rows, dim]. */
   forwardOnTape(ctx: TapeContext, x: Variable): Variable;
   /** Its Linear layers (for LoRA). */
   linears(): Linear[];
 }
 
-function approximation(activation: Exclude<Activation, "silu">): GeluApproximation {
+function approximation(activation: "gelu_tanh" | "gelu_erf"): GeluApproximation {
   return activation === "gelu_tanh" ? "tanh" : "erf";
 }
 
 /** The activation in place on the first n elements of x. */
 export function activate(backend: Backend, activation: Activation, x: Float32Array, n: number): void {
-  if (activation === "silu") backend.silu(x, n);
-  else backend.gelu(x, n, approximation(activation));
+  switch (activation) {
+    case "silu":
+      return backend.silu(x, n);
+    case "relu":
+      return backend.relu(x, n);
+    default:
+      return backend.gelu(x, n, approximation(activation));
+  }
 }
 
 /** The activation recorded on a tape. */
 export function activateOnTape(ctx: TapeContext, activation: Activation, x: Variable): Variable {
-  return activation === "silu" ? silu(ctx.tape, x) : gelu(ctx.tape, x, approximation(activation));
+  switch (activation) {
+    case "silu":
+      return silu(ctx.tape, x);
+    case "relu":
+      return relu(ctx.tape, x);
+    default:
+      return gelu(ctx.tape, x, approximation(activation));
+  }
 }
 
 /** fc → activation → proj */
@@ -43,10 +58,12 @@ export class Mlp implements FeedForward {
     readonly activation: Activation,
   ) {}
 
-  forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number, scratch: Scratch): void {
-    const hidden = scratch.hidden; // [rows, ffnDim]
+  forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, position: number): void {
+    const { backend } = pass;
+    const hidden = pass.scratch.hidden; // [rows, ffnDim]
     this.fc.forward(backend, hidden, x, rows);
     activate(backend, this.activation, hidden, rows * this.fc.outFeatures);
+    observe(pass, "mlp.post", hidden, rows, this.fc.outFeatures, position);
     this.proj.forward(backend, out, hidden, rows);
   }
 
@@ -68,12 +85,14 @@ export class GatedMlp implements FeedForward {
     readonly activation: Activation,
   ) {}
 
-  forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number, scratch: Scratch): void {
+  forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, position: number): void {
+    const { backend, scratch } = pass;
     const n = rows * this.gateProj.outFeatures;
     this.gateProj.forward(backend, scratch.gate, x, rows); // [rows, ffnDim]
     this.upProj.forward(backend, scratch.hidden, x, rows); // [rows, ffnDim]
     activate(backend, this.activation, scratch.gate, n);
     backend.mul(scratch.hidden, scratch.gate, scratch.hidden, n);
+    observe(pass, "mlp.post", scratch.hidden, rows, this.gateProj.outFeatures, position);
     this.downProj.forward(backend, out, scratch.hidden, rows); // [rows, dim]
   }
 

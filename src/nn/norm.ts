@@ -1,4 +1,4 @@
-// Normalisation layers: LayerNorm (GPT-2, BERT) and RMSNorm (Llama family).
+// Normalisation layers: LayerNorm (GPT-2, BERT) and RMSNorm (Llama family, Gemma's 1 + w).
 import { layerNorm, rmsNorm } from "../autograd/norms.js";
 import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
@@ -28,17 +28,19 @@ export class LayerNorm implements Norm {
   }
 }
 
+/** x / rms(x) · (weightOffset + weight): weightOffset 0 for Llama, 1 for Gemma's (1 + w) gain. */
 export class RMSNorm implements Norm {
   constructor(
     readonly weight: Float32Array,
     readonly eps: number,
+    readonly weightOffset = 0,
   ) {}
 
   forward(backend: Backend, out: Float32Array, x: Float32Array, rows: number): void {
-    backend.rmsNorm(out, x, this.weight, rows, this.weight.length, this.eps);
+    backend.rmsNorm(out, x, this.weight, rows, this.weight.length, this.eps, this.weightOffset);
   }
 
   forwardOnTape(ctx: TapeContext, x: Variable): Variable {
-    return rmsNorm(ctx.tape, x, ctx.parameters.whole(this.weight), this.eps);
+    return rmsNorm(ctx.tape, x, ctx.parameters.whole(this.weight), this.eps, this.weightOffset);
   }
 }

@@ -5,17 +5,18 @@
 
 import { add } from "../autograd/elementwise.js";
 import type { Variable } from "../autograd/variable.js";
-import type { Backend } from "../backend/backend.js";
 import { residualDropout } from "./block.js";
 import type { SelfAttention } from "./attention.js";
 import type { LayerKvCache } from "./kv-cache.js";
 import type { FeedForward } from "./mlp.js";
 import type { Norm } from "./norm.js";
-import type { Scratch } from "./scratch.js";
+import { observe, type ForwardPass } from "./observer.js";
 import type { TapeContext } from "./tape-context.js";
 
 export class PostNormBlock {
   constructor(
+    /** Index of the block in the stack (capture points are named by it). */
+    readonly layer: number,
     readonly attention: SelfAttention,
     /** BERT's attention.output.LayerNorm */
     readonly attentionNorm: Norm,
@@ -29,22 +30,22 @@ export class PostNormBlock {
    * `keys` holds the sequence's keys and values (capacity ≥ rows); keyMask [rows]
    * is 0 at padding positions (optional: every position is a real token).
    */
-  forward(
-    backend: Backend,
-    x: Float32Array,
-    rows: number,
-    dim: number,
-    keys: LayerKvCache,
-    scratch: Scratch,
-    keyMask?: ArrayLike<number>,
-  ): void {
+  forward(pass: ForwardPass, x: Float32Array, rows: number, dim: number, keys: LayerKvCache, keyMask?: ArrayLike<number>): void {
+    const { backend, scratch } = pass;
     const n = rows * dim;
-    this.attention.forward(backend, scratch.delta, x, rows, keys, 0, scratch, keyMask); // [rows, dim]
+    pass.layer = this.layer;
+    observe(pass, "resid_pre", x, rows, dim, 0);
+    keys.reset();
+    this.attention.forward(pass, scratch.delta, x, rows, keys, 0, keyMask); // [rows, dim]
+    observe(pass, "attn_out", scratch.delta, rows, dim, 0);
     backend.add(x, x, scratch.delta, n);
     this.attentionNorm.forward(backend, x, x, rows);
-    this.ffn.forward(backend, scratch.delta, x, rows, scratch); // [rows, dim]
+    observe(pass, "resid_mid", x, rows, dim, 0);
+    this.ffn.forward(pass, scratch.delta, x, rows, 0); // [rows, dim]
+    observe(pass, "mlp_out", scratch.delta, rows, dim, 0);
     backend.add(x, x, scratch.delta, n);
     this.ffnNorm.forward(backend, x, x, rows);
+    observe(pass, "resid_post", x, rows, dim, 0);
   }
 
   /** The same block recorded on a tape for `batch` sequences: x [batch · seq, dim]; keyMask [batch · seq]. */

@@ -1,7 +1,9 @@
 // Rotary position embedding (RoPE) tables and their application to queries and
 // keys. Frequencies follow Hugging Face `_compute_default_rope_parameters`
 // (inv_freq_i = θ^(−2i/d)) and the `linear` and `llama3` rope_scaling rules of
-// `modeling_rope_utils.py`; angles are computed in float64, then rounded.
+// `modeling_rope_utils.py`; angles are computed in float64, then rounded. The
+// tables cover the positions used so far, grown (doubling) when a longer sequence
+// arrives: a model's context length (possibly 10⁶ or a lying 2³²) never sizes them.
 
 import { rope } from "../autograd/rope.js";
 import type { Variable } from "../autograd/variable.js";
@@ -22,7 +24,7 @@ export interface RotaryConfig {
   /** Dimensions of each head that rotate (the head size unless partial rotary). */
   rotaryDim: number;
   theta: number;
-  /** Positions the tables cover (the context length). */
+  /** The model's context length: positions from it on are refused. */
   maxPositions: number;
   layout: RopeLayout;
   scaling: RopeScaling | null;
@@ -52,35 +54,61 @@ export function inverseFrequencies(rotaryDim: number, theta: number, scaling: Ro
   return inv;
 }
 
+/** Table rows computed at least, so that short sequences do not regrow them step by step. */
+const INITIAL_POSITIONS = 256;
+
 export class RotaryEmbedding {
-  /** [maxPositions, rotaryDim/2] */
-  readonly cos: Float32Array;
-  /** [maxPositions, rotaryDim/2] */
-  readonly sin: Float32Array;
+  /** [positions, rotaryDim/2] */
+  private cosTable = new Float32Array(0);
+  /** [positions, rotaryDim/2] */
+  private sinTable = new Float32Array(0);
+  private readonly inverse: Float64Array;
 
   constructor(readonly config: RotaryConfig) {
-    const half = config.rotaryDim / 2;
-    const inv = inverseFrequencies(config.rotaryDim, config.theta, config.scaling);
-    this.cos = new Float32Array(config.maxPositions * half);
-    this.sin = new Float32Array(config.maxPositions * half);
-    for (let p = 0; p < config.maxPositions; p++) {
+    if (config.rotaryDim <= 0 || config.rotaryDim % 2 !== 0) throw new RangeError(`rotary dimension ${config.rotaryDim} must be even and positive`);
+    this.inverse = inverseFrequencies(config.rotaryDim, config.theta, config.scaling);
+  }
+
+  /** Positions the tables cover now. */
+  get positions(): number {
+    return this.cosTable.length / (this.config.rotaryDim / 2);
+  }
+
+  /** Makes the tables cover positions 0 … count − 1 (at most the context length). */
+  reserve(count: number): void {
+    if (count <= this.positions) return;
+    if (count > this.config.maxPositions) {
+      throw new RangeError(`position ${count - 1} is beyond the context length ${this.config.maxPositions}`);
+    }
+    const target = Math.min(this.config.maxPositions, Math.max(count, 2 * this.positions, INITIAL_POSITIONS));
+    const half = this.config.rotaryDim / 2;
+    const cos = new Float32Array(target * half);
+    const sin = new Float32Array(target * half);
+    cos.set(this.cosTable);
+    sin.set(this.sinTable);
+    for (let p = this.positions; p < target; p++) {
       for (let i = 0; i < half; i++) {
-        const angle = p * inv[i]!;
-        this.cos[p * half + i] = Math.cos(angle);
-        this.sin[p * half + i] = Math.sin(angle);
+        const angle = p * this.inverse[i]!;
+        cos[p * half + i] = Math.cos(angle);
+        sin[p * half + i] = Math.sin(angle);
       }
     }
+    this.cosTable = cos;
+    this.sinTable = sin;
   }
 
   /** Rotates x [rows, nHeads, headDim] in place; row i is at position firstPosition + i. */
   apply(backend: Backend, x: Float32Array, rows: number, nHeads: number, headDim: number, firstPosition: number): void {
     const { rotaryDim, layout } = this.config;
-    backend.rope(x, rows, nHeads, headDim, firstPosition, this.cos, this.sin, rotaryDim, layout);
+    this.reserve(firstPosition + rows);
+    backend.rope(x, rows, nHeads, headDim, firstPosition, this.cosTable, this.sinTable, rotaryDim, layout);
   }
 
   /** Rotates x [batch · seq, nHeads · headDim] on a tape; each sequence starts at position 0. */
   applyOnTape(ctx: TapeContext, x: Variable, nHeads: number, headDim: number, batch: number): Variable {
     const { rotaryDim, layout } = this.config;
-    return rope(ctx.tape, x, { nHeads, headDim, cos: this.cos, sin: this.sin, rotaryDim, layout, firstPosition: 0, batch });
+    this.reserve(x.size / (nHeads * headDim) / batch);
+    const { cosTable: cos, sinTable: sin } = this;
+    return rope(ctx.tape, x, { nHeads, headDim, cos, sin, rotaryDim, layout, firstPosition: 0, batch });
   }
 }

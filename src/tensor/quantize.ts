@@ -107,7 +107,7 @@ export function dequantize(m: WeightMatrix): Float32Array {
     }
     case "q8_0": {
       // quants and scales are read once: a backend may hand out matrices whose
-      // arrays are rebuilt on each access (src/backend/wasm/quant-blocks.ts).
+      // arrays are rebuilt on each access (src/backend/wasm/quant-matrices.ts).
       const { quants, scales } = m;
       const out = new Float32Array(m.rows * m.cols);
       for (let i = 0; i < out.length; i++) out[i] = quants[i]! * scales[(i / QUANT_BLOCK) | 0]!;

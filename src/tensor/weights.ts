@@ -145,6 +145,36 @@ export function isBlockQuantMatrix(m: WeightMatrix): m is BlockQuantMatrix {
   return isBlockQuantType(m.type);
 }
 
+/**
+ * Rows [first, first + count) of a matrix in nn.Linear layout — e.g. the q, k and v
+ * parts of a fused projection stored [q | k | v] (Phi-3's qkv_proj, gate_up_proj).
+ * Rows are contiguous in every row-major storage type, so the window shares the
+ * matrix's storage: no copy, and training updates of the whole are what it computes with.
+ */
+export function rowWindow(matrix: WeightMatrix, first: number, count: number): WeightMatrix {
+  const { rows, cols } = matrix;
+  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 1 || first + count > rows) {
+    throw new RangeError(`rows ${first}..${first + count} are not inside the ${rows} rows of the matrix`);
+  }
+  const span = <A extends { subarray(begin: number, end: number): A }>(data: A, perRow: number): A =>
+    data.subarray(first * perRow, (first + count) * perRow);
+  switch (matrix.type) {
+    case "f32":
+      return { type: "f32", data: span(matrix.data, cols), rows: count, cols };
+    case "f16":
+    case "bf16":
+      return { type: matrix.type, data: span(matrix.data, cols), rows: count, cols };
+    case "q8_0":
+      return { type: "q8_0", quants: span(matrix.quants, cols), scales: span(matrix.scales, cols / QUANT_BLOCK), rows: count, cols };
+    case "q4_0":
+      return { type: "q4_0", quants: span(matrix.quants, cols / 2), scales: span(matrix.scales, cols / QUANT_BLOCK), rows: count, cols };
+    case "f32_columns":
+      throw new RangeError("a Conv1D column window has no row windows");
+    default:
+      return blockQuantMatrix(matrix.type, span(matrix.blocks, blockRowBytes(matrix.type, cols)), count, cols);
+  }
+}
+
 export function isHalfMatrix(m: WeightMatrix): m is HalfMatrix {
   return m.type === "f16" || m.type === "bf16";
 }

@@ -1,6 +1,7 @@
 // Reference activations, in place. GELU "tanh" is GPT-2's gelu_new
 // (0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³)))); "erf" is the exact x·Φ(x) of BERT
-// and torch nn.GELU(). SiLU is x·σ(x) (Llama's SwiGLU gate); tanh is BERT's pooler.
+// and torch nn.GELU(). ReLU is max(0, x) (the original Transformer, T5). SiLU is
+// x·σ(x) (Llama's SwiGLU gate); tanh is BERT's pooler.
 
 import type { FloatArray } from "../../tensor/tensor.js";
 import { erf } from "../erf.js";
@@ -20,6 +21,10 @@ export function gelu(x: FloatArray, n: number, approximation: GeluApproximation)
       x[i] = 0.5 * v * (1 + erf(v * Math.SQRT1_2));
     }
   }
+}
+
+export function relu(x: FloatArray, n: number): void {
+  for (let i = 0; i < n; i++) x[i] = x[i]! > 0 ? x[i]! : 0;
 }
 
 export function silu(x: FloatArray, n: number): void {

@@ -1,4 +1,4 @@
-// Reference elementwise kernels: residual add, gating product, embedding lookup.
+// Reference elementwise kernels: residual add, gating product, scaling, embedding lookup.
 
 import type { FloatArray } from "../../tensor/tensor.js";
 
@@ -8,6 +8,12 @@ export function add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): v
 
 export function mul(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
   for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+}
+
+/** x ← factor · x with the factor rounded to float32, as the activations are. */
+export function scale(x: FloatArray, n: number, factor: number): void {
+  const f = Math.fround(factor);
+  for (let i = 0; i < n; i++) x[i] = x[i]! * f;
 }
 
 export function embedding(out: FloatArray, table: FloatArray, ids: ArrayLike<number>, dim: number): void {

@@ -9,10 +9,11 @@ import { matmulQ4_0, matmulQ8_0 } from "./matmul-quantized.js";
 import { matmulBlocks } from "./matmul-blocks.js";
 import { layerNorm, rmsNorm } from "./norms.js";
 import { softmaxRows } from "./softmax.js";
-import { gelu, silu, tanh } from "./activations.js";
+import { gelu, relu, silu, tanh } from "./activations.js";
 import { rope } from "./rope.js";
-import { attention } from "./attention.js";
-import { add, embedding, mul } from "./elementwise.js";
+import { attention, attentionProbabilities } from "./attention.js";
+import { add, embedding, mul, scale } from "./elementwise.js";
+import { gruCell, lstmCell } from "./recurrent-cells.js";
 
 export const jsBackend: Backend = {
   name: "js",
@@ -39,12 +40,17 @@ export const jsBackend: Backend = {
   embedding,
   add,
   mul,
+  scale,
   rmsNorm,
   layerNorm,
   softmax: softmaxRows,
   gelu,
+  relu,
   silu,
   tanh,
+  lstmCell,
+  gruCell,
   rope,
   attention,
+  attentionProbabilities,
 };

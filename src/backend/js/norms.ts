@@ -1,10 +1,18 @@
-// Reference RMSNorm (Zhang & Sennrich 2019; Llama) and LayerNorm (Ba et al. 2016;
+// Reference RMSNorm (Zhang & Sennrich 2019; Llama; Gemma's gain 1 + w through weightOffset) and LayerNorm (Ba et al. 2016;
 // GPT-2, BERT). Statistics are accumulated in float64; variance is biased (÷ dim),
 // as torch.nn.LayerNorm computes it.
 
 import type { FloatArray } from "../../tensor/tensor.js";
 
-export function rmsNorm(out: FloatArray, x: FloatArray, weight: FloatArray, rows: number, dim: number, eps: number): void {
+export function rmsNorm(
+  out: FloatArray,
+  x: FloatArray,
+  weight: FloatArray,
+  rows: number,
+  dim: number,
+  eps: number,
+  weightOffset: number,
+): void {
   for (let r = 0; r < rows; r++) {
     const base = r * dim;
     let sumSquares = 0;
@@ -13,7 +21,7 @@ export function rmsNorm(out: FloatArray, x: FloatArray, weight: FloatArray, rows
       sumSquares += v * v;
     }
     const inverseRms = 1 / Math.sqrt(sumSquares / dim + eps);
-    for (let i = 0; i < dim; i++) out[base + i] = x[base + i]! * inverseRms * weight[i]!;
+    for (let i = 0; i < dim; i++) out[base + i] = x[base + i]! * inverseRms * (weightOffset + weight[i]!);
   }
 }
 

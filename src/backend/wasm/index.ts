@@ -19,7 +19,9 @@ import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../
 import type { BackwardKernels } from "../backward.js";
 import { jsBackwardKernels } from "../js/backward/index.js";
 import { columnsBackwardVia } from "../columns-backward.js";
+import { attentionProbabilities } from "../js/attention.js";
 import { embedding } from "../js/elementwise.js";
+import { gruCell, lstmCell } from "../js/recurrent-cells.js";
 import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, WeightMatrix } from "../../tensor/weights.js";
 import { isHalfMatrix } from "../../tensor/weights.js";
 import { panelMatrixView, panelProduct, placePanels } from "./quant-matrices.js";
@@ -48,7 +50,7 @@ const PARALLEL_ATTENTION_WORK = 16 * 1024;
 
 /** Where an uploaded matrix lives in the memory. */
 interface MatrixAddress {
-  /** f32 or 16-bit data, or the quantized blocks (quant-blocks.ts) */
+  /** f32 or 16-bit data, or the quantized panels (quant-panels.ts) */
   data: number;
   /** f16 only: no infinity or NaN among the weights (the kernel's faster widening). */
   finite?: boolean;
@@ -96,6 +98,10 @@ export class WasmBackend implements Backend {
   }
 
   // ---- placement ---------------------------------------------------------------------------
+
+  memoryBudget(): { used: number; limit: number } {
+    return { used: this.mem.top, limit: this.mem.limit };
+  }
 
   allocate(length: number): Float32Array {
     if (!this.mem.shared) return new Float32Array(length);
@@ -374,12 +380,12 @@ export class WasmBackend implements Backend {
     });
   }
 
-  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number): void {
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, rows: number, dim: number, eps: number, weightOffset: number): void {
     this.call((copyBack) => {
       const xp = this.input(x, rows * dim, "rmsNorm x");
       const wp = this.input(weight, dim, "rmsNorm weight");
       const op = this.output(out, rows * dim, "rmsNorm out", false);
-      this.kernels.rmsNorm(op, xp, wp, rows, dim, eps);
+      this.kernels.rmsNorm(op, xp, wp, rows, dim, eps, weightOffset);
       copyBack(out, op, rows * dim);
     });
   }
@@ -399,8 +405,16 @@ export class WasmBackend implements Backend {
     this.inPlace(x, rows * cols, "softmax x", (p) => this.kernels.softmaxRows(p, rows, cols));
   }
 
+  scale(x: Float32Array, n: number, factor: number): void {
+    this.inPlace(x, n, "scale x", (p) => this.kernels.scaleInPlace(p, n, factor));
+  }
+
   gelu(x: Float32Array, n: number, approximation: GeluApproximation): void {
     this.inPlace(x, n, "gelu x", (p) => (approximation === "tanh" ? this.kernels.geluTanh(p, n) : this.kernels.geluErf(p, n)));
+  }
+
+  relu(x: Float32Array, n: number): void {
+    this.inPlace(x, n, "relu x", (p) => this.kernels.relu(p, n));
   }
 
   silu(x: Float32Array, n: number): void {
@@ -409,6 +423,15 @@ export class WasmBackend implements Backend {
 
   tanh(x: Float32Array, n: number): void {
     this.inPlace(x, n, "tanh x", (p) => this.kernels.tanhInPlace(p, n));
+  }
+
+  // The recurrent cells run the js reference on the buffers (views of this memory or foreign arrays).
+  lstmCell(state: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, cPrev: Float32Array, rows: number, hidden: number): void {
+    lstmCell(state, gatesInput, gatesHidden, cPrev, rows, hidden);
+  }
+
+  gruCell(h: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, hPrev: Float32Array, rows: number, hidden: number): void {
+    gruCell(h, gatesInput, gatesHidden, hPrev, rows, hidden);
   }
 
   private inPlace(x: Float32Array, n: number, what: string, kernel: (ptr: number) => void): void {
@@ -454,7 +477,11 @@ export class WasmBackend implements Backend {
     keyMask?: ArrayLike<number>,
   ): void {
     const { queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, causal } = shape;
+    const window = shape.window ?? 0;
+    const softcap = shape.softcap ?? 0;
+    const slopes = shape.alibiSlopes ?? null;
     if (queryCount === 0) return;
+    if (slopes !== null && slopes.length < nHeads) throw new RangeError(`attention has ${slopes.length} ALiBi slopes for ${nHeads} heads`);
     if (nHeads % nKvHeads !== 0) throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
     this.call((copyBack) => {
       const qLength = queryCount * nHeads * headDim;
@@ -476,15 +503,29 @@ export class WasmBackend implements Backend {
       const scratchBytes = Math.ceil(((ATTENTION_TILE + headDim) * 4) / 64) * 64;
       const scratch = this.mem.reserve(scratchBytes * parts);
       const c = causal ? 1 : 0;
+      const sp = slopes === null ? 0 : this.input(slopes, nHeads, "attention ALiBi slopes");
       if (parallel) {
-        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes], ARGS);
+        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes, window, 0, sp], ARGS);
         pool.floats[ARGS + 10] = scale;
+        pool.floats[ARGS + 16] = softcap;
         pool.run(OP_ATTENTION, nHeads);
       } else {
-        this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch);
+        this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch, window, softcap, sp);
       }
       copyBack(out, op, qLength);
     });
+  }
+
+  attentionProbabilities(
+    probs: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    shape: AttentionShape,
+    scores: Float32Array,
+    keyMask?: ArrayLike<number>,
+  ): void {
+    // Inspection only, never on the decode path: the js reference, reading the buffers where they are.
+    attentionProbabilities(probs, q, k, shape, scores, keyMask);
   }
 }
 

@@ -19,11 +19,13 @@ export interface KernelExports {
   ): void;
   add(out: number, a: number, b: number, n: number): void;
   mul(out: number, a: number, b: number, n: number): void;
-  rmsNorm(out: number, x: number, weight: number, rows: number, dim: number, eps: number): void;
+  scaleInPlace(x: number, n: number, factor: number): void;
+  rmsNorm(out: number, x: number, weight: number, rows: number, dim: number, eps: number, weightOffset: number): void;
   layerNorm(out: number, x: number, weight: number, bias: number, rows: number, dim: number, eps: number): void;
   softmaxRows(x: number, rows: number, cols: number): void;
   geluTanh(x: number, n: number): void;
   geluErf(x: number, n: number): void;
+  relu(x: number, n: number): void;
   silu(x: number, n: number): void;
   tanhInPlace(x: number, n: number): void;
   sumForBandwidth(x: number, n: number): number;
@@ -32,7 +34,7 @@ export interface KernelExports {
     out: number, q: number, k: number, v: number,
     queryCount: number, keyCount: number, queryOffset: number,
     nHeads: number, nKvHeads: number, headDim: number, scale: number, causal: number,
-    mask: number, h0: number, h1: number, scratch: number,
+    mask: number, h0: number, h1: number, scratch: number, window: number, softcap: number, slopes: number,
   ): void;
 }
 

@@ -7,6 +7,7 @@ import { OptionError } from "../../errors.js";
 import { writeGguf } from "../../io/gguf.js";
 import { GGUF_OUTPUT_TYPES, modelToGguf, type GgufOutputType } from "../../io/gguf-convert.js";
 import { parseCommandLine, requiredString } from "../options.js";
+import { resolveModelArgument } from "../model-argument.js";
 
 const usage = `usage: lmscope quantize --type <mix> <model> <out.gguf>
 
@@ -30,7 +31,7 @@ Q2_K/Q3_K→Q4_0, IQ4_XS→IQ4_NL; f16 when even that does not fit). Tensor name
 hyperparameters and the tokenizer are written as llama.cpp expects them.
 
   <model>      Hugging Face folder (llama or gpt2), llama2.c .bin file / folder,
-               or a GGUF file (dequantized, then stored in the new mix)
+               a GGUF file (dequantized, then stored in the new mix), or a hub id (org/name)
   <out.gguf>   the file to write (replaced atomically)
   --type       the mix
 `;
@@ -46,7 +47,8 @@ export const quantizeCommand: Command = {
       throw new OptionError("--type", `expected one of ${GGUF_OUTPUT_TYPES.join(", ")}, got ${JSON.stringify(type)}`);
     }
     if (positionals.length !== 2) throw new OptionError("<model> <out.gguf>", "give the model path and the output file");
-    const [input, output] = positionals as [string, string];
+    const [model, output] = positionals as [string, string];
+    const input = await resolveModelArgument(model, io);
     const content = await modelToGguf(input, type as GgufOutputType);
     await writeGguf(output, content);
     const counts = new Map<string, number>();

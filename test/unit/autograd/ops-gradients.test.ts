@@ -12,6 +12,7 @@ import {
   dropout,
   embedding,
   float64TapeKernels,
+  gatherColumns,
   gelu,
   layerNorm,
   linear,
@@ -21,7 +22,9 @@ import {
   rmsNorm,
   rope,
   scale,
+  relu,
   silu,
+  slice,
   softmax,
   splitColumns,
   Tape,
@@ -118,6 +121,7 @@ test("layerNorm and rmsNorm: d input, d weight, d bias", () => {
     const b = param64(random, "bias", [dim]);
     checkOp(`layerNorm ${rows}×${dim}`, [x, w, b], (tape) => layerNorm(tape, x, w, b, 1e-5));
     checkOp(`rmsNorm ${rows}×${dim}`, [x, w], (tape) => rmsNorm(tape, x, w, 1e-5));
+    checkOp(`rmsNorm with gain 1 + w ${rows}×${dim}`, [x, w], (tape) => rmsNorm(tape, x, w, 1e-5, 1));
   }
 });
 
@@ -126,13 +130,14 @@ test("softmax over rows", () => {
   checkOp("softmax", [x], (tape) => softmax(tape, x));
 });
 
-test("gelu (tanh and erf), silu and tanh, including large |x|", () => {
+test("gelu (tanh and erf), relu, silu and tanh, including large |x|", () => {
   const x = param64(random, "x", [37], 2.5);
   x.data[0] = 7;
   x.data[1] = -7;
   checkOp("gelu tanh", [x], (tape) => gelu(tape, x, "tanh"));
   checkOp("gelu erf", [x], (tape) => gelu(tape, x, "erf"));
   checkOp("silu", [x], (tape) => silu(tape, x));
+  checkOp("relu", [x], (tape) => relu(tape, x));
   checkOp("tanh", [x], (tape) => tanh(tape, x));
 });
 
@@ -158,6 +163,10 @@ test("attention: causal, GQA 6/2 heads, masked keys, batches, queries after cach
     { name: "GQA 6/2 bidirectional, masked keys, batch 2", nHeads: 6, nKvHeads: 2, queries: 4, keys: 4, batch: 2, causal: false, mask: true },
     { name: "MQA causal, 3 queries after 4 keys", nHeads: 3, nKvHeads: 1, queries: 3, keys: 7, batch: 1, causal: true, mask: false },
     { name: "GQA causal, masked keys, batch 2", nHeads: 4, nKvHeads: 2, queries: 6, keys: 6, batch: 2, causal: true, mask: true },
+    { name: "GQA causal, sliding window 3, batch 2", nHeads: 4, nKvHeads: 2, queries: 7, keys: 7, batch: 2, causal: true, mask: false, window: 3 },
+    { name: "soft-capped at 1.5", nHeads: 2, nKvHeads: 1, queries: 5, keys: 5, batch: 1, causal: true, mask: false, softcap: 1.5 },
+    { name: "ALiBi, bidirectional, masked keys", nHeads: 3, nKvHeads: 3, queries: 5, keys: 5, batch: 2, causal: false, mask: true, alibi: true },
+    { name: "window, soft-cap and ALiBi", nHeads: 4, nKvHeads: 2, queries: 6, keys: 6, batch: 1, causal: true, mask: false, window: 2, softcap: 2, alibi: true },
   ];
   for (const c of cases) {
     const q = param64(random, "q", [c.batch * c.queries, c.nHeads * headDim]);
@@ -165,7 +174,11 @@ test("attention: causal, GQA 6/2 heads, masked keys, batches, queries after cach
     const v = param64(random, "v", [c.batch * c.keys, c.nKvHeads * headDim]);
     // first key of each sequence always visible; a couple of others padded
     const keyMask = c.mask ? Array.from({ length: c.batch * c.keys }, (_, i) => (i % c.keys !== 0 && i % 3 === 2 ? 0 : 1)) : undefined;
-    const options = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim, causal: c.causal, batch: c.batch, keyMask, scale: 0.7 };
+    const alibiSlopes = "alibi" in c ? Float32Array.from({ length: c.nHeads }, (_, h) => 0.3 * (h + 1)) : null;
+    const options = {
+      nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim, causal: c.causal, batch: c.batch, keyMask, scale: 0.7,
+      window: "window" in c ? c.window : 0, softcap: "softcap" in c ? c.softcap : 0, alibiSlopes,
+    };
     checkOp(`attention ${c.name}`, [q, k, v], (tape) => attention(tape, q, k, v, options));
   }
 });
@@ -210,6 +223,14 @@ test("dropout: seeded mask, inverted scaling, gradient through the same mask", (
     return project(tape, out, new Float64Array(45).fill(1));
   }, [x]);
   assert.ok(kept > 0 && zeroed > 0, `kept ${kept}, zeroed ${zeroed}`);
+});
+
+test("slice of a parameter and gatherColumns (a per-head fused qkv reordered)", () => {
+  const w = param64(random, "w", [6, 5]);
+  checkOp("slice rows 2..4", [w], (tape) => slice(tape, w, 10, [2, 5]));
+  const x = param64(random, "x", [3, 6]);
+  checkOp("gatherColumns with repeats", [x], (tape) => gatherColumns(tape, x, Int32Array.from([5, 0, 2, 2, 4])));
+  assert.throws(() => slice(new Tape(float64TapeKernels), w, 25, [2, 5]), /exceed/);
 });
 
 test("reshape, splitColumns (fused qkv), concatColumns, transpose", () => {

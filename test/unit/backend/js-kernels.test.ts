@@ -54,14 +54,14 @@ test("matmul on a Conv1D column window equals Σ x·W[:, window] (+ bias)", () =
   assert.throws(() => f32ColumnsMatrix(new Float32Array(12), 3, 4, 2, 3), /do not fit/);
 });
 
-test("rmsNorm and layerNorm match their definitions", () => {
-  for (const [rows, dim] of [[1, 1], [3, 7], [2, 65]] as const) {
+test("rmsNorm (gain w and 1 + w) and layerNorm match their definitions", () => {
+  for (const [rows, dim, offset] of [[1, 1, 0], [3, 7, 0], [2, 65, 0], [3, 7, 1]] as const) {
     const x = randomNormal(random, rows * dim, 3, 1);
     const w = randomNormal(random, dim);
     const b = randomNormal(random, dim);
     const rms = new Float32Array(rows * dim);
     const ln = new Float32Array(rows * dim);
-    B.rmsNorm(rms, x, w, rows, dim, 1e-5);
+    B.rmsNorm(rms, x, w, rows, dim, 1e-5, offset);
     B.layerNorm(ln, x, w, b, rows, dim, 1e-5);
     const eRms: number[] = [];
     const eLn: number[] = [];
@@ -71,7 +71,7 @@ test("rmsNorm and layerNorm match their definitions", () => {
       const mean = row.reduce((s, v) => s + v, 0) / dim;
       const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / dim;
       row.forEach((v, i) => {
-        eRms.push((v / Math.sqrt(ms + 1e-5)) * w[i]!);
+        eRms.push((v / Math.sqrt(ms + 1e-5)) * (offset + w[i]!));
         eLn.push(((v - mean) / Math.sqrt(variance + 1e-5)) * w[i]! + b[i]!);
       });
     }
@@ -159,13 +159,19 @@ test("RoPE: interleaved rotates (2i, 2i+1) pairs; half-layout equals it on HF-pe
   close(half, permute(interleaved), 1e-6, "half-layout rope");
 });
 
-test("attention matches the naive definition: causal offset, GQA grouping, padding mask", () => {
-  for (const [queryCount, cached, nHeads, nKvHeads, headDim, causal, masked] of [
-    [1, 0, 1, 1, 3, true, false],
-    [5, 0, 4, 2, 5, true, false],
-    [3, 4, 6, 3, 7, true, false],
-    [1, 9, 8, 1, 4, true, false],
-    [6, 0, 4, 4, 3, false, true],
+test("attention matches the naive definition: causal offset, GQA grouping, padding mask, window, soft-cap, ALiBi", () => {
+  for (const [queryCount, cached, nHeads, nKvHeads, headDim, causal, masked, window, softcap, alibi] of [
+    [1, 0, 1, 1, 3, true, false, 0, 0, false],
+    [5, 0, 4, 2, 5, true, false, 0, 0, false],
+    [3, 4, 6, 3, 7, true, false, 0, 0, false],
+    [1, 9, 8, 1, 4, true, false, 0, 0, false],
+    [6, 0, 4, 4, 3, false, true, 0, 0, false],
+    [7, 5, 4, 2, 5, true, false, 3, 0, false],
+    [4, 0, 2, 1, 6, true, false, 1, 0, false],
+    [5, 2, 4, 2, 5, true, false, 0, 2.5, false],
+    [6, 0, 3, 3, 4, true, false, 0, 0, true],
+    [5, 0, 3, 3, 4, false, true, 0, 0, true],
+    [8, 3, 4, 2, 5, true, false, 4, 1.5, true],
   ] as const) {
     const keyCount = cached + queryCount;
     const q = randomNormal(random, queryCount * nHeads * headDim);
@@ -174,7 +180,8 @@ test("attention matches the naive definition: causal offset, GQA grouping, paddi
     const mask = Array.from({ length: keyCount }, (_, t) => (masked && t >= keyCount - 2 ? 0 : 1));
     const out = new Float32Array(queryCount * nHeads * headDim);
     const scale = 1 / Math.sqrt(headDim);
-    const shape = { queryCount, keyCount, queryOffset: cached, nHeads, nKvHeads, headDim, scale, causal };
+    const alibiSlopes = alibi ? Float32Array.from({ length: nHeads }, (_, h) => 0.5 / (h + 1)) : null;
+    const shape = { queryCount, keyCount, queryOffset: cached, nHeads, nKvHeads, headDim, scale, causal, window, softcap, alibiSlopes };
     B.attention(out, q, k, v, shape, new Float32Array(keyCount), masked ? mask : undefined);
     const expected: number[] = [];
     const group = nHeads / nKvHeads;
@@ -183,10 +190,13 @@ test("attention matches the naive definition: causal offset, GQA grouping, paddi
         const kv = Math.floor(h / group);
         const logits: number[] = [];
         for (let t = 0; t < keyCount; t++) {
-          const hidden = (causal && t > cached + i) || mask[t] === 0;
+          const p = cached + i;
+          const hidden = (causal && t > p) || (window > 0 && t <= p - window) || (masked && mask[t] === 0);
           let dot = 0;
           for (let d = 0; d < headDim; d++) dot += q[(i * nHeads + h) * headDim + d]! * k[(t * nKvHeads + kv) * headDim + d]!;
-          logits.push(hidden ? -Infinity : dot * scale);
+          const raw = dot * scale;
+          const capped = softcap > 0 ? softcap * Math.tanh(raw / softcap) : raw;
+          logits.push(hidden ? -Infinity : capped - (alibiSlopes?.[h] ?? 0) * Math.abs(p - t));
         }
         const max = Math.max(...logits);
         const weights = logits.map((l) => Math.exp(l - max));

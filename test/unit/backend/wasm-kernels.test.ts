@@ -210,15 +210,15 @@ test("quantized matmuls (Q8_0, Q4_0) match the js reference and stay near the f3
   console.log(`quantized matmul error against the f32 product:\n  ${rows.join("\n  ")}`);
 });
 
-test("rmsNorm, layerNorm, add, mul match the reference (odd dims, aliasing)", () => {
-  for (const [rows, dim] of [[1, 1], [3, 7], [2, 65], [5, 768]] as [number, number][]) {
+test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, aliasing)", () => {
+  for (const [rows, dim, offset] of [[1, 1, 0], [3, 7, 0], [2, 65, 1], [5, 768, 0], [3, 13, 1]] as [number, number, number][]) {
     const x = randomNormal(random, rows * dim, 3, 1);
     const w = randomNormal(random, dim);
     const b = randomNormal(random, dim);
     const y = randomNormal(random, rows * dim);
     const n = rows * dim;
     const eRms = new Float32Array(n), eLn = new Float32Array(n), eAdd = new Float32Array(n), eMul = new Float32Array(n);
-    J.rmsNorm(eRms, x, w, rows, dim, 1e-5);
+    J.rmsNorm(eRms, x, w, rows, dim, 1e-5, offset);
     J.layerNorm(eLn, x, w, b, rows, dim, 1e-5);
     J.add(eAdd, x, y, n);
     J.mul(eMul, x, y, n);
@@ -227,12 +227,12 @@ test("rmsNorm, layerNorm, add, mul match the reference (odd dims, aliasing)", ()
         const where = `${rows}×${dim} ${label} ${inMemory ? "in memory" : "foreign"}`;
         const xs = place(B, x, inMemory);
         const out = place(B, new Float32Array(n), inMemory);
-        B.rmsNorm(out, xs, place(B, w, inMemory), rows, dim, 1e-5);
+        B.rmsNorm(out, xs, place(B, w, inMemory), rows, dim, 1e-5, offset);
         close(out, eRms, 1e-5, `rmsNorm ${where}`);
         B.layerNorm(out, xs, place(B, w, inMemory), place(B, b, inMemory), rows, dim, 1e-5);
         close(out, eLn, 2e-5, `layerNorm ${where}`);
         const aliased = place(B, x, inMemory);
-        B.rmsNorm(aliased, aliased, place(B, w, inMemory), rows, dim, 1e-5);
+        B.rmsNorm(aliased, aliased, place(B, w, inMemory), rows, dim, 1e-5, offset);
         close(aliased, eRms, 1e-5, `rmsNorm in place ${where}`);
         const sum = place(B, x, inMemory);
         B.add(sum, sum, place(B, y, inMemory), n);
@@ -245,7 +245,7 @@ test("rmsNorm, layerNorm, add, mul match the reference (odd dims, aliasing)", ()
   }
 });
 
-test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the reference", () => {
+test("softmax, scale, GELU (tanh and erf, told apart), SiLU and tanh match the reference", () => {
   for (const [rows, cols] of [[1, 1], [3, 7], [2, 1000]] as [number, number][]) {
     const x = randomNormal(random, rows * cols, 4);
     x[0] = 1e4;
@@ -286,6 +286,9 @@ test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the referenc
       const d = place(B, x, inMemory);
       B.tanh(d, n);
       close(d, tanh, 2e-7, `tanh ${label}`);
+      const e = place(B, x, inMemory);
+      B.scale(e, n - 2, 1.7);
+      close(e, [...x.subarray(0, n - 2)].map((v) => Math.fround(v * Math.fround(1.7))).concat([x[n - 2]!, x[n - 1]!]), 0, `scale ${label}`);
     }
   }
 });
@@ -318,7 +321,7 @@ test("rope (half and interleaved, partial rotary, offsets) matches the reference
 });
 
 test("flash attention matches the reference: causal with a cached offset, GQA, MQA, keyMask, many tiles, wasm.one query row", () => {
-  const cases: (Omit<AttentionShape, "scale"> & { mask?: boolean })[] = [
+  const cases: (Omit<AttentionShape, "scale" | "alibiSlopes"> & { mask?: boolean; alibi?: boolean })[] = [
     { queryCount: 1, keyCount: 1, queryOffset: 0, nHeads: 1, nKvHeads: 1, headDim: 1, causal: true },
     { queryCount: 1, keyCount: 37, queryOffset: 36, nHeads: 4, nKvHeads: 2, headDim: 8, causal: true },
     { queryCount: 5, keyCount: 12, queryOffset: 7, nHeads: 6, nKvHeads: 2, headDim: 7, causal: true },
@@ -332,9 +335,19 @@ test("flash attention matches the reference: causal with a cached offset, GQA, M
     { queryCount: 1, keyCount: 257, queryOffset: 200, nHeads: 10, nKvHeads: 2, headDim: 37, causal: true },
     { queryCount: 1, keyCount: 333, queryOffset: 0, nHeads: 7, nKvHeads: 1, headDim: 70, causal: false, mask: true },
     { queryCount: 1, keyCount: 3, queryOffset: 2, nHeads: 3, nKvHeads: 3, headDim: 3, causal: true },
+    // Sliding windows (shorter and longer than a tile, a window of 1), soft-capping, ALiBi, and all three.
+    { queryCount: 9, keyCount: 150, queryOffset: 141, nHeads: 6, nKvHeads: 2, headDim: 32, causal: true, window: 70 },
+    { queryCount: 40, keyCount: 40, queryOffset: 0, nHeads: 4, nKvHeads: 2, headDim: 12, causal: true, window: 5 },
+    { queryCount: 1, keyCount: 301, queryOffset: 300, nHeads: 8, nKvHeads: 2, headDim: 20, causal: true, window: 129 },
+    { queryCount: 3, keyCount: 3, queryOffset: 0, nHeads: 2, nKvHeads: 1, headDim: 8, causal: true, window: 1 },
+    { queryCount: 13, keyCount: 77, queryOffset: 64, nHeads: 4, nKvHeads: 2, headDim: 24, causal: true, softcap: 5 },
+    { queryCount: 11, keyCount: 11, queryOffset: 0, nHeads: 6, nKvHeads: 6, headDim: 9, causal: true, alibi: true },
+    { queryCount: 6, keyCount: 90, queryOffset: 0, nHeads: 5, nKvHeads: 5, headDim: 8, causal: false, alibi: true, mask: true },
+    { queryCount: 17, keyCount: 150, queryOffset: 133, nHeads: 6, nKvHeads: 3, headDim: 16, causal: true, window: 30, softcap: 3, alibi: true },
   ];
   for (const c of cases) {
-    const shape: AttentionShape = { ...c, scale: 1 / Math.sqrt(c.headDim) };
+    const alibiSlopes = c.alibi === true ? Float32Array.from({ length: c.nHeads }, (_, h) => 2 ** (-(h + 1))) : null;
+    const shape: AttentionShape = { ...c, scale: 1 / Math.sqrt(c.headDim), alibiSlopes };
     const q = randomNormal(random, c.queryCount * c.nHeads * c.headDim, 2);
     const k = randomNormal(random, c.keyCount * c.nKvHeads * c.headDim, 2);
     const v = randomNormal(random, c.keyCount * c.nKvHeads * c.headDim);

@@ -27,7 +27,7 @@ test("missing, non-positive or mistyped config fields are named", () => {
   assert.throws(() => build({ ...LLAMA_CONFIG, hidden_size: -32 }, randomLlama()), /"hidden_size" must be a positive integer/);
   assert.throws(() => build({ ...LLAMA_CONFIG, rope_theta: "big" }, randomLlama()), /"rope_theta" must be a positive number/);
   assert.throws(() => build({ ...LLAMA_CONFIG, hidden_act: "relu6" }, randomLlama()), /"hidden_act" "relu6" is not supported/);
-  assert.throws(() => build({ ...LLAMA_CONFIG, rope_scaling: { type: "yarn", factor: 4 } }, randomLlama()), /rope_scaling type "yarn" is not supported/);
+  assert.throws(() => build({ ...LLAMA_CONFIG, rope_scaling: { type: "yarn", factor: 4 } }, randomLlama()), /rope_scaling: rope type "yarn" is not supported/);
 });
 
 test("an unknown model_type lists the supported ones", () => {

@@ -3,6 +3,7 @@
 //   GELU tanh: y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³)
 //              dy/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)
 //   GELU erf:  y = x·Φ(x),  dy/dx = Φ(x) + x·φ(x)
+//   ReLU:      dy/dx = 1 for x > 0, else 0 (torch's threshold_backward)
 //   SiLU:      y = x·σ(x),  dy/dx = σ(x)(1 + x(1 − σ(x)))
 //   tanh:      dy/dx = 1 − y², from the output
 
@@ -44,4 +45,8 @@ export function tanhBackward(dx: FloatArray, dOut: FloatArray, y: FloatArray, n:
     const v = y[i]!;
     dx[i] += dOut[i]! * (1 - v * v);
   }
+}
+
+export function reluBackward(dx: FloatArray, dOut: FloatArray, x: FloatArray, n: number): void {
+  for (let i = 0; i < n; i++) if (x[i]! > 0) dx[i] += dOut[i]!;
 }

@@ -1,13 +1,16 @@
 // Reference backward of scaled dot-product attention (../attention.ts), for each
-// query row i and head h, with p = softmax(s), s_t = scale · q·k_t over the visible keys:
+// query row i and head h, with p = softmax(s) over the visible keys:
 //   dv_t += p_t · dOut,   dp_t = dOut · v_t,   ds_t = p_t (dp_t − Σ_u p_u dp_u),
-//   dq += scale · Σ_t ds_t k_t,   dk_t += scale · ds_t q.
+//   dq += scale · c_t · Σ_t ds_t k_t,   dk_t += scale · c_t · ds_t q,
+// where c_t = 1 − tanh²(scale·q·k_t / cap) is the soft-cap's derivative (1 without a
+// cap); the ALiBi bias is a constant and the window only narrows the keys.
 // (llm.c attention_backward; the probabilities are recomputed as FlashAttention's
 // backward does, so the forward stores nothing.) A kv head shared by several
 // query heads (GQA) receives the sum of their contributions. Masked keys have p = 0.
 
 import type { AttentionShape } from "../../backend.js";
 import type { FloatArray } from "../../../tensor/tensor.js";
+import { endOfVisibleKeys, firstVisibleKey, scoreKeys } from "../attention-scores.js";
 import { softmaxSpan } from "../softmax.js";
 
 export function attentionBackward(
@@ -22,32 +25,25 @@ export function attentionBackward(
   scratch: FloatArray,
   keyMask?: ArrayLike<number>,
 ): void {
-  const { queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, causal } = shape;
+  const { queryCount, keyCount, nHeads, nKvHeads, headDim, scale } = shape;
+  const softcap = shape.softcap ?? 0;
   const group = nHeads / nKvHeads;
   const qStride = nHeads * headDim;
   const kvStride = nKvHeads * headDim;
   const probs = scratch; // [keyCount]
   const dScores = scratch.subarray(keyCount, 2 * keyCount); // [keyCount]
   for (let i = 0; i < queryCount; i++) {
-    const visible = causal ? Math.min(queryOffset + i + 1, keyCount) : keyCount;
+    const start = firstVisibleKey(shape, i);
+    const end = endOfVisibleKeys(shape, i);
     for (let h = 0; h < nHeads; h++) {
       const qBase = i * qStride + h * headDim;
       const kvHead = Math.floor(h / group) * headDim;
       // Recompute the probabilities exactly as the forward does.
-      for (let t = 0; t < visible; t++) {
-        if (keyMask !== undefined && keyMask[t] === 0) {
-          probs[t] = -Infinity;
-          continue;
-        }
-        const kBase = t * kvStride + kvHead;
-        let dot = 0;
-        for (let d = 0; d < headDim; d++) dot += q[qBase + d]! * k[kBase + d]!;
-        probs[t] = dot * scale;
-      }
-      softmaxSpan(probs, 0, visible);
+      scoreKeys(probs, q, k, shape, i, h, start, end, keyMask);
+      softmaxSpan(probs, start, end - start);
       // dp_t = dOut·v_t; dv_t += p_t·dOut
       let weightedSum = 0;
-      for (let t = 0; t < visible; t++) {
+      for (let t = start; t < end; t++) {
         const p = probs[t]!;
         const vBase = t * kvStride + kvHead;
         let dot = 0;
@@ -59,9 +55,18 @@ export function attentionBackward(
         dScores[t] = dot;
         weightedSum += p * dot;
       }
-      // ds_t = p_t (dp_t − Σ p dp), already multiplied by scale
-      for (let t = 0; t < visible; t++) dScores[t] = probs[t]! * (dScores[t]! - weightedSum) * scale;
-      for (let t = 0; t < visible; t++) {
+      // ds_t = p_t (dp_t − Σ p dp), times the soft-cap's derivative, times scale
+      for (let t = start; t < end; t++) dScores[t] = probs[t]! * (dScores[t]! - weightedSum) * scale;
+      if (softcap > 0) {
+        for (let t = start; t < end; t++) {
+          if (dScores[t] === 0) continue;
+          // The capped score without its ALiBi bias is cap · tanh(raw / cap).
+          const capped = scoreWithoutBias(q, k, shape, qBase, kvHead, t, scale, softcap);
+          const tanh = capped / softcap;
+          dScores[t] = dScores[t]! * (1 - tanh * tanh);
+        }
+      }
+      for (let t = start; t < end; t++) {
         const ds = dScores[t]!;
         if (ds === 0) continue;
         const kBase = t * kvStride + kvHead;
@@ -72,4 +77,21 @@ export function attentionBackward(
       }
     }
   }
+}
+
+/** cap · tanh(scale · q·k_t / cap) for one query head and key. */
+function scoreWithoutBias(
+  q: FloatArray,
+  k: FloatArray,
+  shape: AttentionShape,
+  qBase: number,
+  kvHead: number,
+  t: number,
+  scale: number,
+  softcap: number,
+): number {
+  const kBase = t * shape.nKvHeads * shape.headDim + kvHead;
+  let dot = 0;
+  for (let d = 0; d < shape.headDim; d++) dot += q[qBase + d]! * k[kBase + d]!;
+  return softcap * Math.tanh((dot * scale) / softcap);
 }

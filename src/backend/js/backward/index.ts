@@ -7,8 +7,9 @@ import { accumulate, embeddingBackward, mulBackward } from "./elementwise.js";
 import { matmulBackward, matmulColumnsBackward } from "./matmul.js";
 import { layerNormBackward, rmsNormBackward } from "./norms.js";
 import { softmaxBackward } from "./softmax.js";
-import { geluBackward, siluBackward, tanhBackward } from "./activations.js";
+import { geluBackward, reluBackward, siluBackward, tanhBackward } from "./activations.js";
 import { ropeBackward } from "./rope.js";
+import { gruCellBackward, lstmCellBackward } from "./recurrent-cells.js";
 import { attentionBackward } from "./attention.js";
 import { crossEntropy, crossEntropyBackward } from "./cross-entropy.js";
 
@@ -22,8 +23,11 @@ export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   layerNormBackward,
   softmaxBackward,
   geluBackward,
+  reluBackward,
   siluBackward,
   tanhBackward,
+  lstmCellBackward,
+  gruCellBackward,
   ropeBackward,
   attentionBackward,
   crossEntropy,

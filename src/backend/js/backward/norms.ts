@@ -2,7 +2,7 @@
 // layernorm_backward; the RMSNorm case is the same derivation without the mean).
 // With x̂ = (x − mean)·rstd and g = dOut·weight:
 //   LayerNorm: dx = rstd · (g − mean(g) − x̂ · mean(g·x̂)),  dWeight += dOut·x̂,  dBias += dOut
-//   RMSNorm:   x̂ = x·rstd,  dx = rstd · (g − x̂ · mean(g·x̂)),  dWeight += dOut·x̂
+//   RMSNorm:   x̂ = x·rstd, with g = dOut·(weightOffset + weight), dx = rstd · (g − x̂ · mean(g·x̂)),  dWeight += dOut·x̂
 // Row statistics are recomputed in float64, as the forward kernels compute them.
 
 import type { FloatArray } from "../../../tensor/tensor.js";
@@ -58,6 +58,7 @@ export function rmsNormBackward(
   rows: number,
   dim: number,
   eps: number,
+  weightOffset: number,
 ): void {
   for (let r = 0; r < rows; r++) {
     const base = r * dim;
@@ -68,13 +69,13 @@ export function rmsNormBackward(
     }
     const rstd = 1 / Math.sqrt(sumSquares / dim + eps);
     let meanGXhat = 0;
-    for (let i = 0; i < dim; i++) meanGXhat += dOut[base + i]! * weight[i]! * x[base + i]! * rstd;
+    for (let i = 0; i < dim; i++) meanGXhat += dOut[base + i]! * (weightOffset + weight[i]!) * x[base + i]! * rstd;
     meanGXhat /= dim;
     for (let i = 0; i < dim; i++) {
       const xhat = x[base + i]! * rstd;
       const dy = dOut[base + i]!;
       if (dWeight !== null) dWeight[i] += dy * xhat;
-      if (dx !== null) dx[base + i] += rstd * (dy * weight[i]! - xhat * meanGXhat);
+      if (dx !== null) dx[base + i] += rstd * (dy * (weightOffset + weight[i]!) - xhat * meanGXhat);
     }
   }
 }

@@ -6,7 +6,11 @@
 // thread. Scores are computed four keys at a time; the value sum walks the
 // tile's rows in order, two at a time, into an accumulator in L1. Exact to the reference (src/backend/js/attention.ts) up to float
 // rounding: causal mask, padding mask (mask[t] = 0 hides key t), grouped-query
-// heads (query head h reads kv head h / (nHeads / nKvHeads)).
+// heads (query head h reads kv head h / (nHeads / nKvHeads)), and the variants of
+// src/backend/js/attention-scores.ts: a sliding window (window > 0: a causal query
+// at key index p sees keys p − window + 1 … p), soft-capping (softcap > 0:
+// s ← cap · tanh(s / cap)) and ALiBi (slopes ≠ 0: s −= slope[h] · |p − t|), the last
+// two applied to a tile's scores in a scalar pass (only Gemma 2 and BLOOM pay it).
 // [h0, h1) are the query heads this thread computes; scratch holds TILE + headDim floats.
 
 import { expLanes } from "./exp";
@@ -20,11 +24,32 @@ const TILE = 64;
   return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
 }
 
+/**
+ * Soft-caps and ALiBi-biases the first `count` scores of a tile in place (masked
+ * scores stay −∞); `distance` is p − t0, the query's distance to the tile's first key.
+ * Returns the tile's new maximum.
+ */
+function adjustScores(scores: usize, count: i32, softcap: f32, slope: f32, distance: i32): f32 {
+  let tileMax: f32 = -Infinity;
+  for (let u = 0; u < count; u++) {
+    const at = scores + (<usize>u << 2);
+    let s = load<f32>(at);
+    if (s != -Infinity) {
+      if (softcap > 0) s = <f32>(<f64>softcap * Math.tanh(<f64>s / <f64>softcap));
+      s -= slope * <f32>abs(distance - u);
+      store<f32>(at, s);
+    }
+    tileMax = max(tileMax, s);
+  }
+  return tileMax;
+}
+
 export function attention(
   out: usize, q: usize, k: usize, v: usize,
   queryCount: i32, keyCount: i32, queryOffset: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scale: f32, causal: i32,
   mask: usize, h0: i32, h1: i32, scratch: usize,
+  window: i32, softcap: f32, slopes: usize,
 ): void {
   const group = nHeads / nKvHeads;
   const qStride = <usize>(nHeads * headDim) << 2;
@@ -36,15 +61,19 @@ export function attention(
   const quads = (headDim & 3) == 0;
   const scale4 = f32x4.splat(scale);
   const minusInfinity = f32x4.splat(-Infinity);
+  const adjust = softcap > 0 || slopes != 0;
   for (let i = 0; i < queryCount; i++) {
-    const visible = causal != 0 ? min(queryOffset + i + 1, keyCount) : keyCount;
+    const position = queryOffset + i;
+    const visible = causal != 0 ? min(position + 1, keyCount) : keyCount;
+    const first = causal != 0 && window > 0 ? max(0, position - window + 1) : 0;
     for (let h = h0; h < h1; h++) {
+      const slope: f32 = slopes != 0 ? load<f32>(slopes + (<usize>h << 2)) : 0;
       const qh = q + <usize>i * qStride + <usize>h * headBytes;
       const kvHead = <usize>(h / group) * headBytes;
       let runningMax: f32 = -Infinity;
       let runningSum: f32 = 0;
       for (let t: usize = 0; t < headBytes; t += 4) store<f32>(acc + t, 0);
-      for (let t0 = 0; t0 < visible; t0 += TILE) {
+      for (let t0 = first; t0 < visible; t0 += TILE) {
         const t1 = min(t0 + TILE, visible);
         let tileMax: f32 = -Infinity;
         let t = t0;
@@ -86,6 +115,7 @@ export function attention(
           store<f32>(scores + (<usize>(t - t0) << 2), s);
           tileMax = max(tileMax, s);
         }
+        if (adjust) tileMax = adjustScores(scores, t1 - t0, softcap, slope, position - t0);
         if (tileMax == -Infinity) continue; // every key of the tile is masked
         if (tileMax > runningMax) {
           const correction = f32x4.extract_lane(expLanes(f32x4.splat(runningMax - tileMax)), 0); // 0 on the first tile

@@ -20,7 +20,15 @@ export function mul(out: usize, a: usize, b: usize, n: i32): void {
   for (; t < <usize>n << 2; t += 4) store<f32>(out + t, load<f32>(a + t) * load<f32>(b + t));
 }
 
-export function rmsNorm(out: usize, x: usize, weight: usize, rows: i32, dim: i32, eps: f32): void {
+export function scaleInPlace(x: usize, n: i32, factor: f32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const f = f32x4.splat(factor);
+  let t: usize = 0;
+  for (; t < n4; t += 16) v128.store(x + t, f32x4.mul(v128.load(x + t), f));
+  for (; t < <usize>n << 2; t += 4) store<f32>(x + t, load<f32>(x + t) * factor);
+}
+
+export function rmsNorm(out: usize, x: usize, weight: usize, rows: i32, dim: i32, eps: f32, weightOffset: f32): void {
   const bytes = <usize>dim << 2;
   const d4 = <usize>(dim & ~3) << 2;
   for (let r = 0; r < rows; r++) {
@@ -39,9 +47,10 @@ export function rmsNorm(out: usize, x: usize, weight: usize, rows: i32, dim: i32
     }
     const inv = <f32>(1 / Math.sqrt(sum / dim + eps));
     const s = f32x4.splat(inv);
+    const offset = f32x4.splat(weightOffset);
     t = 0;
-    for (; t < d4; t += 16) v128.store(or + t, f32x4.mul(f32x4.mul(v128.load(xr + t), s), v128.load(weight + t)));
-    for (; t < bytes; t += 4) store<f32>(or + t, load<f32>(xr + t) * inv * load<f32>(weight + t));
+    for (; t < d4; t += 16) v128.store(or + t, f32x4.mul(f32x4.mul(v128.load(xr + t), s), f32x4.add(offset, v128.load(weight + t))));
+    for (; t < bytes; t += 4) store<f32>(or + t, load<f32>(xr + t) * inv * (weightOffset + load<f32>(weight + t)));
   }
 }
 
@@ -170,6 +179,17 @@ export function geluErf(x: usize, n: i32): void {
 
 export function tanhInPlace(x: usize, n: i32): void {
   for (let t: usize = 0; t < <usize>n << 2; t += 4) store<f32>(x + t, <f32>Math.tanh(<f64>load<f32>(x + t)));
+}
+
+export function relu(x: usize, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const zero = f32x4.splat(0);
+  let t: usize = 0;
+  for (; t < n4; t += 16) v128.store(x + t, f32x4.pmax(zero, v128.load(x + t)));
+  for (; t < <usize>n << 2; t += 4) {
+    const v = load<f32>(x + t);
+    store<f32>(x + t, v > 0 ? v : 0);
+  }
 }
 
 /** x · σ(x) = x / (1 + e^−x), four lanes at a time. */

@@ -6,5 +6,5 @@ export { matmulF32, matmulF32Columns } from "./matmul";
 export { quantizeActivations } from "./quant-activations";
 export { matmulQuant } from "./quant-matmul";
 export { matmulHalf } from "./half";
-export { add, mul, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
+export { add, mul, scaleInPlace, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, relu, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
 export { attention } from "./attention";

@@ -8,19 +8,20 @@
 // `sanitizeGpt2` adds the "transformer." prefix files saved from GPT2Model lack;
 // their attention-mask buffers (attn.bias, attn.masked_bias) are ignored.
 
-import type { Backend } from "../backend/backend.js";
-import { ConfigError } from "../errors.js";
-import { SelfAttention } from "../nn/attention.js";
-import { PreNormBlock } from "../nn/block.js";
-import { Embedding } from "../nn/embedding.js";
-import { Linear } from "../nn/linear.js";
-import { Mlp, type Activation } from "../nn/mlp.js";
-import { LayerNorm } from "../nn/norm.js";
-import type { NamedTensors, Tensor } from "../tensor/tensor.js";
-import { f32ColumnsMatrix, f32Matrix } from "../tensor/weights.js";
-import { ConfigReader, type JsonObject } from "./config-reader.js";
-import { DecoderOnlyModel, type DecoderConfig } from "./decoder-only.js";
-import { WeightStore, type Initializer } from "./weight-store.js";
+import type { Backend } from "../../backend/backend.js";
+import { ConfigError } from "../../errors.js";
+import { SelfAttention } from "../../nn/attention.js";
+import { DecoderBlock } from "../../nn/block.js";
+import { Embedding } from "../../nn/embedding.js";
+import { Linear } from "../../nn/linear.js";
+import { Mlp, type Activation } from "../../nn/mlp.js";
+import { LayerNorm } from "../../nn/norm.js";
+import type { NamedTensors, Tensor } from "../../tensor/tensor.js";
+import { f32ColumnsMatrix, f32Matrix } from "../../tensor/weights.js";
+import { ConfigReader, type JsonObject } from "../config-reader.js";
+import { DecoderOnlyModel, type DecoderConfig } from "../decoder-only.js";
+import { WeightStore, type Initializer } from "../weight-store.js";
+import { readActivation } from "./layers.js";
 
 export interface Gpt2Config extends DecoderConfig {
   readonly layerNormEpsilon: number;
@@ -28,23 +29,12 @@ export interface Gpt2Config extends DecoderConfig {
   readonly scaleAttentionWeights: boolean;
 }
 
-const ACTIVATIONS: Record<string, Activation> = {
-  gelu_new: "gelu_tanh",
-  gelu_pytorch_tanh: "gelu_tanh",
-  gelu_fast: "gelu_tanh",
-  gelu: "gelu_erf",
-};
-
 export function parseGpt2Config(json: JsonObject, source: string): Gpt2Config {
   const c = new ConfigReader(json, source);
   const hiddenSize = c.positiveInt("n_embd");
   const numHeads = c.positiveInt("n_head");
   c.requireDivisible("n_embd", hiddenSize, "n_head", numHeads);
-  const activationName = c.string("activation_function", "gelu_new");
-  const activation = ACTIVATIONS[activationName];
-  if (activation === undefined) {
-    throw new ConfigError(source, `"activation_function" "${activationName}" is not supported (known: ${Object.keys(ACTIVATIONS).join(", ")})`);
-  }
+  const activation = readActivation(c, "activation_function", "gelu_new");
   if (c.boolean("scale_attn_by_inverse_layer_idx", false)) {
     throw new ConfigError(source, `"scale_attn_by_inverse_layer_idx": true is not supported`);
   }
@@ -107,25 +97,24 @@ export function buildGpt2(
   for (let l = 0; l < numLayers; l++) {
     const p = `transformer.h.${l}`;
     const [query, key, value] = conv1d(`${p}.attn.c_attn`, dim, 3 * dim, 3) as [Linear, Linear, Linear]; // c_attn columns [q | k | v]
-    const attention = new SelfAttention(
-      query,
-      key,
-      value,
-      conv1d(`${p}.attn.c_proj`, dim, dim)[0]!,
-      { nHeads: config.numHeads, nKvHeads: config.numHeads, headDim: config.headDim },
-      null,
-      true,
-      config.scaleAttentionWeights ? 1 / Math.sqrt(config.headDim) : 1,
-    );
+    const attention = new SelfAttention({
+      heads: { nHeads: config.numHeads, nKvHeads: config.numHeads, headDim: config.headDim },
+      projection: { kind: "separate", query, key, value },
+      output: conv1d(`${p}.attn.c_proj`, dim, dim)[0]!,
+      rotary: null,
+      causal: true,
+      scale: config.scaleAttentionWeights ? 1 / Math.sqrt(config.headDim) : 1,
+    });
     const mlp = new Mlp(conv1d(`${p}.mlp.c_fc`, dim, ffn)[0]!, conv1d(`${p}.mlp.c_proj`, ffn, dim)[0]!, config.activation);
-    blocks.push(new PreNormBlock(layerNorm(`${p}.ln_1`), attention, layerNorm(`${p}.ln_2`), mlp));
+    blocks.push(new DecoderBlock(l, { inputNorm: layerNorm(`${p}.ln_1`), attention, ffnNorm: layerNorm(`${p}.ln_2`), ffn: mlp }));
   }
   const finalNorm = layerNorm("transformer.ln_f");
   const wpe = weights.take("transformer.wpe.weight", [contextLength, dim]);
   // The head is tied to the token embedding (one copy) unless the file has its own.
   const head = weights.has("lm_head.weight") ? weights.matrix("lm_head.weight", vocabSize, dim) : f32Matrix(table, vocabSize, dim);
-  weights.assertAllUsed(GPT2_BUFFERS);
+  const ignoredTensors = weights.assertAllUsed(GPT2_BUFFERS);
   const parts = {
+    ignoredTensors,
     tokenEmbedding: new Embedding(table, vocabSize, dim),
     positionEmbedding: new Embedding(wpe, contextLength, dim),
     blocks,
