@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { BLOCK_FORMATS, BLOCK_QUANT_TYPES, type BlockQuantType } from "../../../src/tensor/block-formats.js";
 import { dequantize, quantizeMatrix } from "../../../src/tensor/quantize.js";
 import { f16ToF32, f32ToF16 } from "../../../src/tensor/dtype.js";
-import { blockQuantMatrix, type BlockQuantMatrix } from "../../../src/tensor/weights.js";
+import { blockQuantMatrix, rowWindow, type BlockQuantMatrix } from "../../../src/tensor/weights.js";
 import { randomNormal, seededRandom } from "../../helpers/random.js";
 
 /** Relative RMS error bound of each format on N(0, 1) rows (ggml's own levels are below these). */
@@ -47,6 +47,17 @@ describe("block quantization round trips", () => {
       assert.deepEqual([...(quantizeMatrix(data, rows, k, type) as BlockQuantMatrix).blocks], [...m.blocks]);
     });
   }
+
+  it("a row window of a block matrix (a fused projection's part) shares its bytes and dequantizes to those rows", () => {
+    const k = 512;
+    for (const type of BLOCK_QUANT_TYPES) {
+      const m = quantizeMatrix(randomNormal(seededRandom(11), 7 * k), 7, k, type) as BlockQuantMatrix;
+      const window = rowWindow(m, 2, 3) as BlockQuantMatrix;
+      assert.equal(window.blocks.buffer, m.blocks.buffer, `${type}: no copy`);
+      assert.deepEqual([window.rows, window.cols], [3, k]);
+      assert.deepEqual([...dequantize(window)], [...dequantize(m).subarray(2 * k, 5 * k)], type);
+    }
+  });
 
   it("refuses non-finite values and rows that do not split into blocks, by name", () => {
     const data = new Float32Array(512);
