@@ -2,7 +2,8 @@
 //
 // With --model <path> (repeatable): lmscope on each model, per backend and thread count.
 // Without: random-weight models of the TinyStories shapes (stories15M/42M/110M, written by
-// scripts/make-random-model), each in f32 and Q8_0 (a GGUF lmscope writes), measured with
+// scripts/make-random-model), each in f32, Q8_0, Q4_K_M and Q6_K (GGUF files lmscope
+// writes; --types picks others), measured with
 // lmscope's js backend, its wasm backend, and llama.cpp through node-llama-cpp on the same
 // GGUF (when installed: npm install --no-save node-llama-cpp@3.22.1), at 1 and 2 threads.
 // Prompt: a fixed seeded list of token ids; decoding is greedy and ignores EOS.
@@ -22,6 +23,7 @@ import type { Backend } from "../src/backend/backend.js";
 import { loadModel, type LanguageModel } from "../src/language-model.js";
 import { GGUF_OUTPUT_TYPES, modelToGguf } from "../src/io/gguf-convert.js";
 import { writeGguf } from "../src/io/gguf.js";
+import { BLOCK_FORMATS, isBlockQuantType } from "../src/tensor/block-formats.js";
 import { BandwidthProbe } from "./bandwidth.js";
 import { loadNodeLlamaCpp, measureNodeLlamaCpp, type NodeLlamaCpp } from "./peers/node-llama-cpp.js";
 import { benchmarkPrompt } from "./prompt.js";
@@ -67,13 +69,18 @@ async function measureLmscope(model: LanguageModel, prompt: number[], decodeToke
   };
 }
 
-/** Bytes of every Linear weight (the LM head included): what one decode step streams from memory. */
+/**
+ * Bytes of every Linear weight (the LM head included) as the GGUF file stores them: what one
+ * decode step streams from memory (the WASM backend's panels of some formats are larger:
+ * src/backend/wasm/quant-panels.ts).
+ */
 function linearWeightBytes(model: LanguageModel): number {
   let bytes = 0;
   for (const linear of model.network.linears()) {
     const w = linear.weight;
     const n = w.rows * w.cols;
-    bytes += w.type === "q8_0" ? n + (n / 32) * 4 : w.type === "q4_0" ? n / 2 + (n / 32) * 4 : w.type === "f16" || w.type === "bf16" ? n * 2 : n * 4;
+    if (isBlockQuantType(w.type)) bytes += (n / BLOCK_FORMATS[w.type].blockSize) * BLOCK_FORMATS[w.type].blockBytes;
+    else bytes += w.type === "q8_0" ? (n / 32) * 34 : w.type === "q4_0" ? (n / 32) * 18 : w.type === "f16" || w.type === "bf16" ? n * 2 : n * 4;
   }
   return bytes;
 }
@@ -105,7 +112,7 @@ export async function main(args: string[]): Promise<void> {
     options: {
       model: { type: "string", multiple: true },
       shapes: { type: "string", default: "stories15M,stories42M,stories110M" },
-      types: { type: "string", default: "f32,q8_0" },
+      types: { type: "string", default: "f32,q8_0,q4_k_m,q6_k" },
       backends: { type: "string", default: "js,wasm" },
       threads: { type: "string", default: "1,2" },
       peers: { type: "boolean", default: true },
@@ -176,7 +183,7 @@ export async function main(args: string[]): Promise<void> {
           model: target.name,
           type: target.type,
           threads,
-          weightBytes: target.type === "q8_0" ? (reference.weightBytes * 34) / 36 : reference.weightBytes,
+          weightBytes: reference.weightBytes,
           measure: () => measureNodeLlamaCpp(nodeLlamaCpp, target.gguf!, { threads, promptTokens, decodeTokens }),
           results: [],
           rss: 0,

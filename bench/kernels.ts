@@ -1,6 +1,6 @@
 // `npm run bench -- kernels [--quick]`: memory read bandwidth (the bound of decode),
-// then matvec (m = 1, decode) and matmul (m = 64, prefill) speed of f32, F16, Q8_0 and
-// Q4_0 weights on the 110M-Llama shapes, per backend and thread count, in GB/s of
+// then matvec (m = 1, decode) and matmul (m = 64, prefill) speed of f32, F16, Q8_0,
+// Q4_0, Q4_K, Q5_K and Q6_K weights on the 110M-Llama shapes, per backend and thread count, in GB/s of
 // weights read and GFLOP/s. Prints figures; asserts nothing.
 
 import { availableParallelism } from "node:os";
@@ -11,14 +11,16 @@ import { jsBackwardKernels } from "../src/backend/js/backward/index.js";
 import type { BackwardKernels } from "../src/backend/backward.js";
 import { createWasmBackend, WasmBackend } from "../src/backend/wasm/index.js";
 import { quantizeMatrix } from "../src/tensor/quantize.js";
+import { BLOCK_FORMATS, isBlockQuantType } from "../src/tensor/block-formats.js";
 import { f32ToF16 } from "../src/tensor/dtype.js";
 import { f32Matrix, halfMatrix, type WeightMatrix } from "../src/tensor/weights.js";
 
-/** Bytes of weights (and scales) a product with `w` reads. */
+/** Bytes of weights (and scales) a product with `w` reads, as GGUF stores them. */
 function weightBytes(w: WeightMatrix): number {
   const n = w.rows * w.cols;
+  if (isBlockQuantType(w.type)) return (n / BLOCK_FORMATS[w.type].blockSize) * BLOCK_FORMATS[w.type].blockBytes;
   if (w.type === "f16" || w.type === "bf16") return n * 2;
-  return w.type === "f32" || w.type === "f32_columns" ? n * 4 : w.type === "q8_0" ? n + n / 8 : n / 2 + n / 8;
+  return w.type === "f32" || w.type === "f32_columns" ? n * 4 : w.type === "q8_0" ? (n / 32) * 34 : (n / 32) * 18;
 }
 
 /** Seconds per call of `body`, the median of runs over about `seconds`. */
@@ -54,7 +56,7 @@ export async function main(args: string[]): Promise<void> {
   console.log(`  ${"backend".padEnd(9)} ${"type".padEnd(5)} ${"n×k".padEnd(10)} ${"m=1 GB/s".padStart(9)} ${"m=1 GFLOP/s".padStart(12)} ${"m=64 GFLOP/s".padStart(13)}`);
   for (const [name, n, k] of shapes) {
     const data = new Float32Array(n * k).map((_, i) => Math.sin(i) * 0.05);
-    for (const type of ["f32", "f16", "q8_0", "q4_0"] as const) {
+    for (const type of ["f32", "f16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k"] as const) {
       const matrix =
         type === "f32" ? f32Matrix(data, n, k) : type === "f16" ? halfMatrix("f16", Uint16Array.from(data, f32ToF16), n, k) : quantizeMatrix(data, n, k, type);
       for (const [label, backend] of backends) {

@@ -5,35 +5,32 @@
 // - tensor names of llama.cpp (`token_embd`, `blk.N.attn_q`, …); Llama q/k rows un-permuted
 //   from HF's rotate_half layout back to Meta's interleaved layout (llama.cpp's RoPE expects
 //   it); GPT-2 Conv1D weights transposed to nn.Linear layout;
-// - 2-D weight matrices stored in the chosen type; a matrix whose rows are not a multiple of
-//   the 32-value block falls back to F16 (as llama-quantize falls back for incompatible
-//   tensors); norms and biases stay F32;
-// - the `<arch>.*` hyperparameters and the `tokenizer.ggml.*` vocabulary.
+// - 2-D weight matrices stored in the types llama-quantize would give them in the chosen mix
+//   (llama-quant-rules.ts: per-tensor bumps and row-length fallbacks), quantized with
+//   ggml's reference quantizers (tensor/block-quantizers); norms and biases stay F32;
+// - the `<arch>.*` hyperparameters, `general.file_type` (llama_ftype of the mix),
+//   `general.quantization_version` 2, and the `tokenizer.ggml.*` vocabulary.
 
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { ConfigError, ModelFormatError } from "../errors.js";
 import { ConfigReader, type JsonObject } from "../models/config-reader.js";
-import { quantizeMatrix } from "../tensor/quantize.js";
-import { QUANT_BLOCK } from "../tensor/weights.js";
-import { dequantize } from "../tensor/quantize.js";
-import { readGguf, type GgufTensorInput, type GgufValue } from "./gguf.js";
+import { dequantize, quantizeMatrix, type QuantizeType } from "../tensor/quantize.js";
+import { ggufNumber, ggufString, readGguf, type GgufTensorInput, type GgufTensorType, type GgufValue } from "./gguf.js";
+import { MIX_FILE_TYPE, QUANTIZE_MIXES, chooseTensorTypes, type QuantizeMix, type RuleModel } from "./llama-quant-rules.js";
 import { readJsonObject } from "./json-file.js";
 import { readLlama2c } from "./llama2c.js";
 import { permuteHfToMeta } from "./llama-rotary-permute.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
 
-/** Storage types `lmscope quantize` writes. */
-export type GgufOutputType = "f32" | "f16" | "q8_0" | "q4_0";
-export const GGUF_OUTPUT_TYPES: readonly GgufOutputType[] = ["f32", "f16", "q8_0", "q4_0"];
+/** The mixes `lmscope quantize` writes (llama-quant-rules.ts). */
+export type GgufOutputType = QuantizeMix;
+export const GGUF_OUTPUT_TYPES: readonly GgufOutputType[] = QUANTIZE_MIXES;
 
 export interface GgufContent {
   metadata: Map<string, GgufValue>;
   tensors: GgufTensorInput[];
 }
-
-/** llama.cpp `llama_ftype` values for `general.file_type`. */
-const FILE_TYPE: Record<GgufOutputType, number> = { f32: 0, f16: 1, q4_0: 2, q8_0: 7 };
 
 /** llama.cpp token types. */
 const NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, BYTE = 6;
@@ -48,14 +45,32 @@ interface Named {
   shape: readonly number[];
 }
 
-/** Read a model (HF folder or llama2.c file/folder) and produce GGUF content in `type`. */
+/** Read a model (HF folder, llama2.c file/folder or GGUF file) and produce GGUF content in the mix `type`. */
 export async function modelToGguf(path: string, type: GgufOutputType): Promise<GgufContent> {
+  const { content, model } = await readModel(path);
+  return quantizeContent(content, type, model, path);
+}
+
+/** A tensor of the source model under its llama.cpp name, as f32 values. */
+interface SourceTensor {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+/** A model as f32 tensors and metadata (llama.cpp names), and the hyperparameters the quantization rules read. */
+interface SourceModel {
+  content: { metadata: Map<string, GgufValue>; tensors: SourceTensor[] };
+  model: RuleModel;
+}
+
+async function readModel(path: string): Promise<SourceModel> {
   const info = await stat(path).catch(() => {
     throw new ModelFormatError(path, "no such file or folder");
   });
   const configPath = join(path, "config.json");
-  if (info.isDirectory() && (await stat(configPath).catch(() => null)) !== null) return huggingFaceToGguf(path, type);
-  if (!info.isDirectory() && path.endsWith(".gguf")) return requantizeGguf(path, type);
+  if (info.isDirectory() && (await stat(configPath).catch(() => null)) !== null) return huggingFaceToGguf(path);
+  if (!info.isDirectory() && path.endsWith(".gguf")) return ggufSource(path);
   let file = path;
   if (info.isDirectory()) {
     const { readdir } = await import("node:fs/promises");
@@ -63,20 +78,37 @@ export async function modelToGguf(path: string, type: GgufOutputType): Promise<G
     if (bins.length !== 1) throw new ModelFormatError(path, "holds neither config.json nor exactly one llama2.c .bin checkpoint");
     file = join(path, bins[0]!);
   }
-  return llama2cToGguf(file, type);
+  return llama2cToGguf(file);
+}
+
+/**
+ * The content with its 2-D weights in the types llama-quantize gives them in `mix`,
+ * `general.file_type` set, and `general.quantization_version` 2 (as llama-quantize writes it).
+ */
+function quantizeContent(content: SourceModel["content"], mix: QuantizeMix, model: RuleModel, source: string): GgufContent {
+  const types = chooseTensorTypes(mix, content.tensors, model);
+  const tensors = content.tensors.map((t): GgufTensorInput => storedAs(t, types.get(t.name)!, source));
+  const metadata = new Map(content.metadata);
+  metadata.set("general.file_type", u32(MIX_FILE_TYPE[mix]));
+  metadata.set("general.quantization_version", u32(2));
+  return { metadata, tensors };
+}
+
+/** An f32 tensor stored in `type`: as is (F32), as f16, or quantized (a non-finite value is refused, naming the tensor). */
+function storedAs(t: SourceTensor, type: GgufTensorType, source: string): GgufTensorInput {
+  if (type === "F32" || type === "F16" || type === "BF16") return { name: t.name, shape: t.shape, data: t.data, type };
+  const [rows, cols] = t.shape as [number, number];
+  try {
+    return { name: t.name, matrix: quantizeMatrix(t.data, rows, cols, type.toLowerCase() as QuantizeType) };
+  } catch (error) {
+    throw new ModelFormatError(source, (error as Error).message, t.name);
+  }
 }
 
 // ─── tensors ──────────────────────────────────────────────────────────────────
 
-/** A weight matrix in the output type (F16 fallback when its rows do not split into blocks). */
-function weightTensor(name: string, t: Named, type: GgufOutputType): GgufTensorInput {
-  const [rows, cols] = t.shape as [number, number];
-  if (type === "f32") return { name, shape: t.shape, data: t.data };
-  if (type === "f16" || cols % QUANT_BLOCK !== 0) return { name, shape: t.shape, data: t.data, type: "F16" };
-  return { name, matrix: quantizeMatrix(t.data, rows, cols, type) };
-}
-
-function vectorTensor(name: string, t: Named): GgufTensorInput {
+/** A tensor as f32 source data (quantizeContent decides how each is stored). */
+function sourceTensor(name: string, t: Named): SourceTensor {
   return { name, shape: t.shape, data: t.data };
 }
 
@@ -99,44 +131,43 @@ interface LlamaHyper {
   vocab: number;
 }
 
-function llamaTensors(tensors: ReadonlyMap<string, Named>, h: LlamaHyper, type: GgufOutputType, hfRotary: boolean, source: string): GgufTensorInput[] {
-  const out: GgufTensorInput[] = [];
+function llamaTensors(tensors: ReadonlyMap<string, Named>, h: LlamaHyper, hfRotary: boolean, source: string): SourceTensor[] {
+  const out: SourceTensor[] = [];
   const get = (name: string) => take(tensors, name, source);
-  out.push(weightTensor("token_embd.weight", get("model.embed_tokens.weight"), type));
+  out.push(sourceTensor("token_embd.weight", get("model.embed_tokens.weight")));
   for (let l = 0; l < h.layers; l++) {
     const p = `model.layers.${l}`;
     const unpermute = (t: Named, heads: number): Named =>
       hfRotary ? { data: permuteHfToMeta(t.data, heads, t.shape[1]!), shape: t.shape } : t;
-    out.push(vectorTensor(`blk.${l}.attn_norm.weight`, get(`${p}.input_layernorm.weight`)));
-    out.push(weightTensor(`blk.${l}.attn_q.weight`, unpermute(get(`${p}.self_attn.q_proj.weight`), h.heads), type));
-    out.push(weightTensor(`blk.${l}.attn_k.weight`, unpermute(get(`${p}.self_attn.k_proj.weight`), h.kvHeads), type));
-    out.push(weightTensor(`blk.${l}.attn_v.weight`, get(`${p}.self_attn.v_proj.weight`), type));
-    out.push(weightTensor(`blk.${l}.attn_output.weight`, get(`${p}.self_attn.o_proj.weight`), type));
-    out.push(vectorTensor(`blk.${l}.ffn_norm.weight`, get(`${p}.post_attention_layernorm.weight`)));
-    out.push(weightTensor(`blk.${l}.ffn_gate.weight`, get(`${p}.mlp.gate_proj.weight`), type));
-    out.push(weightTensor(`blk.${l}.ffn_up.weight`, get(`${p}.mlp.up_proj.weight`), type));
-    out.push(weightTensor(`blk.${l}.ffn_down.weight`, get(`${p}.mlp.down_proj.weight`), type));
+    out.push(sourceTensor(`blk.${l}.attn_norm.weight`, get(`${p}.input_layernorm.weight`)));
+    out.push(sourceTensor(`blk.${l}.attn_q.weight`, unpermute(get(`${p}.self_attn.q_proj.weight`), h.heads)));
+    out.push(sourceTensor(`blk.${l}.attn_k.weight`, unpermute(get(`${p}.self_attn.k_proj.weight`), h.kvHeads)));
+    out.push(sourceTensor(`blk.${l}.attn_v.weight`, get(`${p}.self_attn.v_proj.weight`)));
+    out.push(sourceTensor(`blk.${l}.attn_output.weight`, get(`${p}.self_attn.o_proj.weight`)));
+    out.push(sourceTensor(`blk.${l}.ffn_norm.weight`, get(`${p}.post_attention_layernorm.weight`)));
+    out.push(sourceTensor(`blk.${l}.ffn_gate.weight`, get(`${p}.mlp.gate_proj.weight`)));
+    out.push(sourceTensor(`blk.${l}.ffn_up.weight`, get(`${p}.mlp.up_proj.weight`)));
+    out.push(sourceTensor(`blk.${l}.ffn_down.weight`, get(`${p}.mlp.down_proj.weight`)));
     for (const [hf, gg] of [["q_proj", "attn_q"], ["k_proj", "attn_k"], ["v_proj", "attn_v"], ["o_proj", "attn_output"]] as const) {
       const bias = tensors.get(`${p}.self_attn.${hf}.bias`);
       if (bias === undefined) continue;
       const heads = hf === "q_proj" ? h.heads : h.kvHeads;
       const data = hfRotary && (hf === "q_proj" || hf === "k_proj") ? permuteHfToMeta(bias.data, heads, 1) : bias.data;
-      out.push(vectorTensor(`blk.${l}.${gg}.bias`, { data, shape: bias.shape }));
+      out.push(sourceTensor(`blk.${l}.${gg}.bias`, { data, shape: bias.shape }));
     }
   }
-  out.push(vectorTensor("output_norm.weight", get("model.norm.weight")));
+  out.push(sourceTensor("output_norm.weight", get("model.norm.weight")));
   const head = tensors.get("lm_head.weight");
-  if (head !== undefined) out.push(weightTensor("output.weight", head, type));
+  if (head !== undefined) out.push(sourceTensor("output.weight", head));
   return out;
 }
 
-function llamaMetadata(name: string, h: LlamaHyper, type: GgufOutputType): [string, GgufValue][] {
+/** `general.file_type` and `general.quantization_version` are set by quantizeContent. */
+function llamaMetadata(name: string, h: LlamaHyper): [string, GgufValue][] {
   const meta: [string, GgufValue][] = [
     ["general.architecture", str("llama")],
     ["general.name", str(name)],
-    ["general.file_type", u32(FILE_TYPE[type])],
   ];
-  if (type === "q8_0" || type === "q4_0") meta.push(["general.quantization_version", u32(2)]);
   meta.push(
     ["llama.context_length", u32(h.context)],
     ["llama.embedding_length", u32(h.hidden)],
@@ -156,38 +187,34 @@ function llamaMetadata(name: string, h: LlamaHyper, type: GgufOutputType): [stri
 // ─── GGUF ─────────────────────────────────────────────────────────────────────
 
 /**
- * Another GGUF file in a new type: metadata kept (file type updated), 2-D `.weight`
- * tensors other than the position embedding re-stored (dequantized first if needed),
- * everything else kept as f32.
+ * Another GGUF file as f32 source: metadata kept, every tensor dequantized or widened
+ * (the mix's rules then decide again how each is stored).
  */
-async function requantizeGguf(path: string, type: GgufOutputType): Promise<GgufContent> {
+async function ggufSource(path: string): Promise<SourceModel> {
   const file = await readGguf(path);
-  const metadata = new Map(file.metadata);
-  metadata.set("general.file_type", u32(FILE_TYPE[type]));
-  if (type === "q8_0" || type === "q4_0") metadata.set("general.quantization_version", u32(2));
-  else metadata.delete("general.quantization_version");
-  const tensors: GgufTensorInput[] = [];
-  for (const t of file.tensors.values()) {
-    const data = t.kind === "matrix" ? dequantize(t.matrix) : t.data;
-    const isMatrix = t.shape.length === 2 && t.name.endsWith(".weight") && t.name !== "position_embd.weight";
-    tensors.push(isMatrix ? weightTensor(t.name, { data, shape: t.shape }, type) : vectorTensor(t.name, { data, shape: t.shape }));
-  }
-  return { metadata, tensors };
+  const tensors: SourceTensor[] = [];
+  for (const t of file.tensors.values()) tensors.push(sourceTensor(t.name, { data: t.kind === "matrix" ? dequantize(t.matrix) : t.data, shape: t.shape }));
+  const arch = ggufString(file.metadata, "general.architecture", path) ?? "llama";
+  const number = (key: string) => ggufNumber(file.metadata, `${arch}.${key}`, path);
+  const layers = number("block_count");
+  const heads = number("attention.head_count");
+  if (layers === undefined || heads === undefined) throw new ModelFormatError(path, `metadata "${arch}.block_count" or "${arch}.attention.head_count" is missing`);
+  return { content: { metadata: new Map(file.metadata), tensors }, model: { layers, heads, kvHeads: number("attention.head_count_kv") ?? heads } };
 }
 
 // ─── llama2.c ─────────────────────────────────────────────────────────────────
 
-async function llama2cToGguf(file: string, type: GgufOutputType): Promise<GgufContent> {
+async function llama2cToGguf(file: string): Promise<SourceModel> {
   const checkpoint = await readLlama2c(file);
   const c = checkpoint.config;
   const h: LlamaHyper = {
     hidden: c.dim, ffn: c.hiddenDim, layers: c.nLayers, heads: c.nHeads, kvHeads: c.nKvHeads,
     headDim: c.dim / c.nHeads, context: c.seqLen, eps: 1e-5, theta: 10000, vocab: c.vocabSize,
   };
-  const metadata = new Map(llamaMetadata(file.replace(/^.*\//, "").replace(/\.bin$/, ""), h, type));
+  const metadata = new Map(llamaMetadata(file.replace(/^.*\//, "").replace(/\.bin$/, ""), h));
   const tokenizerFile = await findTokenizerBin(dirname(file));
   if (tokenizerFile !== null) for (const [k, v] of await llama2cTokenizerMetadata(tokenizerFile, c.vocabSize)) metadata.set(k, v);
-  return { metadata, tensors: llamaTensors(checkpoint.tensors, h, type, false, file) };
+  return { content: { metadata, tensors: llamaTensors(checkpoint.tensors, h, false, file) }, model: { layers: h.layers, heads: h.heads, kvHeads: h.kvHeads } };
 }
 
 async function findTokenizerBin(dir: string): Promise<string | null> {
@@ -239,14 +266,14 @@ async function llama2cTokenizerMetadata(file: string, vocabSize: number): Promis
 
 // ─── Hugging Face ─────────────────────────────────────────────────────────────
 
-async function huggingFaceToGguf(dir: string, type: GgufOutputType): Promise<GgufContent> {
+async function huggingFaceToGguf(dir: string): Promise<SourceModel> {
   const configPath = join(dir, "config.json");
   const json = await readJsonObject(configPath);
   const c = new ConfigReader(json, configPath);
   const modelType = c.string("model_type");
   const tensors = await readSafetensorsDir(dir);
   const name = dir.replace(/\/+$/, "").replace(/^.*\//, "");
-  let content: GgufContent;
+  let source: SourceModel;
   if (modelType === "llama") {
     const hidden = c.positiveInt("hidden_size");
     const heads = c.positiveInt("num_attention_heads");
@@ -259,9 +286,11 @@ async function huggingFaceToGguf(dir: string, type: GgufOutputType): Promise<Ggu
     if (json["rope_scaling"] !== undefined && json["rope_scaling"] !== null) {
       throw new ConfigError(configPath, "rope_scaling is not supported by lmscope quantize yet");
     }
-    content = { metadata: new Map(llamaMetadata(name, h, type)), tensors: llamaTensors(tensors, h, type, true, dir) };
+    const content = { metadata: new Map(llamaMetadata(name, h)), tensors: llamaTensors(tensors, h, true, dir) };
+    source = { content, model: { layers: h.layers, heads: h.heads, kvHeads: h.kvHeads } };
   } else if (modelType === "gpt2") {
-    content = gpt2ToGguf(name, c, tensors, type, dir);
+    const heads = c.positiveInt("n_head");
+    source = { content: gpt2ToGguf(name, c, tensors, dir), model: { layers: c.positiveInt("n_layer"), heads, kvHeads: heads } };
   } else {
     throw new ConfigError(configPath, `model_type "${modelType}" cannot be written as GGUF yet (supported: llama, gpt2)`);
   }
@@ -269,12 +298,12 @@ async function huggingFaceToGguf(dir: string, type: GgufOutputType): Promise<Ggu
   if ((await stat(tokenizerPath).catch(() => null)) !== null) {
     const tokenizerConfigPath = join(dir, "tokenizer_config.json");
     const tokenizerConfig = (await stat(tokenizerConfigPath).catch(() => null)) === null ? {} : await readJsonObject(tokenizerConfigPath);
-    for (const [k, v] of hfTokenizerMetadata(await readJsonObject(tokenizerPath), tokenizerConfig, json, tokenizerPath)) content.metadata.set(k, v);
+    for (const [k, v] of hfTokenizerMetadata(await readJsonObject(tokenizerPath), tokenizerConfig, json, tokenizerPath)) source.content.metadata.set(k, v);
   }
-  return content;
+  return source;
 }
 
-function gpt2ToGguf(name: string, c: ConfigReader, source: ReadonlyMap<string, Named>, type: GgufOutputType, dir: string): GgufContent {
+function gpt2ToGguf(name: string, c: ConfigReader, source: ReadonlyMap<string, Named>, dir: string): SourceModel["content"] {
   const dim = c.positiveInt("n_embd");
   const layers = c.positiveInt("n_layer");
   const ffn = c.has("n_inner") ? c.positiveInt("n_inner") : 4 * dim;
@@ -289,30 +318,28 @@ function gpt2ToGguf(name: string, c: ConfigReader, source: ReadonlyMap<string, N
     for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = t.data[r * cols + k]!;
     return { data: out, shape: [cols, rows] };
   };
-  const out: GgufTensorInput[] = [
-    weightTensor("token_embd.weight", get("transformer.wte.weight"), type),
-    vectorTensor("position_embd.weight", get("transformer.wpe.weight")),
+  const out: SourceTensor[] = [
+    sourceTensor("token_embd.weight", get("transformer.wte.weight")),
+    sourceTensor("position_embd.weight", get("transformer.wpe.weight")),
   ];
   for (let l = 0; l < layers; l++) {
     const p = `transformer.h.${l}`;
     const b = `blk.${l}`;
     out.push(
-      vectorTensor(`${b}.attn_norm.weight`, get(`${p}.ln_1.weight`)), vectorTensor(`${b}.attn_norm.bias`, get(`${p}.ln_1.bias`)),
-      weightTensor(`${b}.attn_qkv.weight`, linear(`${p}.attn.c_attn.weight`), type), vectorTensor(`${b}.attn_qkv.bias`, get(`${p}.attn.c_attn.bias`)),
-      weightTensor(`${b}.attn_output.weight`, linear(`${p}.attn.c_proj.weight`), type), vectorTensor(`${b}.attn_output.bias`, get(`${p}.attn.c_proj.bias`)),
-      vectorTensor(`${b}.ffn_norm.weight`, get(`${p}.ln_2.weight`)), vectorTensor(`${b}.ffn_norm.bias`, get(`${p}.ln_2.bias`)),
-      weightTensor(`${b}.ffn_up.weight`, linear(`${p}.mlp.c_fc.weight`), type), vectorTensor(`${b}.ffn_up.bias`, get(`${p}.mlp.c_fc.bias`)),
-      weightTensor(`${b}.ffn_down.weight`, linear(`${p}.mlp.c_proj.weight`), type), vectorTensor(`${b}.ffn_down.bias`, get(`${p}.mlp.c_proj.bias`)),
+      sourceTensor(`${b}.attn_norm.weight`, get(`${p}.ln_1.weight`)), sourceTensor(`${b}.attn_norm.bias`, get(`${p}.ln_1.bias`)),
+      sourceTensor(`${b}.attn_qkv.weight`, linear(`${p}.attn.c_attn.weight`)), sourceTensor(`${b}.attn_qkv.bias`, get(`${p}.attn.c_attn.bias`)),
+      sourceTensor(`${b}.attn_output.weight`, linear(`${p}.attn.c_proj.weight`)), sourceTensor(`${b}.attn_output.bias`, get(`${p}.attn.c_proj.bias`)),
+      sourceTensor(`${b}.ffn_norm.weight`, get(`${p}.ln_2.weight`)), sourceTensor(`${b}.ffn_norm.bias`, get(`${p}.ln_2.bias`)),
+      sourceTensor(`${b}.ffn_up.weight`, linear(`${p}.mlp.c_fc.weight`)), sourceTensor(`${b}.ffn_up.bias`, get(`${p}.mlp.c_fc.bias`)),
+      sourceTensor(`${b}.ffn_down.weight`, linear(`${p}.mlp.c_proj.weight`)), sourceTensor(`${b}.ffn_down.bias`, get(`${p}.mlp.c_proj.bias`)),
     );
   }
-  out.push(vectorTensor("output_norm.weight", get("transformer.ln_f.weight")), vectorTensor("output_norm.bias", get("transformer.ln_f.bias")));
+  out.push(sourceTensor("output_norm.weight", get("transformer.ln_f.weight")), sourceTensor("output_norm.bias", get("transformer.ln_f.bias")));
   const head = tensors.get("lm_head.weight");
-  if (head !== undefined) out.push(weightTensor("output.weight", head, type));
+  if (head !== undefined) out.push(sourceTensor("output.weight", head));
   const metadata = new Map<string, GgufValue>([
     ["general.architecture", str("gpt2")],
     ["general.name", str(name)],
-    ["general.file_type", u32(FILE_TYPE[type])],
-    ...(type === "q8_0" || type === "q4_0" ? [["general.quantization_version", u32(2)] as [string, GgufValue]] : []),
     ["gpt2.context_length", u32(c.positiveInt("n_positions"))],
     ["gpt2.embedding_length", u32(dim)],
     ["gpt2.feed_forward_length", u32(ffn)],

@@ -11,8 +11,9 @@
 // - `gpt2`: ggml keeps nn.Linear layout ([out, in]) and fuses q|k|v in `attn_qkv`; the
 //   tensors are turned back into HF's Conv1D layout ([in, out]) for the GPT-2 builder,
 //   which runs them as f32 (quantized GPT-2 tensors are dequantized).
-// Quantized 2-D weights stay quantized (the backend's quantized matmul runs them); a
-// quantized token embedding (and a tied head) is dequantized where f32 values are needed.
+// Quantized 2-D weights (every GGUF type, mixed per tensor) stay in their storage type
+// (the backend's kernels of that type run them); a quantized token embedding (and a tied
+// head) is dequantized where f32 values are needed.
 
 import type { Backend, RopeLayout } from "../backend/backend.js";
 import { jsBackend } from "../backend/js/index.js";

@@ -14,15 +14,26 @@
 // Tensors may not overlap, and no more than the alignment padding may lie between or
 // after them (unindexed bytes are refused, as in the safetensors reader).
 //
-// Tensor types: F32, F16 and BF16 (widened to f32), Q8_0 and Q4_0. A 2-D quantized tensor
-// stays quantized as a WeightMatrix (the block scales, f16 in the file, widened to f32);
-// quantized tensors of other ranks are dequantized to f32. Other ggml types are refused.
+// Tensor types: F32, F16 and BF16, Q8_0 and Q4_0, and ggml's other block formats Q4_1,
+// Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS (tensor/block-formats.ts). A
+// 2-D F16/BF16 or quantized tensor stays in its storage type as a WeightMatrix (Q8_0/Q4_0
+// with their f16 block scales widened to f32; the other block formats as the file's
+// bytes, without a copy); tensors of other ranks are widened or dequantized to f32.
+// Every type is checked like the rest of the file: a row length that is not a multiple
+// of the type's block is refused, and so is a block whose f16 scale (d, dmin or m) is
+// infinite or NaN (ggml's ggml_validate_row_data refuses the same blocks; the block's
+// weights, and then every logit, would be NaN). Other ggml types are refused by name.
 
 import { ModelFormatError } from "../errors.js";
+import { findNonFiniteScale } from "../tensor/block-dequantize.js";
+import { BLOCK_FORMATS, BLOCK_QUANT_TYPES, type BlockQuantType } from "../tensor/block-formats.js";
 import { decodeToF32, f16ToF32, f32ToF16 } from "../tensor/dtype.js";
 import { dequantize } from "../tensor/quantize.js";
 import { shapeString } from "../tensor/tensor.js";
-import { QUANT_BLOCK, halfMatrix, type HalfMatrix, type Q4_0Matrix, type Q8_0Matrix, type WeightMatrix } from "../tensor/weights.js";
+import {
+  QUANT_BLOCK, blockQuantMatrix, halfMatrix,
+  type BlockQuantMatrix, type HalfMatrix, type Q4_0Matrix, type Q8_0Matrix, type WeightMatrix,
+} from "../tensor/weights.js";
 import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes, uint16LittleEndianBytes } from "./bytes.js";
 
 // ─── types ────────────────────────────────────────────────────────────────────
@@ -54,10 +65,18 @@ export type GgufArray =
   | { readonly type: "array"; readonly elementType: "string"; readonly value: readonly string[] }
   | { readonly type: "array"; readonly elementType: "array"; readonly value: readonly GgufArray[] };
 
-/** The ggml tensor types this reader accepts, by ggml's names. */
-export type GgufTensorType = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0";
+/** ggml's names of the block formats kept as file bytes (tensor/block-formats.ts). */
+export type GgufBlockType = "Q4_1" | "Q5_0" | "Q5_1" | "Q2_K" | "Q3_K" | "Q4_K" | "Q5_K" | "Q6_K" | "IQ4_NL" | "IQ4_XS";
 
-/** A tensor held as f32 values: F32 tensors, and F16/BF16/Q8_0/Q4_0 tensors that are not 2-D (widened). */
+/** The ggml tensor types this reader accepts, by ggml's names. */
+export type GgufTensorType = "F32" | "F16" | "BF16" | "Q8_0" | "Q4_0" | GgufBlockType;
+
+/** lmscope's storage type of a GGUF block type. */
+export const BLOCK_TYPE_OF: Readonly<Record<GgufBlockType, BlockQuantType>> = Object.fromEntries(
+  BLOCK_QUANT_TYPES.map((t) => [BLOCK_FORMATS[t].ggmlName, t]),
+) as Record<GgufBlockType, BlockQuantType>;
+
+/** A tensor held as f32 values: F32 tensors, and tensors of other types that are not 2-D (widened or dequantized). */
 export interface GgufDenseTensor {
   readonly kind: "dense";
   readonly name: string;
@@ -70,14 +89,15 @@ export interface GgufDenseTensor {
 
 /**
  * A 2-D tensor kept in its storage type — F16/BF16 as 16-bit patterns, Q8_0/Q4_0
- * in blocks — for the backend's kernels of that type: `matrix` is [rows, cols] = shape.
+ * in blocks, the other block formats as the file's bytes — for the backend's kernels
+ * of that type: `matrix` is [rows, cols] = shape.
  */
 export interface GgufMatrixTensor {
   readonly kind: "matrix";
   readonly name: string;
-  readonly type: "F16" | "BF16" | "Q8_0" | "Q4_0";
+  readonly type: Exclude<GgufTensorType, "F32">;
   readonly shape: readonly [number, number];
-  readonly matrix: HalfMatrix | Q8_0Matrix | Q4_0Matrix;
+  readonly matrix: HalfMatrix | Q8_0Matrix | Q4_0Matrix | BlockQuantMatrix;
 }
 
 export type GgufTensor = GgufDenseTensor | GgufMatrixTensor;
@@ -117,12 +137,17 @@ const TENSOR_TYPES: Record<GgufTensorType, TypeInfo> = {
   Q4_0: { id: 2, blockSize: QUANT_BLOCK, blockBytes: 2 + QUANT_BLOCK / 2 },
   Q8_0: { id: 8, blockSize: QUANT_BLOCK, blockBytes: 2 + QUANT_BLOCK },
   BF16: { id: 30, blockSize: 1, blockBytes: 2 },
+  ...(Object.fromEntries(
+    BLOCK_QUANT_TYPES.map((t) => {
+      const f = BLOCK_FORMATS[t];
+      return [f.ggmlName, { id: f.ggmlId, blockSize: f.blockSize, blockBytes: f.blockBytes }];
+    }),
+  ) as Record<GgufBlockType, TypeInfo>),
 };
 
 /** Names of the other ggml types, so that an error can say what the file holds. */
 const OTHER_GGML_TYPES: Record<number, string> = {
-  3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 9: "Q8_1", 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K",
-  16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S", 23: "IQ4_XS",
+  9: "Q8_1", 15: "Q8_K", 16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 21: "IQ3_S", 22: "IQ2_S",
   24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4",
 };
 
@@ -322,7 +347,7 @@ export function parseGguf(bytes: Uint8Array, label: string): GgufFile {
   checkLayout(infos, Math.max(0, bytes.length - dataStart), alignment, c);
 
   const tensors = new Map<string, GgufTensor>();
-  for (const info of infos) tensors.set(info.name, decodeTensor(bytes, dataStart + info.offset, info));
+  for (const info of infos) tensors.set(info.name, decodeTensor(bytes, dataStart + info.offset, info, label));
   return { path: label, version: version as 2 | 3, metadata, tensors };
 }
 
@@ -389,7 +414,7 @@ function checkLayout(infos: TensorInfo[], dataLength: number, alignment: number,
   if (dataLength - covered >= alignment) c.fail(`${dataLength - covered} bytes after the last tensor belong to no tensor`);
 }
 
-function decodeTensor(bytes: Uint8Array, start: number, info: TensorInfo): GgufTensor {
+function decodeTensor(bytes: Uint8Array, start: number, info: TensorInfo, label: string): GgufTensor {
   const { name, type, shape, count } = info;
   switch (type) {
     case "F32":
@@ -414,7 +439,22 @@ function decodeTensor(bytes: Uint8Array, start: number, info: TensorInfo): GgufT
     case "Q4_0": {
       const cols = shape[shape.length - 1]!;
       const rows = count / Math.max(cols, 1);
-      const matrix = readBlocks(bytes.subarray(start, start + info.byteSize), type, rows, cols);
+      const matrix = readBlocks(bytes.subarray(start, start + info.byteSize), type, rows, cols, label, name);
+      if (shape.length === 2) return { kind: "matrix", name, type, shape: [rows, cols], matrix };
+      return { kind: "dense", name, type, shape, data: dequantize(matrix) };
+    }
+    default: {
+      const cols = shape[shape.length - 1]!;
+      const rows = count / Math.max(cols, 1);
+      const blockType = BLOCK_TYPE_OF[type];
+      const blocks = bytes.subarray(start, start + info.byteSize);
+      const bad = findNonFiniteScale(blockType, blocks, rows, cols);
+      if (bad !== null) {
+        const [row, block, offset] = bad;
+        const field = offset === BLOCK_FORMATS[blockType].f16Scales[0] ? "scale d" : "second scale (dmin / m)";
+        throw new ModelFormatError(label, `${type} block ${block} of row ${row}: its f16 ${field} is infinite or NaN`, name);
+      }
+      const matrix = blockQuantMatrix(blockType, blocks, rows, cols);
       if (shape.length === 2) return { kind: "matrix", name, type, shape: [rows, cols], matrix };
       return { kind: "dense", name, type, shape, data: dequantize(matrix) };
     }
@@ -428,14 +468,18 @@ function readUint16LittleEndian(bytes: Uint8Array, count: number): Uint16Array {
   return out;
 }
 
-/** ggml block_q8_0 {f16 d; int8 qs[32]} / block_q4_0 {f16 d; u8 qs[16]} → our matrix types. */
-function readBlocks(bytes: Uint8Array, type: "Q8_0" | "Q4_0", rows: number, cols: number): Q8_0Matrix | Q4_0Matrix {
+/** ggml block_q8_0 {f16 d; int8 qs[32]} / block_q4_0 {f16 d; u8 qs[16]} → our matrix types (an infinite or NaN d is refused). */
+function readBlocks(bytes: Uint8Array, type: "Q8_0" | "Q4_0", rows: number, cols: number, label: string, name: string): Q8_0Matrix | Q4_0Matrix {
   const blocks = (rows * cols) / QUANT_BLOCK;
   const payload = type === "Q8_0" ? QUANT_BLOCK : QUANT_BLOCK / 2;
   const scales = new Float32Array(blocks);
   const quants = new Uint8Array(blocks * payload);
   for (let b = 0, at = 0, q = 0; b < blocks; b++) {
     scales[b] = f16ToF32(bytes[at]! | (bytes[at + 1]! << 8));
+    if (!Number.isFinite(scales[b])) {
+      const perRow = cols / QUANT_BLOCK;
+      throw new ModelFormatError(label, `${type} block ${b % perRow} of row ${Math.floor(b / perRow)}: its f16 scale d is infinite or NaN`, name);
+    }
     at += 2;
     for (let j = 0; j < payload; j++) quants[q++] = bytes[at++]!;
   }
@@ -589,6 +633,14 @@ function encodeTensor(t: GgufTensorInput, path: string): EncodedTensor {
       case "q8_0":
       case "q4_0":
         return { name: t.name, type: m.type === "q8_0" ? "Q8_0" : "Q4_0", shape, bytes: writeBlocks(m) };
+      default: {
+        const blocks = m.blocks; // read once (a backend's matrix may rebuild it per access)
+        const { ggmlName, blockSize, blockBytes } = BLOCK_FORMATS[m.type];
+        if (m.cols % blockSize !== 0 || blocks.length !== (m.rows * m.cols * blockBytes) / blockSize) {
+          throw new ModelFormatError(path, `${ggmlName} matrix ${m.rows}×${m.cols} has ${blocks.length} bytes of blocks, not whole blocks of ${blockSize}`, t.name);
+        }
+        return { name: t.name, type: ggmlName as GgufBlockType, shape, bytes: blocks };
+      }
     }
   }
   const count = t.shape.reduce((a, b) => a * b, 1);

@@ -1,5 +1,5 @@
-// Block quantization of weight matrices into llama.cpp's Q8_0 and Q4_0 storage types,
-// following ggml's reference quantizers (ggml-quants.c `quantize_row_q8_0_ref`,
+// Block quantization of weight matrices into llama.cpp's Q8_0 and Q4_0 storage types
+// (ggml's other block formats: block-quantizers/), following ggml's reference quantizers (ggml-quants.c `quantize_row_q8_0_ref`,
 // `quantize_row_q4_0_ref`), computed in float32 step by step as the C code does:
 //   Q8_0: d = amax / 127, id = 1/d, q = roundf(x · id)            (roundf: half away from zero)
 //   Q4_0: max = the value of largest magnitude (signed), d = max / −8, id = 1/d,
@@ -8,6 +8,9 @@
 // GGML_FP32_TO_FP16 does) and a file round trip is exact; like ggml, the quants are
 // computed with the unrounded d.
 
+import { dequantizeBlocks } from "./block-dequantize.js";
+import type { BlockQuantType } from "./block-formats.js";
+import { quantizeBlocks } from "./block-quantizers/index.js";
 import { f16Table, roundToF16 } from "./dtype.js";
 import { QUANT_BLOCK, f32Matrix, type Q4_0Matrix, type Q8_0Matrix, type WeightMatrix } from "./weights.js";
 
@@ -104,7 +107,7 @@ export function dequantize(m: WeightMatrix): Float32Array {
     }
     case "q8_0": {
       // quants and scales are read once: a backend may hand out matrices whose
-      // arrays are rebuilt on each access (src/backend/wasm/quant-blocks.ts).
+      // arrays are rebuilt on each access (src/backend/wasm/quant-matrices.ts).
       const { quants, scales } = m;
       const out = new Float32Array(m.rows * m.cols);
       for (let i = 0; i < out.length; i++) out[i] = quants[i]! * scales[(i / QUANT_BLOCK) | 0]!;
@@ -123,17 +126,27 @@ export function dequantize(m: WeightMatrix): Float32Array {
       }
       return out;
     }
+    default:
+      return dequantizeBlocks(m);
   }
 }
 
-/** Quantize to the named storage type ("f32" keeps the data as is). */
-export function quantizeMatrix(data: Float32Array, rows: number, cols: number, type: "f32" | "q8_0" | "q4_0"): WeightMatrix {
-  switch (type) {
-    case "f32":
-      return f32Matrix(data, rows, cols);
-    case "q8_0":
-      return quantizeQ8_0(data, rows, cols);
-    case "q4_0":
-      return quantizeQ4_0(data, rows, cols);
+/** The storage types quantizeMatrix makes. */
+export type QuantizeType = "f32" | "q8_0" | "q4_0" | BlockQuantType;
+
+/**
+ * Quantize to the named storage type ("f32" keeps the data as is). The values must be
+ * finite: a NaN or infinity has no quantized form (ggml would write a block that its own
+ * validation refuses), so the first one is named in a RangeError.
+ */
+export function quantizeMatrix(data: Float32Array, rows: number, cols: number, type: QuantizeType): WeightMatrix {
+  if (type === "f32") return f32Matrix(data, rows, cols);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new RangeError(`cannot quantize to ${type}: the value at row ${Math.floor(i / cols)}, column ${i % cols} is ${data[i]}`);
+    }
   }
+  if (type === "q8_0") return quantizeQ8_0(data, rows, cols);
+  if (type === "q4_0") return quantizeQ4_0(data, rows, cols);
+  return quantizeBlocks(type, data, rows, cols);
 }

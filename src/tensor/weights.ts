@@ -3,10 +3,21 @@
 // backend, so model code never branches on how weights are stored.
 // Float32; half precision (IEEE f16 or bfloat16, as GGUF files store them: widened
 // to f32 as the kernels read them, so products equal those of the widened weights);
-// and llama.cpp's block-quantized types Q8_0 and Q4_0: each row is cut into blocks
+// llama.cpp's block-quantized types Q8_0 and Q4_0: each row is cut into blocks
 // of 32 weights sharing one scale (an f16 in the file, kept here as f32), so `cols`
-// must be a multiple of 32. Safetensors F16/BF16 weights are widened to f32 on load
-// (they are trainable parameters); GGUF ones keep their half storage.
+// must be a multiple of 32; and ggml's other block formats (Q4_1 … Q6_K, IQ4_NL,
+// IQ4_XS: block-formats.ts) kept as the file's own block bytes. Safetensors F16/BF16
+// weights are widened to f32 on load (they are trainable parameters); GGUF ones keep
+// their half storage.
+//
+// Why the file's bytes for the other block formats: they are read from a GGUF file
+// without a copy and written back unchanged, and the reference kernels
+// (block-dequantize.ts, backend/js/matmul-blocks.ts) then read exactly the layout
+// ggml defines. A backend that wants another layout for speed repacks a matrix when
+// it is uploaded (the WASM backend interleaves rows into panels with widened scales:
+// backend/wasm/block-panels.ts), so no layout choice of one kernel leaks into files.
+
+import { BLOCK_FORMATS, blockRowBytes, isBlockQuantType, type BlockQuantType } from "./block-formats.js";
 
 /** Dense float32 weight, row-major [rows = out features, cols = in features]. */
 export interface F32Matrix {
@@ -64,6 +75,19 @@ export interface Q4_0Matrix {
   readonly cols: number;
 }
 
+/**
+ * A matrix in one of ggml's block formats (block-formats.ts): each row is
+ * cols / blockSize blocks of ggml's bytes, rows one after the other, exactly as a
+ * GGUF file stores the tensor.
+ */
+export interface BlockQuantMatrix {
+  readonly type: BlockQuantType;
+  /** [rows · cols / blockSize · blockBytes] */
+  readonly blocks: Uint8Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
 /** Half-precision weight [rows, cols], row-major: IEEE binary16 ("f16") or bfloat16 ("bf16") bit patterns. */
 export interface HalfMatrix {
   readonly type: "f16" | "bf16";
@@ -72,7 +96,7 @@ export interface HalfMatrix {
   readonly cols: number;
 }
 
-export type WeightMatrix = F32Matrix | F32ColumnsMatrix | HalfMatrix | Q8_0Matrix | Q4_0Matrix;
+export type WeightMatrix = F32Matrix | F32ColumnsMatrix | HalfMatrix | Q8_0Matrix | Q4_0Matrix | BlockQuantMatrix;
 export type WeightType = WeightMatrix["type"];
 
 /** Columns [firstColumn, firstColumn + count) of a Conv1D weight [inFeatures, stride]. */
@@ -103,6 +127,24 @@ export function halfMatrix(type: HalfMatrix["type"], data: Uint16Array, rows: nu
   return { type, data, rows, cols };
 }
 
+/** A block-format matrix over `blocks`; the row length must split into blocks and the bytes must match. */
+export function blockQuantMatrix(type: BlockQuantType, blocks: Uint8Array, rows: number, cols: number): BlockQuantMatrix {
+  const { blockSize, ggmlName } = BLOCK_FORMATS[type];
+  if (!Number.isSafeInteger(rows) || !Number.isSafeInteger(cols) || rows < 0 || cols < 0) {
+    throw new RangeError(`${ggmlName} weight of ${rows}×${cols} is not a matrix shape`);
+  }
+  if (cols % blockSize !== 0) {
+    throw new RangeError(`${ggmlName} weight rows of ${cols} values do not split into blocks of ${blockSize}`);
+  }
+  const bytes = rows * blockRowBytes(type, cols);
+  if (blocks.length !== bytes) throw new RangeError(`${ggmlName} weight ${rows}×${cols} needs ${bytes} bytes of blocks, got ${blocks.length}`);
+  return { type, blocks, rows, cols };
+}
+
+export function isBlockQuantMatrix(m: WeightMatrix): m is BlockQuantMatrix {
+  return isBlockQuantType(m.type);
+}
+
 /**
  * Rows [first, first + count) of a matrix in nn.Linear layout — e.g. the q, k and v
  * parts of a fused projection stored [q | k | v] (Phi-3's qkv_proj, gate_up_proj).
@@ -128,6 +170,8 @@ export function rowWindow(matrix: WeightMatrix, first: number, count: number): W
       return { type: "q4_0", quants: span(matrix.quants, cols / 2), scales: span(matrix.scales, cols / QUANT_BLOCK), rows: count, cols };
     case "f32_columns":
       throw new RangeError("a Conv1D column window has no row windows");
+    default:
+      return blockQuantMatrix(matrix.type, span(matrix.blocks, blockRowBytes(matrix.type, cols)), count, cols);
   }
 }
 

@@ -97,6 +97,8 @@ export async function runChecks(threads: number): Promise<BrowserReport> {
     const f32 = f32Matrix(values(rng, 301 * 257), 301, 257);
     const q8 = quantizeMatrix(values(rng, 300 * 256), 300, 256, "q8_0");
     const q4 = quantizeMatrix(values(rng, 300 * 256), 300, 256, "q4_0");
+    const q4k = quantizeMatrix(values(rng, 301 * 512), 301, 512, "q4_k");
+    const q6k = quantizeMatrix(values(rng, 301 * 512), 301, 512, "q6_k");
     const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
     return {
       crossOriginIsolated: isolated ?? null,
@@ -108,6 +110,8 @@ export async function runChecks(threads: number): Promise<BrowserReport> {
         "matmul f32 (m = 5)": matmulError(backend, f32, values(rng, 5 * 257), 5),
         "matmul q8_0": matmulError(backend, q8, values(rng, 256), 1),
         "matmul q4_0": matmulError(backend, q4, values(rng, 256), 1),
+        "matmul q4_k (m = 1)": matmulError(backend, q4k, values(rng, 512), 1),
+        "matmul q6_k (m = 6)": matmulError(backend, q6k, values(rng, 6 * 512), 6),
         attention: attentionError(backend, rng),
       },
       greedyIds: await greedy(backend),

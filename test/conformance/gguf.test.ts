@@ -152,7 +152,7 @@ describe("lmscope quantize on stories260K", () => {
       const u = b.tensors.get(name)!;
       assert.equal(u.type, t.type, name);
       if (t.kind === "matrix" && u.kind === "matrix") {
-        const stored = (m: typeof t.matrix): number[] => ("quants" in m ? [...m.quants] : [...m.data]);
+        const stored = (m: typeof t.matrix): number[] => ("quants" in m ? [...m.quants] : "blocks" in m ? [...m.blocks] : [...m.data]);
         assert.deepEqual(stored(u.matrix), stored(t.matrix), `${name}: HF q/k un-permuted to the Meta layout`);
       }
     }

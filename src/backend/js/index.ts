@@ -6,6 +6,7 @@ import type { WeightMatrix } from "../../tensor/weights.js";
 import { matmulF32, matmulF32Columns } from "./matmul.js";
 import { matmulHalf } from "./matmul-half.js";
 import { matmulQ4_0, matmulQ8_0 } from "./matmul-quantized.js";
+import { matmulBlocks } from "./matmul-blocks.js";
 import { layerNorm, rmsNorm } from "./norms.js";
 import { softmaxRows } from "./softmax.js";
 import { gelu, relu, silu, tanh } from "./activations.js";
@@ -32,6 +33,8 @@ export const jsBackend: Backend = {
         return matmulQ8_0(out, x, w, bias, m);
       case "q4_0":
         return matmulQ4_0(out, x, w, bias, m);
+      default:
+        return matmulBlocks(out, x, w, bias, m);
     }
   },
   embedding,

@@ -22,10 +22,10 @@ import { columnsBackwardVia } from "../columns-backward.js";
 import { attentionProbabilities } from "../js/attention.js";
 import { embedding } from "../js/elementwise.js";
 import { gruCell, lstmCell } from "../js/recurrent-cells.js";
-import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
-import { QUANT_BLOCK, isHalfMatrix } from "../../tensor/weights.js";
-import { quantMatrixBytes, readQuantBlocks, writeQuantBlocks } from "./quant-blocks.js";
-import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_HALF, OP_MATMUL_QUANT, chunkRows } from "./jobs.js";
+import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, WeightMatrix } from "../../tensor/weights.js";
+import { isHalfMatrix } from "../../tensor/weights.js";
+import { panelMatrixView, panelProduct, placePanels } from "./quant-matrices.js";
+import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_HALF, chunkRows } from "./jobs.js";
 import { WasmMemory } from "./memory.js";
 import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
 import { ThreadPool } from "./thread-pool.js";
@@ -50,7 +50,7 @@ const PARALLEL_ATTENTION_WORK = 16 * 1024;
 
 /** Where an uploaded matrix lives in the memory. */
 interface MatrixAddress {
-  /** f32 or 16-bit data, or the quantized blocks (quant-blocks.ts) */
+  /** f32 or 16-bit data, or the quantized panels (quant-panels.ts) */
   data: number;
   /** f16 only: no infinity or NaN among the weights (the kernel's faster widening). */
   finite?: boolean;
@@ -164,31 +164,10 @@ export class WasmBackend implements Backend {
           : ({ type, get data() { return new Uint16Array(mem.memory.buffer, data, length); }, rows, cols } satisfies HalfMatrix);
         break;
       }
-      case "q8_0":
-      case "q4_0": {
-        const data = this.mem.reserve(quantMatrixBytes(matrix));
-        writeQuantBlocks(mem.memory.buffer, data, matrix);
-        address = { data };
-        const { type, rows, cols } = matrix;
-        // The backend keeps one copy, in its block layout; quants and scales are
-        // rebuilt (new arrays) when someone asks for them, e.g. to write a GGUF.
-        const unpack = () => readQuantBlocks(mem.memory.buffer, data, type, rows, cols);
-        placed =
-          type === "q8_0"
-            ? ({
-                type,
-                get quants() { const { quants } = unpack(); return new Int8Array(quants.buffer); },
-                get scales() { return unpack().scales; },
-                rows,
-                cols,
-              } satisfies Q8_0Matrix)
-            : ({
-                type,
-                get quants() { return unpack().quants; },
-                get scales() { return unpack().scales; },
-                rows,
-                cols,
-              } satisfies Q4_0Matrix);
+      default: {
+        // Quantized: one copy, as panels (quant-panels.ts); the object handed out rebuilds its arrays on request.
+        address = { data: placePanels(mem, matrix) };
+        placed = panelMatrixView(mem, address.data, matrix);
         break;
       }
     }
@@ -247,7 +226,7 @@ export class WasmBackend implements Backend {
     const known = this.matrices.get(w);
     if (known !== undefined) return known;
     // Not uploaded: use it in place when its arrays are in the memory, else copy for this call
-    // (quantized matrices are always written out in the backend's block layout for the call).
+    // (quantized matrices are always written out as panels for the call).
     if (w.type === "f32") return { data: this.input(w.data, w.rows * w.cols, "weight") };
     if (w.type === "f32_columns") return { data: this.input(w.data, w.cols * w.stride, "weight") };
     if (isHalfMatrix(w)) {
@@ -259,9 +238,7 @@ export class WasmBackend implements Backend {
       }
       return { data, finite: w.type === "f16" && f16AllFinite(w.data.subarray(0, w.rows * w.cols)) };
     }
-    const data = this.mem.reserve(quantMatrixBytes(w));
-    writeQuantBlocks(this.mem.memory.buffer, data, w);
-    return { data };
+    return { data: placePanels(this.mem, w) };
   }
 
   // ---- kernels ------------------------------------------------------------------------------
@@ -300,17 +277,7 @@ export class WasmBackend implements Backend {
         if (firstColumn + n > stride) throw new RangeError(`columns ${firstColumn}..${firstColumn + n} exceed the weight's ${stride}`);
         this.columnsProduct(op, xp, address.data, bp, m, n, k, stride, firstColumn);
       } else {
-        if (k % QUANT_BLOCK !== 0) throw new RangeError(`${w.type} weight has ${k} columns, not a multiple of ${QUANT_BLOCK}`);
-        const kind = w.type === "q8_0" ? 8 : 4;
-        const xq = this.mem.reserve(m * k * 2);
-        const xs = this.mem.reserve(((m * k) / QUANT_BLOCK) * 4);
-        this.kernels.quantizeRowsQ8(xq, xs, xp, m, k);
-        if (parallel) {
-          pool.ints.set([kind, op, xq, xs, address.data, bp, m, n, k, rows], ARGS);
-          pool.run(OP_MATMUL_QUANT, chunks);
-        } else {
-          this.kernels.matmulQuant(kind, op, xq, xs, address.data, bp, m, n, k, 0, n);
-        }
+        panelProduct(this.mem, this.kernels, pool, w.type, op, xp, address.data, bp, m, n, k);
       }
       copyBack(out, op, m * n);
     });

@@ -84,11 +84,12 @@ function runChunk(kernels: KernelExports, ints: Int32Array, floats: Float32Array
       return;
     }
     case OP_MATMUL_QUANT: {
-      // kind, out, xq, xs, w (blocks of scale + quants), bias, m, n, k, rowsPerChunk
-      const n = ints[a + 7]!;
-      const j0 = chunk * ints[a + 9]!;
-      const j1 = Math.min(n, j0 + ints[a + 9]!);
-      kernels.matmulQuant(ints[a]!, ints[a + 1]!, ints[a + 2]!, ints[a + 3]!, ints[a + 4]!, ints[a + 5]!, ints[a + 6]!, n, ints[a + 8]!, j0, j1);
+      // kind, out, xq, xd, xs, w (panels: quant-panels.ts), bias, m, n, k, rowsPerChunk, scratch, scratchBytes
+      const n = ints[a + 8]!;
+      const j0 = chunk * ints[a + 10]!;
+      const j1 = Math.min(n, j0 + ints[a + 10]!);
+      const scratch = ints[a + 11]! + thread * ints[a + 12]!;
+      kernels.matmulQuant(ints[a]!, ints[a + 1]!, ints[a + 2]!, ints[a + 3]!, ints[a + 4]!, ints[a + 5]!, ints[a + 6]!, ints[a + 7]!, n, ints[a + 9]!, j0, j1, scratch);
       return;
     }
     case OP_MATMUL_HALF: {

@@ -9,13 +9,13 @@ export interface KernelExports {
   matmulF32Columns(
     out: number, x: number, w: number, bias: number, m: number, n: number, k: number, stride: number, first: number, j0: number, j1: number,
   ): void;
-  quantizeRowsQ8(xq: number, xs: number, x: number, m: number, k: number): void;
+  quantizeActivations(format: number, xq: number, xd: number, xs: number, x: number, m: number, k: number): void;
   matmulHalf(
     kind: number, out: number, x: number, w: number, bias: number, m: number, n: number, k: number, j0: number, j1: number, scratch: number,
   ): void;
   matmulQuant(
-    kind: number, out: number, xq: number, xs: number, w: number, bias: number,
-    m: number, n: number, k: number, j0: number, j1: number,
+    kind: number, out: number, xq: number, xd: number, xs: number, w: number, bias: number,
+    m: number, n: number, k: number, j0: number, j1: number, scratch: number,
   ): void;
   add(out: number, a: number, b: number, n: number): void;
   mul(out: number, a: number, b: number, n: number): void;

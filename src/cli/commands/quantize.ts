@@ -1,5 +1,6 @@
-// `lmscope quantize`: write a model as a GGUF file (llama.cpp's format) with its weight
-// matrices in Q8_0, Q4_0, F16 or F32, readable by lmscope and by llama.cpp.
+// `lmscope quantize`: write a model as a GGUF file (llama.cpp's format) in one of
+// llama.cpp's quantization mixes, with llama-quantize's per-tensor rules and fallbacks
+// (io/llama-quant-rules.ts), readable by lmscope and by llama.cpp.
 
 import type { Command } from "../command.js";
 import { OptionError } from "../../errors.js";
@@ -8,22 +9,36 @@ import { GGUF_OUTPUT_TYPES, modelToGguf, type GgufOutputType } from "../../io/gg
 import { parseCommandLine, requiredString } from "../options.js";
 import { resolveModelArgument } from "../model-argument.js";
 
-const usage = `usage: lmscope quantize --type q8_0|q4_0|f16|f32 <model> <out.gguf>
+const usage = `usage: lmscope quantize --type <mix> <model> <out.gguf>
 
-Writes <model> as a GGUF file. 2-D weight matrices are stored in the chosen type
-(a matrix whose rows are not a multiple of 32 values falls back to f16); norms and
-biases stay f32. Tensor names, hyperparameters and the tokenizer are written as
-llama.cpp expects them, so llama.cpp can load the file too.
+Writes <model> as a GGUF file in one of llama.cpp's quantization mixes, choosing each
+tensor's type as llama-quantize does (no importance matrix):
+
+  q4_k_m   Q4_K, with Q6_K for the output head and for attn_v / ffn_down in about
+           half the layers (the usual "recommended" download)
+  q5_k_m   Q5_K, the same Q6_K bumps
+  q3_k_m   Q3_K, attn_v Q5_K/Q4_K, attn_output and ffn_down Q4_K
+  q2_k     Q2_K, attn_v / attn_output / ffn_down Q3_K
+  q6_k     Q6_K
+  iq4_xs   IQ4_XS (non-linear 4-bit levels)   iq4_nl   IQ4_NL
+  q8_0 q4_0 q4_1 q5_0 q5_1                      the 32-weight formats (output head Q6_K,
+                                                except in q8_0)
+  f16 f32                                       no quantization
+
+Norms, biases and the position embedding stay f32. A matrix whose rows do not split
+into the type's blocks falls back as llama.cpp does (Q4_K→Q5_0, Q5_K→Q5_1, Q6_K→Q8_0,
+Q2_K/Q3_K→Q4_0, IQ4_XS→IQ4_NL; f16 when even that does not fit). Tensor names,
+hyperparameters and the tokenizer are written as llama.cpp expects them.
 
   <model>      Hugging Face folder (llama or gpt2), llama2.c .bin file / folder,
-               a GGUF file (re-stored in the new type), or a hub id (org/name)
+               a GGUF file (dequantized, then stored in the new mix), or a hub id (org/name)
   <out.gguf>   the file to write (replaced atomically)
-  --type       q8_0 (8-bit blocks), q4_0 (4-bit blocks), f16 or f32
+  --type       the mix
 `;
 
 export const quantizeCommand: Command = {
   name: "quantize",
-  summary: "write a model as GGUF with q8_0 / q4_0 / f16 / f32 weights",
+  summary: "write a model as GGUF in a llama.cpp mix (q4_k_m, q5_k_m, q6_k, q8_0, …)",
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { type: { type: "string" } }, true);

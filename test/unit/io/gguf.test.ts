@@ -299,7 +299,8 @@ describe("GGUF tensors", () => {
     file((b) => tensorInfo(b, "w", dims, type, offset), 1, (b) => b.raw(new Uint8Array(dataBytes)));
 
   it("refuses unsupported types, bad dims, offsets and sizes", () => {
-    parseError(one([32], 12, 0, 32), /tensor "w": ggml type Q4_K \(12\) is not supported/);
+    parseError(one([256], 16, 0, 32), /tensor "w": ggml type IQ2_XXS \(16\) is not supported/);
+    parseError(one([32], 12, 0, 32), /tensor "w": Q4_K row length 32 is not a multiple of the block size 256/);
     parseError(one([32], 77, 0, 32), /tensor "w": ggml type 77 \(unknown\) is not supported/);
     parseError(one([30], 8, 0, 64), /tensor "w": Q8_0 row length 30 is not a multiple of the block size 32/);
     parseError(one([1, 1, 1, 1, 1], 0, 0, 32), /tensor "w": has 5 dimensions/);

@@ -3,7 +3,8 @@
 // the imported shared memory; the module has no data segments and no allocator:
 // the TypeScript side (src/backend/wasm/memory.ts) places every buffer.
 export { matmulF32, matmulF32Columns } from "./matmul";
-export { quantizeRowsQ8, matmulQuant } from "./quantized";
+export { quantizeActivations } from "./quant-activations";
+export { matmulQuant } from "./quant-matmul";
 export { matmulHalf } from "./half";
 export { add, mul, scaleInPlace, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, relu, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
 export { attention } from "./attention";

@@ -1,0 +1,276 @@
+// AssemblyScript. Matrix products with weights in ggml's K-quant formats (super-blocks
+// of 256) — Q2_K (kind 10), Q3_K (11), Q4_K (12), Q5_K (13), Q6_K (14), IQ4_XS (15) —
+// as panels of 4 rows (src/backend/wasm/quant-panels.ts lays out each tile), against
+// activations quantized to Q8_K (quant-activations.ts: i16 levels in xq, per block the
+// scale xd and 48 bytes of level sums in xs: Σ per 16 as i16[16], Σ per 32 as i16[8]).
+// For each output, as the reference src/backend/js/matmul-blocks.ts (ggml's vec_dots):
+//   Σ_blocks d_w·d_x · Σ_sub sc_sub·(Σ w_q·x_q)  −  dmin_w·d_x · Σ_sub m_sub·(Σ x_q)
+// Each sub-block's integer sums (exact) are multiplied by its scale (i16 in the tile,
+// splat to i32 lanes), so each row accumulates one i32x4 per super-block. The mins use
+// the activation sums (one dot of the row's mins with them), and so do the offsets of
+// Q3_K's levels, stored + 4. Per super-block and panel the 4 rows' sums are transposed into one vector, then
+// converted and scaled once. Weight widening per 8: Q4_K/Q3_K one or two bit operations on
+// u16-lane nibbles, Q2_K a shift and a mask of 2-bit lanes, Q5_K/Q6_K nothing (int8 levels
+// widen as they load), IQ4_XS a table swizzle and a sign extension.
+//
+// For m ≥ 4 (prompt processing) each super-block of the panel is widened once into
+// per-thread scratch — i16 levels times their sub-block scale (|·| ≤ 4096; Q3_K's levels
+// with their −4 applied) — and every activation row then takes one load and one
+// i32x4.dot_i16x8_s per 8 weights against it, with a float accumulator per row kept in
+// scratch until the panel is done.
+
+import { storePanel, sunk, transposeSum } from "./panels";
+import { dotIq4, dotWidened, iq4Table } from "./quant32";
+
+export function matmulKQuant(
+  kind: i32, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
+  m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
+): void {
+  if (m >= 4) {
+    if (kind == 10) prefillOf(10, 480, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+    else if (kind == 11) prefillOf(11, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+    else if (kind == 12) prefillOf(12, 640, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+    else if (kind == 13) prefillOf(13, 1152, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+    else if (kind == 14) prefillOf(14, 1168, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+    else prefillOf(15, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+    return;
+  }
+  if (kind == 10) kQuantOf(10, 480, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+  else if (kind == 11) kQuantOf(11, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+  else if (kind == 12) kQuantOf(12, 640, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+  else if (kind == 13) kQuantOf(13, 1152, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+  else if (kind == 14) kQuantOf(14, 1168, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+  else kQuantOf(15, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
+}
+
+@inline function dot4(w0: v128, w1: v128, w2: v128, w3: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return i32x4.add(
+    i32x4.add(i32x4.dot_i16x8_s(w0, x0), i32x4.dot_i16x8_s(w1, x1)),
+    i32x4.add(i32x4.dot_i16x8_s(w2, x2), i32x4.dot_i16x8_s(w3, x3)),
+  );
+}
+
+/**
+ * Row r's sum over group g (32 weights) of the tile at t, scales folded in. Activations
+ * x0..x3 are the group's 32 levels.
+ */
+@inline function groupSum(kind: i32, t: usize, r: usize, g: usize, x0: v128, x1: v128, x2: v128, x3: v128, low: v128, two: v128, table: v128, lowBytes: v128): v128 {
+  if (kind == 12) {
+    // Q4_K: nibbles @128 [8][4][16]; i16 scale per 32 @32 [4][8].
+    const v = v128.load(t + 128 + ((g << 2) + r) * 16);
+    const sum = dot4(v128.and(v, low), v128.and(i16x8.shr_u(v, 4), low), v128.and(i16x8.shr_u(v, 8), low), i16x8.shr_u(v, 12), x0, x1, x2, x3);
+    return i32x4.mul(sum, scale32(t + 32 + (r << 4) + (g << 1)));
+  }
+  if (kind == 13) {
+    // Q5_K: int8 levels @128 [8][4][32]; i16 scale per 32 @32 [4][8].
+    const p = t + 128 + ((g << 2) + r) * 32;
+    const sum = dot4(v128.load8x8_s(p), v128.load8x8_s(p, 8), v128.load8x8_s(p, 16), v128.load8x8_s(p, 24), x0, x1, x2, x3);
+    return i32x4.mul(sum, scale32(t + 32 + (r << 4) + (g << 1)));
+  }
+  if (kind == 14) {
+    // Q6_K: int8 levels − 32 @144 [8][4][32]; i16 scale per 16 @16 [4][16].
+    const p = t + 144 + ((g << 2) + r) * 32;
+    const s = t + 16 + (r << 5) + (g << 2);
+    const a = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p), x0), i32x4.dot_i16x8_s(v128.load8x8_s(p, 8), x1));
+    const b = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p, 16), x2), i32x4.dot_i16x8_s(v128.load8x8_s(p, 24), x3));
+    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
+  }
+  if (kind == 11) {
+    // Q3_K: nibbles (level + 4) @144 [8][4][16]; i16 scale per 16 @16 [4][16].
+    const v = v128.load(t + 144 + ((g << 2) + r) * 16);
+    const s = t + 16 + (r << 5) + (g << 2);
+    const a = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, low), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), low), x1));
+    const b = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), low), x2), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), x3));
+    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
+  }
+  if (kind == 10) {
+    // Q2_K: 2-bit lanes @224 [4 groups of 64][4][16], group g is half g & 1 of 64-group g >> 1;
+    // i16 scale per 16 @32 [4][16].
+    const v = i16x8.shr_u(v128.load(t + 224 + (((g >> 1) << 2) + r) * 16), <i32>((g & 1) << 3));
+    const s = t + 32 + (r << 5) + (g << 2);
+    const a = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, two), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 2), two), x1));
+    const b = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), two), x2), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 6), two), x3));
+    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
+  }
+  // IQ4_XS: indices @144 [8][4][16] in ggml's order; i32 scale per 32 @16 [4][8].
+  return i32x4.mul(
+    dotIq4(t + 144 + ((g << 2) + r) * 16, x0, x1, x2, x3, table, lowBytes),
+    v128.load32_splat(t + 16 + (r << 5) + (g << 2)),
+  );
+}
+
+/** The i16 scale at p in every i32 lane. */
+@inline function scale32(p: usize): v128 {
+  return i32x4.extend_low_i16x8_s(v128.load16_splat(p));
+}
+
+/** Σ over the super-block of row r's mins (Q2_K per 16, Q4_K/Q5_K per 32) times the activation sums. */
+@inline function minSum(kind: i32, t: usize, r: usize, sums: usize): v128 {
+  if (kind == 10) {
+    const p = t + 160 + (r << 4);
+    return i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_u(p), v128.load(sums)), i32x4.dot_i16x8_s(v128.load8x8_u(p, 8), v128.load(sums, 16)));
+  }
+  return i32x4.dot_i16x8_s(v128.load8x8_u(t + 96 + (r << 3)), v128.load(sums, 32));
+}
+
+/** Q3_K: Σ over the super-block of row r's scales times the activation sums per 16 (the +4 of its levels). */
+@inline function offsetSum(t: usize, r: usize, sums: usize): v128 {
+  const p = t + 16 + (r << 5);
+  return i32x4.add(i32x4.dot_i16x8_s(v128.load(p), v128.load(sums)), i32x4.dot_i16x8_s(v128.load(p, 16), v128.load(sums, 16)));
+}
+
+@inline function kQuantOf(
+  kind: i32, tile: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
+  m: i32, n: i32, k: i32, j0: i32, j1: i32, sink: usize,
+): void {
+  const blocks = <usize>(k >> 8);
+  const low = i16x8.splat(15);
+  const two = i16x8.splat(3);
+  const lowBytes = i8x16.splat(15);
+  const table = iq4Table();
+  const hasMins = kind == 10 || kind == 12 || kind == 13;
+  for (let j = j0; j < j1; j += 4) {
+    const panel = w + <usize>(j >> 2) * blocks * tile;
+    for (let i = 0; i < m; i++) {
+      let acc = f32x4.splat(0);
+      let t = panel;
+      let x = xq + <usize>i * (<usize>k << 1);
+      let scale = xd + ((<usize>i * blocks) << 2);
+      let sums = xs + <usize>i * blocks * 48;
+      for (let b: usize = 0; b < blocks; b++) {
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        for (let g: usize = 0; g < 8; g++) {
+          const xg = x + (g << 6);
+          const x0 = v128.load(xg), x1 = v128.load(xg, 16), x2 = v128.load(xg, 32), x3 = v128.load(xg, 48);
+          // (sunk: see panels.ts — without it V8 loads all 4 rows' weights and scales first, and spills.)
+          a0 = i32x4.add(a0, sunk(sink, groupSum(kind, t, 0, g, x0, x1, x2, x3, low, two, table, lowBytes)));
+          a1 = i32x4.add(a1, sunk(sink, groupSum(kind, t, 1, g, x0, x1, x2, x3, low, two, table, lowBytes)));
+          a2 = i32x4.add(a2, sunk(sink, groupSum(kind, t, 2, g, x0, x1, x2, x3, low, two, table, lowBytes)));
+          a3 = i32x4.add(a3, groupSum(kind, t, 3, g, x0, x1, x2, x3, low, two, table, lowBytes));
+        }
+        if (kind == 11) {
+          // Levels are stored + 4: subtract 4·Σ scale·(Σ x per 16).
+          a0 = i32x4.sub(a0, i32x4.shl(offsetSum(t, 0, sums), 2));
+          a1 = i32x4.sub(a1, i32x4.shl(offsetSum(t, 1, sums), 2));
+          a2 = i32x4.sub(a2, i32x4.shl(offsetSum(t, 2, sums), 2));
+          a3 = i32x4.sub(a3, i32x4.shl(offsetSum(t, 3, sums), 2));
+        }
+        const dx = f32x4.splat(load<f32>(scale));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(transposeSum(a0, a1, a2, a3)), f32x4.mul(v128.load(t), dx)));
+        if (hasMins) {
+          const mins = transposeSum(minSum(kind, t, 0, sums), minSum(kind, t, 1, sums), minSum(kind, t, 2, sums), minSum(kind, t, 3, sums));
+          acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.mul(v128.load(t, 16), dx)));
+        }
+        t += tile;
+        x += 512;
+        scale += 4;
+        sums += 48;
+      }
+      storePanel(out, bias, n, i, j, acc);
+    }
+  }
+}
+
+/** Widens row r's group g (32 weights) of the tile at t, times its sub-block scales, to 4 i16 vectors at dst. */
+@inline function expandGroup(kind: i32, t: usize, r: usize, g: usize, dst: usize, low: v128, two: v128, four: v128, table: v128, lowBytes: v128): void {
+  let w0: v128, w1: v128, w2: v128, w3: v128;
+  if (kind == 12 || kind == 11) {
+    // Q4_K (scale per 32) / Q3_K (levels + 4, scale per 16)
+    const v = v128.load(t + (kind == 12 ? 128 : 144) + ((g << 2) + r) * 16);
+    const offset = kind == 11 ? four : i16x8.splat(0);
+    w0 = i16x8.sub(v128.and(v, low), offset);
+    w1 = i16x8.sub(v128.and(i16x8.shr_u(v, 4), low), offset);
+    w2 = i16x8.sub(v128.and(i16x8.shr_u(v, 8), low), offset);
+    w3 = i16x8.sub(i16x8.shr_u(v, 12), offset);
+  } else if (kind == 13 || kind == 14) {
+    const p = t + (kind == 13 ? 128 : 144) + ((g << 2) + r) * 32;
+    w0 = v128.load8x8_s(p);
+    w1 = v128.load8x8_s(p, 8);
+    w2 = v128.load8x8_s(p, 16);
+    w3 = v128.load8x8_s(p, 24);
+  } else if (kind == 10) {
+    const v = i16x8.shr_u(v128.load(t + 224 + (((g >> 1) << 2) + r) * 16), <i32>((g & 1) << 3));
+    w0 = v128.and(v, two);
+    w1 = v128.and(i16x8.shr_u(v, 2), two);
+    w2 = v128.and(i16x8.shr_u(v, 4), two);
+    w3 = v128.and(i16x8.shr_u(v, 6), two);
+  } else {
+    const v = v128.load(t + 144 + ((g << 2) + r) * 16);
+    const first = i8x16.swizzle(table, v128.and(v, lowBytes));
+    const second = i8x16.swizzle(table, v128.and(i16x8.shr_u(v, 4), lowBytes));
+    w0 = i16x8.extend_low_i8x16_s(first);
+    w1 = i16x8.extend_high_i8x16_s(first);
+    w2 = i16x8.extend_low_i8x16_s(second);
+    w3 = i16x8.extend_high_i8x16_s(second);
+  }
+  // Scales: one per 32 (Q4_K, Q5_K at @32; IQ4_XS i32 at @16), or one per 16 (Q2_K @32, Q3_K and Q6_K @16).
+  let a: v128, b: v128;
+  if (kind == 12 || kind == 13) {
+    a = v128.load16_splat(t + 32 + (r << 4) + (g << 1));
+    b = a;
+  } else if (kind == 15) {
+    a = i16x8.splat(<i16>load<i32>(t + 16 + (r << 5) + (g << 2)));
+    b = a;
+  } else {
+    const s = t + (kind == 10 ? 32 : 16) + (r << 5) + (g << 2);
+    a = v128.load16_splat(s);
+    b = v128.load16_splat(s, 2);
+  }
+  v128.store(dst, i16x8.mul(w0, a));
+  v128.store(dst, i16x8.mul(w1, a), 16);
+  v128.store(dst, i16x8.mul(w2, b), 32);
+  v128.store(dst, i16x8.mul(w3, b), 48);
+}
+
+@inline function prefillOf(
+  kind: i32, tile: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
+  m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
+): void {
+  const blocks = <usize>(k >> 8);
+  const low = i16x8.splat(15);
+  const two = i16x8.splat(3);
+  const four = i16x8.splat(4);
+  const lowBytes = i8x16.splat(15);
+  const table = iq4Table();
+  const hasMins = kind == 10 || kind == 12 || kind == 13;
+  const sink = scratch + 2048; // 16 bytes written to order the loads (see below)
+  const accumulators = scratch + 2112; // m float accumulators of 4 lanes
+  for (let j = j0; j < j1; j += 4) {
+    const panel = w + <usize>(j >> 2) * blocks * tile;
+    for (let i = 0; i < m; i++) v128.store(accumulators + (<usize>i << 4), f32x4.splat(0));
+    for (let b: usize = 0; b < blocks; b++) {
+      const t = panel + b * tile;
+      // Group g of row r to scratch + (4g + r)·64.
+      for (let g: usize = 0; g < 8; g++) {
+        for (let r: usize = 0; r < 4; r++) expandGroup(kind, t, r, g, scratch + ((g << 2) + r) * 64, low, two, four, table, lowBytes);
+      }
+      const d = v128.load(t);
+      for (let i = 0; i < m; i++) {
+        const x = xq + <usize>i * (<usize>k << 1) + (b << 9);
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        for (let g: usize = 0; g < 8; g++) {
+          const xg = x + (g << 6);
+          const x0 = v128.load(xg), x1 = v128.load(xg, 16), x2 = v128.load(xg, 32), x3 = v128.load(xg, 48);
+          const e = scratch + (g << 8);
+          // Each row's sum is also stored (to `sink`): V8 then loads the next row's weights
+          // after it instead of all 16 vectors up front (which spilled half of them).
+          a0 = i32x4.add(a0, sunk(sink, dotWidened(e, x0, x1, x2, x3)));
+          a1 = i32x4.add(a1, sunk(sink, dotWidened(e + 64, x0, x1, x2, x3)));
+          a2 = i32x4.add(a2, sunk(sink, dotWidened(e + 128, x0, x1, x2, x3)));
+          a3 = i32x4.add(a3, dotWidened(e + 192, x0, x1, x2, x3));
+        }
+        const block = <usize>i * blocks + b;
+        const dx = f32x4.splat(load<f32>(xd + (block << 2)));
+        let acc = f32x4.mul(f32x4.convert_i32x4_s(transposeSum(a0, a1, a2, a3)), f32x4.mul(d, dx));
+        if (hasMins) {
+          const sums = xs + block * 48;
+          const mins = transposeSum(minSum(kind, t, 0, sums), minSum(kind, t, 1, sums), minSum(kind, t, 2, sums), minSum(kind, t, 3, sums));
+          acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.mul(v128.load(t, 16), dx)));
+        }
+        const at = accumulators + (<usize>i << 4);
+        v128.store(at, f32x4.add(v128.load(at), acc));
+      }
+    }
+    for (let i = 0; i < m; i++) storePanel(out, bias, n, i, j, v128.load(accumulators + (<usize>i << 4)));
+  }
+}
