@@ -122,7 +122,8 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
    * Backward of attention (backend.ts, same shape and mask). The probabilities
    * are recomputed from q and k, so the forward keeps nothing but its inputs.
    * dk and dv of a kv head sum over the query heads that share it (GQA).
-   * scratch holds ≥ 2 · keyCount elements.
+   * dPositionBias ([rows, nHeads], like shape.positionBias.weights; optional)
+   * receives the gradient of the relative position bias. scratch holds ≥ 2 · keyCount elements.
    */
   attentionBackward(
     dq: A | null,
@@ -135,6 +136,7 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
     shape: AttentionShape,
     scratch: A,
     keyMask?: ArrayLike<number>,
+    dPositionBias?: A | null,
   ): void;
 
   /**
