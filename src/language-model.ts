@@ -11,6 +11,7 @@ import { sharedBackend, type BackendName } from "./backend/select.js";
 import { InputError } from "./errors.js";
 import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
+import type { Seq2SeqModel } from "./seq2seq-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
@@ -238,16 +239,21 @@ export class LanguageModel {
 
 /**
  * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT (`model.kind` tells which
- * at run time; in TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * LanguageModel for decoders, an EncoderModel for BERT, a Seq2SeqModel for T5,
+ * BART and Marian (`model.kind` tells which at run time; in TypeScript name the one
+ * you expect: `loadModel<EncoderModel>(dir)`, `loadModel<Seq2SeqModel>(dir)`).
  */
-export async function loadModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+export async function loadModel<M extends LanguageModel | EncoderModel | Seq2SeqModel = LanguageModel>(
   path: string,
   options: ModelOptions = {},
 ): Promise<M> {
   const resolved = { ...options, backend: await resolveBackend(options) };
   const [{ isEncoderFolder }, { loadDecoder }] = await Promise.all([import("./io/load-encoder.js"), import("./io/load-decoder.js")]);
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
+  if (await (await import("./io/load-seq2seq.js")).isSeq2SeqFolder(path)) {
+    if (options.adapter !== undefined) throw new InputError("LoRA adapters are not supported for encoder–decoder models");
+    return (await (await import("./seq2seq-model.js")).loadSeq2SeqModel(path, resolved)) as M;
+  }
   const model = new LanguageModel(await loadDecoder(path, resolved));
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
@@ -255,16 +261,28 @@ export async function loadModel<M extends LanguageModel | EncoderModel = Languag
 
 /**
  * A new model from config.json fields (any supported model_type: a LanguageModel,
- * or an EncoderModel for "bert"), with seeded GPT-2-style initial weights (see
- * models/initialize.ts). In TypeScript, name an encoder: `createModel<EncoderModel>(…)`.
+ * an EncoderModel for "bert", a Seq2SeqModel for "transformer", "t5", "bart",
+ * "marian"), with seeded GPT-2-style initial weights (see models/initialize.ts). In
+ * TypeScript, name the kind: `createModel<EncoderModel>(…)`, `createModel<Seq2SeqModel>(…)`.
  */
-export async function createModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+export async function createModel<M extends LanguageModel | EncoderModel | Seq2SeqModel = LanguageModel>(
   config: JsonObject,
   options: CreateOptions = {},
 ): Promise<M> {
   const backend = await resolveBackend(options);
   const seed = options.seed ?? 0;
   const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
+  const [{ isSeq2SeqModelType, seq2seqBlueprintFor }, { generationDefaultsFromJson }] = await Promise.all([
+    import("./models/seq2seq/registry.js"),
+    import("./generation/seq2seq-options.js"),
+  ]);
+  if (isSeq2SeqModelType(config["model_type"])) {
+    const { Seq2SeqModel } = await import("./seq2seq-model.js");
+    const blueprint = seq2seqBlueprintFor(config, "createModel config");
+    const network = blueprint.build(new Map(), "createModel", backend, gpt2StyleInitializer(seed, blueprint.config.encoderLayers + blueprint.config.decoderLayers));
+    const generationDefaults = generationDefaultsFromJson(config, "createModel config");
+    return new Seq2SeqModel({ network, tokenizer: options.tokenizer ?? null, source, config, generationConfig: null, generationDefaults }) as M;
+  }
   const { asTextTokenizer, encoderBlueprintFor, isEncoderModelType } = await import("./io/load-encoder.js");
   if (isEncoderModelType(config["model_type"])) {
     const { EncoderModel } = await import("./encoder-model.js");

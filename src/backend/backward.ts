@@ -142,11 +142,12 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
   /**
    * Mean cross-entropy of logits [rows, vocab] against targets [rows], over the
    * rows whose target is not ignoreIndex (log-sum-exp, max-subtracted). NaN when
-   * every target is ignored, as torch returns.
+   * every target is ignored, as torch returns. labelSmoothing ε (default 0): the
+   * target distribution is (1 − ε)·onehot + ε/vocab (torch's label_smoothing).
    */
-  crossEntropy(logits: A, targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number): number;
+  crossEntropy(logits: A, targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number, labelSmoothing?: number): number;
 
-  /** dLogits += dLoss · (softmax(logits) − onehot(target)) / count, for the rows crossEntropy averaged over. */
+  /** dLogits += dLoss · (softmax(logits) − (1 − ε)·onehot(target) − ε/vocab) / count, for the rows crossEntropy averaged over. */
   crossEntropyBackward(
     dLogits: A,
     logits: A,
@@ -155,5 +156,6 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
     vocab: number,
     ignoreIndex: number,
     dLoss: number,
+    labelSmoothing?: number,
   ): void;
 }
