@@ -118,8 +118,8 @@ export function progressFromJson(state: JsonObject, file: string): TrainingProgr
   };
 }
 
-export interface RunOptions {
-  trainer: Trainer;
+export interface RunOptions<B> {
+  trainer: Trainer<B>;
   out: string;
   io: CliIo;
   /** Writes the model (or adapter) files of a checkpoint into a folder. */
@@ -131,10 +131,10 @@ export interface RunOptions {
 }
 
 /** Runs the trainer to the end with progress output and checkpoints; returns the final progress. */
-export async function runWithCheckpoints(options: RunOptions): Promise<TrainingProgress> {
+export async function runWithCheckpoints<B>(options: RunOptions<B>): Promise<TrainingProgress> {
   const { trainer, out, io } = options;
   const printer = new ProgressPrinter(io.stderr, options.logInterval);
-  const checkpoint = async (t: Trainer): Promise<void> => {
+  const checkpoint = async (t: Trainer<B>): Promise<void> => {
     const trainerState = { format: TRAINER_STATE_FORMAT, version: TRAINER_STATE_VERSION, ...options.stateFields, progress: t.progress };
     await saveCheckpoint(out, {
       writeModel: options.writeModel,

@@ -7,7 +7,6 @@
 // wrong about tying). When the source itself is missing, the first member present
 // takes its place.
 
-import { ModelFormatError } from "../../errors.js";
 import type { WeightStore } from "../weight-store.js";
 
 /**
@@ -15,9 +14,8 @@ import type { WeightStore } from "../weight-store.js";
  * array for the members that share storage. Every stored member is marked used.
  */
 export function tiedTables(weights: WeightStore, names: readonly string[], shape: readonly number[]): Float32Array[] {
-  const present = names.filter((name) => weights.has(name));
-  if (present.length === 0) throw new ModelFormatError(weights.source, `missing (expected shape [${shape.join(", ")}]; no tensor tied to it is stored either)`, names[0]);
-  const source = present[0]!;
+  // The first stored member; when none is stored, the source itself (a new model's initializer creates it, else it is missing).
+  const source = names.find((name) => weights.has(name)) ?? names[0]!;
   const sourceValues = weights.raw(source, shape);
   const sourceData = weights.take(source, shape);
   return names.map((name) => {
