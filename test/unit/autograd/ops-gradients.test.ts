@@ -296,3 +296,22 @@ test("attention with a relative position bias: gradients of q, k, v and the bias
   checkOp("cross-attention, 7 queries over 4 keys, batch 2", [q, k, v], (tape) => attention(tape, q, k, v, { nHeads: 2, nKvHeads: 2, headDim, causal: false, batch: 2, keyMask }));
   assert.throws(() => attention(new Tape(float64TapeKernels), q, k, v, { nHeads: 2, nKvHeads: 2, headDim, causal: true, batch: 2 }), /causal queries/);
 });
+
+test("crossEntropy with label smoothing: torch's value ((1 − ε)·nll + ε·mean over classes of −log p) and its gradient", () => {
+  const logits = param64(random, "logits", [5, 7], 2);
+  const targets = [3, -100, 6, 0, 2];
+  for (const labelSmoothing of [0.1, 0.35]) {
+    checkOp(`crossEntropy label smoothing ${labelSmoothing}`, [logits], (tape) => crossEntropy(tape, logits, targets, { labelSmoothing }));
+    let expected = 0;
+    for (const r of [0, 2, 3, 4]) {
+      const row = [...logits.data.subarray(r * 7, r * 7 + 7)];
+      const lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+      const nll = lse - row[targets[r]!]!;
+      const smooth = row.reduce((s, v) => s + (lse - v), 0) / 7;
+      expected += (1 - labelSmoothing) * nll + labelSmoothing * smooth;
+    }
+    const value = crossEntropy(new Tape(float64TapeKernels), logits, targets, { labelSmoothing }).data[0]!;
+    assert.ok(Math.abs(value - expected / 4) < 1e-12, `${value} vs ${expected / 4}`);
+  }
+  assert.throws(() => crossEntropy(new Tape(float64TapeKernels), logits, targets, { labelSmoothing: 1.5 }), /label smoothing/);
+});
