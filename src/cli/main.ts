@@ -16,6 +16,7 @@ import { similarityCommand } from "./commands/similarity.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
 import { trainCommand } from "./commands/train.js";
 import { trainEncoderCommand } from "./commands/train-encoder.js";
+import { trainSeq2SeqCommand } from "./commands/train-seq2seq.js";
 import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
 const commands: Command[] = [
@@ -34,6 +35,7 @@ const commands: Command[] = [
   finetuneCommand,
   trainEncoderCommand,
   finetuneEncoderCommand,
+  trainSeq2SeqCommand,
 ];
 
 function printHelp(io: CliIo): void {

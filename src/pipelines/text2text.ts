@@ -47,17 +47,27 @@ function tasksOf(model: Text2TextModel): string[] {
   return typeof all === "object" && all !== null ? Object.keys(all) : [];
 }
 
-async function run(model: Text2TextModel, texts: string | readonly string[], task: string, required: boolean, options: SequenceGenerationOptions): Promise<string | string[]> {
-  const list = typeof texts === "string" ? [texts] : texts;
-  if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === "string")) throw new InputError("expected a text or a non-empty array of texts");
-  const settings = taskSettings(model, task);
-  if (settings === null && required && tasksOf(model).length > 0) {
+/**
+ * The decoded output sequences (best first) of each text under a task of
+ * task_specific_params (its prefix and settings; an unknown task is an error when the
+ * model has any), or under the model's own settings when task is null.
+ */
+export async function generateForTask(model: Text2TextModel, texts: readonly string[], task: string | null, options: SequenceGenerationOptions): Promise<string[][]> {
+  if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === "string")) throw new InputError("expected a text or a non-empty array of texts");
+  const settings = task === null ? null : taskSettings(model, task);
+  if (task !== null && settings === null && tasksOf(model).length > 0) {
     throw new InputError(`the model has no task "${task}" (its task_specific_params: ${tasksOf(model).join(", ")})`);
   }
   const prefix = settings?.prefix ?? "";
-  const inputs: Seq2SeqInput[] = list.map((t) => prefix + t);
+  const inputs: Seq2SeqInput[] = texts.map((t) => prefix + t);
   const results = generateSequences(model.network, model.tokenizer, inputs, options, settings?.defaults ?? model.generationDefaults);
-  const outputs = results.map((sequences) => model.tokenizer.decode(sequences[0]!.ids, { skipSpecialTokens: true }));
+  return results.map((sequences) => sequences.map((s) => model.tokenizer.decode(s.ids, { skipSpecialTokens: true })));
+}
+
+async function run(model: Text2TextModel, texts: string | readonly string[], task: string, required: boolean, options: SequenceGenerationOptions): Promise<string | string[]> {
+  const list = typeof texts === "string" ? [texts] : texts;
+  const usable = required || tasksOf(model).includes(task) ? task : null;
+  const outputs = (await generateForTask(model, list, usable, options)).map((sequences) => sequences[0]!);
   return typeof texts === "string" ? outputs[0]! : outputs;
 }
 

@@ -2,9 +2,12 @@
 
 import type { Command } from "../command.js";
 import { createBackend, type BackendName } from "../../backend/select.js";
-import { loadModel } from "../../language-model.js";
+import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { GenerateOptions } from "../../generation/generate.js";
+import { OptionError } from "../../errors.js";
+import type { Seq2SeqModel } from "../../seq2seq-model.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
+import { generateWithSeq2Seq, SEQ2SEQ_GENERATE_OPTIONS, SEQ2SEQ_GENERATE_USAGE } from "./seq2seq-generate.js";
 
 const usage = `usage: lmscope generate --model <dir|file> [options]
 
@@ -25,7 +28,7 @@ Streams the model's continuation of the prompt to stdout (the prompt is printed 
   --stats                   print token counts and speed to stderr
   --backend <js|wasm|auto>  compute backend (default auto: wasm where WebAssembly SIMD runs)
   --threads <n>             threads of the wasm backend (default: the available cores)
-`;
+${SEQ2SEQ_GENERATE_USAGE}`;
 
 const DEFAULT_MAX_TOKENS = 256;
 
@@ -52,9 +55,19 @@ export const generateCommand: Command = {
         stats: { type: "boolean" },
         backend: { type: "string" },
         threads: { type: "string" },
+        ...SEQ2SEQ_GENERATE_OPTIONS,
       },
       false,
     );
+    const tokenizerPath = stringOption(values, "tokenizer");
+    const backendName = (stringOption(values, "backend") ?? "auto") as BackendName;
+    const threadCount = numberOption(values, "threads");
+    const loaded = await loadModel<LanguageModel | Seq2SeqModel>(requiredString(values, "model"), {
+      backend: await createBackend(threadCount === undefined ? { backend: backendName } : { backend: backendName, threads: threadCount }),
+      ...(tokenizerPath === undefined ? {} : { tokenizer: tokenizerPath }),
+    });
+    if (loaded.kind === "seq2seq") return generateWithSeq2Seq(loaded, values, io);
+    const model = loaded;
     const options: GenerateOptions = {
       maxTokens: numberOption(values, "max-tokens"),
       temperature: numberOption(values, "temperature"),
@@ -67,13 +80,9 @@ export const generateCommand: Command = {
       stopOnEos: values["ignore-eos"] !== true,
     };
     for (const key of Object.keys(options) as (keyof GenerateOptions)[]) if (options[key] === undefined) delete options[key];
-    const tokenizer = stringOption(values, "tokenizer");
-    const backend = (stringOption(values, "backend") ?? "auto") as BackendName;
-    const threads = numberOption(values, "threads");
-    const model = await loadModel(requiredString(values, "model"), {
-      backend: await createBackend(threads === undefined ? { backend } : { backend, threads }),
-      ...(tokenizer === undefined ? {} : { tokenizer }),
-    });
+    for (const name of Object.keys(SEQ2SEQ_GENERATE_OPTIONS)) {
+      if (values[name] !== undefined) throw new OptionError(`--${name}`, "applies to encoder–decoder models (T5, BART, Marian) only");
+    }
     const prompt = stringOption(values, "prompt") ?? "";
     const promptLength = model.tokenizer.encode(prompt).length;
     options.maxTokens ??= Math.min(DEFAULT_MAX_TOKENS, model.config.contextLength - Math.max(promptLength, 1));

@@ -128,6 +128,8 @@ export interface RunOptions<B> {
   stateFields: JsonObject;
   title: string;
   logInterval: number;
+  /** The line reporting the final whole-validation evaluation (default: finalLine, for token streams). */
+  describeFinal?: (result: PerplexityResult) => string;
 }
 
 /** Runs the trainer to the end with progress output and checkpoints; returns the final progress. */
@@ -147,7 +149,7 @@ export async function runWithCheckpoints<B>(options: RunOptions<B>): Promise<Tra
   const progress = await trainer.train({
     onStep: (r) => printer.step(r),
     onEval: (e) => printer.line(evalLine(e)),
-    onFinalEval: (r) => printer.line(finalLine(r)),
+    onFinalEval: (r) => printer.line((options.describeFinal ?? finalLine)(r)),
     checkpoint: async (t) => {
       await checkpoint(t);
       if (t.progress.iteration < t.config.maxIters) printer.line(`checkpoint at step ${t.progress.iteration}: ${out}`);
