@@ -3,6 +3,7 @@
 import type { Command } from "../command.js";
 import type { EncoderModel } from "../../encoder-model.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { Seq2SeqModel } from "../../seq2seq-model.js";
 import { OptionError } from "../../errors.js";
 import { parseCommandLine } from "../options.js";
 
@@ -35,12 +36,32 @@ export const infoCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { json: { type: "boolean" } }, true);
     if (positionals.length !== 1) throw new OptionError("<model>", "give exactly one model path");
-    const model = await loadModel<LanguageModel | EncoderModel>(positionals[0]!);
-    const info = model.info();
+    const model = await loadModel<LanguageModel | EncoderModel | Seq2SeqModel>(positionals[0]!);
     if (values["json"] === true) {
-      io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(model.info(), null, 2)}\n`);
       return 0;
     }
+    if (model.kind === "seq2seq") {
+      const s = model.info();
+      const seq2seqRows: [string, string][] = [
+        ["architecture", `${s.architecture} (encoder–decoder)`],
+        ["format", s.source.format],
+        ["parameters", formatCount(s.parameters)],
+        ["layers", `${s.encoderLayers} encoder + ${s.decoderLayers} decoder`],
+        ["hidden size", String(s.hiddenSize)],
+        ["attention heads", `${s.heads} (head size ${s.headDim})`],
+        ["feed-forward size", String(s.intermediateSize)],
+        ["input length", formatCount(s.maxSourcePositions)],
+        ["output length", formatCount(s.maxTargetPositions)],
+        ["vocabulary size", formatCount(s.vocabSize)],
+        ["weight dtype", s.source.dtypes.join(", ")],
+        ["file size", formatBytes(s.source.fileBytes)],
+        ["tokenizer", model.hasTokenizer ? "yes" : "none found"],
+      ];
+      for (const [key, value] of seq2seqRows) io.stdout.write(`${key.padEnd(20)} ${value}\n`);
+      return 0;
+    }
+    const info = model.info();
     const rows: [string, string][] = [
       ["architecture", "head" in info ? `${info.architecture} (${info.head} head)` : info.architecture],
       ["format", info.source.format],

@@ -53,6 +53,9 @@ test("train-seq2seq writes a checkpoint that generate loads, streamed and with b
   const beams = captureIo();
   assert.equal(await main(["generate", "--model", out, "--prompt", "sun moon sea", "--max-tokens", "6", "--num-beams", "3", "--num-return-sequences", "2", "--backend", "js"], beams), 0);
   assert.equal(beams.stdout.text.split("\n").length, 3, "two lines, best first");
+  const info = captureIo();
+  assert.equal(await main(["info", out], info), 0);
+  assert.match(info.stdout.text, /architecture +transformer \(encoder–decoder\)\nformat +huggingface\nparameters +[\d,]+\nlayers +1 encoder \+ 1 decoder/);
 });
 
 test("a run stopped at a checkpoint and resumed repeats the uninterrupted run exactly", async () => {
