@@ -11,7 +11,7 @@ import type { GenerationPiece } from "./generation/generate.js";
 import { generateSeq2Seq, generateSequences, type GeneratedSequence, type Seq2SeqGenerationResult, type Seq2SeqInput } from "./generation/seq2seq-generate.js";
 import type { GenerationDefaults, Seq2SeqGenerateOptions, SequenceGenerationOptions } from "./generation/seq2seq-options.js";
 import type { ModelSource } from "./io/load-decoder.js";
-import type { LoadedSeq2Seq } from "./io/load-seq2seq.js";
+import type { LoadedSeq2Seq, Seq2SeqLoadOptions } from "./io/load-seq2seq.js";
 import type { JsonObject } from "./models/config-reader.js";
 import type { Seq2SeqBatch, Seq2SeqConfig, Seq2SeqNetwork } from "./models/seq2seq/encoder-decoder.js";
 import type { CapturedValue, CapturePoint, ForwardObserver } from "./nn/observer.js";
@@ -256,7 +256,7 @@ function crossAttentionCollector(maps: Float32Array[], b: number, heads: number,
 }
 
 /** Loads an encoder–decoder model from a Hugging Face folder. */
-export async function loadSeq2SeqModel(path: string, options: { backend?: import("./backend/backend.js").Backend; tokenizer?: string } = {}): Promise<Seq2SeqModel> {
+export async function loadSeq2SeqModel(path: string, options: Seq2SeqLoadOptions = {}): Promise<Seq2SeqModel> {
   const { loadSeq2Seq } = await import("./io/load-seq2seq.js");
   return new Seq2SeqModel(await loadSeq2Seq(path, options));
 }

@@ -108,8 +108,4 @@ export class CrossAttention {
     const options = { nHeads, nKvHeads: nHeads, headDim, causal: false, scale: this.scale, batch };
     return this.outputProj.forwardOnTape(ctx, attention(ctx.tape, q, k, v, keyMask === undefined ? options : { ...options, keyMask }));
   }
-
-  linears(): Linear[] {
-    return [this.query, this.key, this.value, this.outputProj];
-  }
 }

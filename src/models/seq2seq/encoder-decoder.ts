@@ -395,16 +395,6 @@ export class Seq2SeqNetwork {
     if (embedding.norm !== null) embedding.norm.forward(this.backend, x, x, ids.length);
   }
 
-  /** Every Linear layer (for adapters such as LoRA). */
-  linears(): Linear[] {
-    const { encoderBlocks, decoderBlocks, lmHead } = this.parts;
-    return [
-      ...encoderBlocks.flatMap((b) => [...b.attention.linears(), ...b.ffn.linears()]),
-      ...decoderBlocks.flatMap((b) => [...b.selfAttention.linears(), ...b.crossAttention.linears(), ...b.ffn.linears()]),
-      lmHead,
-    ];
-  }
-
   private acquireEncoded(length: number): EncodedInput {
     const index = this.idleInputs.findIndex((e) => e.capacity >= length);
     if (index !== -1) return this.idleInputs.splice(index, 1)[0]!;
