@@ -148,7 +148,7 @@ class DecodingRun {
     sampler?: Sampler,
   ) {
     const { maxLength, decoderStartTokenId } = settings;
-    this.state = network.acquireState(maxLength);
+    this.state = network.acquireState(maxLength - 1); // the last token is never read back
     this.sequence = new Int32Array(maxLength);
     this.sequence[0] = decoderStartTokenId;
     this.processors = sequenceProcessors(settings.processors, { renormalize: false });
@@ -239,7 +239,7 @@ class NetworkBeamStepper implements BeamStepper {
     private readonly startTokenId: number,
   ) {
     this.vocabSize = network.config.vocabSize;
-    this.states = Array.from({ length: numBeams }, () => network.acquireState(maxLength));
+    this.states = Array.from({ length: numBeams }, () => network.acquireState(maxLength - 1)); // the last token is never read back
   }
 
   first(): Float32Array {

@@ -248,10 +248,11 @@ export function resolveSeq2SeqGeneration(
   if (options.maxTokens !== undefined) maxLength = 1 + count("maxTokens", options.maxTokens, 0);
   else if (defaults.maxNewTokens !== undefined) maxLength = 1 + defaults.maxNewTokens;
   else maxLength = defaults.maxLength ?? HF_MAX_LENGTH;
-  if (maxLength > config.maxTargetPositions) {
+  // The decoder reads the start token and every generated token but the last.
+  if (maxLength - 1 > config.maxTargetPositions) {
     throw new InputError(
-      `generating ${maxLength - 1} tokens needs ${maxLength} decoder positions (the start token included), but the model's decoder takes ${config.maxTargetPositions}; ` +
-        `ask for at most ${config.maxTargetPositions - 1} tokens (maxTokens)`,
+      `generating ${maxLength - 1} tokens needs ${maxLength - 1} decoder positions (the start token included, the last token never read back), ` +
+        `but the model's decoder takes ${config.maxTargetPositions}; ask for at most ${config.maxTargetPositions} tokens (maxTokens)`,
     );
   }
   const forcedEos = options.forcedEosTokenId !== undefined ? options.forcedEosTokenId : defaults.forcedEosTokenIds;

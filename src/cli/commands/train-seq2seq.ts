@@ -211,7 +211,16 @@ export const trainSeq2SeqCommand: Command = {
     const model =
       saved === undefined
         ? await createModel<Seq2SeqModel>(
-            { ...run.model, vocab_size: tokenizer.vocabSize, pad_token_id: ids.pad, eos_token_id: ids.eos, decoder_start_token_id: ids.decoderStart, ...(tokenizer.bosTokenId === undefined ? {} : { bos_token_id: tokenizer.bosTokenId }) },
+            {
+              ...run.model,
+              vocab_size: tokenizer.vocabSize,
+              pad_token_id: ids.pad,
+              eos_token_id: ids.eos,
+              decoder_start_token_id: ids.decoderStart,
+              ...(tokenizer.bosTokenId === undefined ? {} : { bos_token_id: tokenizer.bosTokenId }),
+              // generation's default length limit (transformers' 20 otherwise): the longest target trained on
+              max_length: blockSize + 1,
+            },
             { seed: run.training.seed, tokenizer, backend },
           )
         : await loadModel<Seq2SeqModel>(out, { backend });
@@ -265,7 +274,7 @@ export const trainSeq2SeqCommand: Command = {
 
 /** How many sources the model translates (greedy) exactly into their targets. */
 async function exactMatches(model: Seq2SeqModel, pairs: readonly EncodedPair[], eos: number, blockSize: number): Promise<{ exact: number; total: number }> {
-  const maxTokens = Math.min(blockSize, model.config.maxTargetPositions - 1);
+  const maxTokens = Math.min(blockSize, model.config.maxTargetPositions);
   const outputs = await model.generateSequences(pairs.map((p) => ({ ids: p.source })), { numBeams: 1, maxTokens, doSample: false, eosTokenId: eos });
   const exact = outputs.filter((sequences, i) => sequences[0]!.ids.join(" ") === pairs[i]!.target.join(" ")).length;
   return { exact, total: pairs.length };

@@ -163,7 +163,8 @@ test("bad inputs and options are typed errors that name the problem", async () =
   await assert.rejects(model.generateSequences({ ids: new Array<number>(33).fill(4) }), /33 tokens, more than the 32/);
   await assert.rejects(model.generateSequences({ ids: [4, 77] }), /input token 1 is 77/);
   await assert.rejects(model.generateSequences("text"), /no tokenizer/);
-  await assert.rejects(model.generateSequences({ ids: [4] }, { maxTokens: 40 }), /ask for at most 31 tokens/);
+  await assert.rejects(model.generateSequences({ ids: [4] }, { maxTokens: 33 }), /ask for at most 32 tokens/);
+  assert.equal((await model.generateSequences({ ids: [4] }, { maxTokens: 32, eosTokenId: 39, forcedEosTokenId: null }))[0]!.ids.length, 32, "32 new tokens fit 32 positions");
   await assert.rejects(model.generateSequences({ ids: [4] }, { numBeams: 0 }), OptionError);
   await assert.rejects(model.generateSequences({ ids: [4] }, { numBeams: 2, numReturnSequences: 3 }), /numReturnSequences/);
   await assert.rejects(model.generateSequences({ ids: [4] }, { numBeams: 2, doSample: true }), /beam-sample/);
