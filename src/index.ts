@@ -17,6 +17,22 @@ export { EncoderModel, loadEncoderModel, type EncoderInfo, type EmbedOptions } f
 export { RnnLanguageModel, type RecurrentInfo } from "./recurrent-model.js";
 export type { RecurrentConfig, CellType } from "./models/recurrent/rnn-config.js";
 export type { EncoderInputs, EncoderOutputs, OutputArray, EncoderConfig } from "./models/encoder.js";
+export {
+  Seq2SeqModel,
+  loadSeq2SeqModel,
+  type Seq2SeqForwardInputs,
+  type Seq2SeqOutputs,
+  type Seq2SeqInfo,
+  type Seq2SeqLossOptions,
+  type Seq2SeqBatch,
+  type Seq2SeqInput,
+  type GeneratedSequence,
+  type Seq2SeqGenerationResult,
+  type Seq2SeqGenerateOptions,
+  type SequenceGenerationOptions,
+} from "./seq2seq-model.js";
+export type { Seq2SeqConfig } from "./models/seq2seq/encoder-decoder.js";
+export type { TranslateOptions, SummarizeOptions } from "./pipelines/text2text.js";
 export * from "./embeddings/index.js";
 export type { LoraOptions } from "./models/lora.js";
 export { AdamW } from "./training/adamw.js";

@@ -14,6 +14,7 @@ import { InputError } from "./errors.js";
 import { generate, promptIds, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
 import type { RnnLanguageModel } from "./recurrent-model.js";
+import type { Seq2SeqModel } from "./seq2seq-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
 import type { HubFetchOptions } from "./io/hub/snapshot.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
@@ -377,11 +378,12 @@ export class LanguageModel {
  * Loads the model a Hugging Face folder, GGUF file or llama2.c .bin file / folder
  * holds, or a hub id ("org/name", "hf:org/name@revision:Q4_K_M", fetched into the
  * Hugging Face cache; a local path of the same name wins): a LanguageModel for
- * decoders, an EncoderModel for BERT, an RnnLanguageModel for a recurrent model
- * (model_type "rnn") (`model.kind` tells which at run time; in TypeScript name the
- * one you expect: `loadModel<EncoderModel>(dir)`).
+ * decoders, an EncoderModel for BERT-style encoders, a Seq2SeqModel for T5, BART and
+ * Marian, an RnnLanguageModel for a recurrent model (model_type "rnn") (`model.kind`
+ * tells which at run time; in TypeScript name the one you expect:
+ * `loadModel<EncoderModel>(dir)`, `loadModel<Seq2SeqModel>(dir)`).
  */
-export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
+export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel | Seq2SeqModel = LanguageModel>(
   pathOrId: string,
   options: ModelOptions = {},
 ): Promise<M> {
@@ -396,6 +398,10 @@ export async function loadModel<M extends LanguageModel | EncoderModel | RnnLang
   ]);
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
   if (await isRecurrentFolder(path)) return (await (await import("./recurrent-model.js")).loadRecurrentModel(path, resolved)) as M;
+  if (await (await import("./io/load-seq2seq.js")).isSeq2SeqFolder(path)) {
+    if (options.adapter !== undefined) throw new InputError("LoRA adapters are not supported for encoder–decoder models");
+    return (await (await import("./seq2seq-model.js")).loadSeq2SeqModel(path, resolved)) as M;
+  }
   const model = new LanguageModel(await loadDecoder(path, resolved));
   const warn = options.onWarning ?? ((message: string) => console.warn(`lmscope: ${message}`));
   for (const warning of model.warnings) warn(warning);
@@ -405,12 +411,13 @@ export async function loadModel<M extends LanguageModel | EncoderModel | RnnLang
 
 /**
  * A new model from config.json fields (any supported model_type: a LanguageModel,
- * an EncoderModel for "bert", an RnnLanguageModel for "rnn"), with seeded initial
- * weights: GPT-2 style for transformers (models/initialize.ts), torch's defaults
- * for recurrent models (models/recurrent/initialize.ts). In TypeScript, name the
- * kind you expect: `createModel<EncoderModel>(…)`.
+ * an EncoderModel for "bert", "roberta", "distilbert", a Seq2SeqModel for
+ * "transformer", "t5", "bart", "marian", an RnnLanguageModel for "rnn"), with seeded
+ * initial weights: GPT-2 style for transformers (models/initialize.ts), torch's
+ * defaults for recurrent models (models/recurrent/initialize.ts). In TypeScript,
+ * name the kind you expect: `createModel<EncoderModel>(…)`, `createModel<Seq2SeqModel>(…)`.
  */
-export async function createModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
+export async function createModel<M extends LanguageModel | EncoderModel | RnnLanguageModel | Seq2SeqModel = LanguageModel>(
   config: JsonObject,
   options: CreateOptions = {},
 ): Promise<M> {
@@ -421,6 +428,17 @@ export async function createModel<M extends LanguageModel | EncoderModel | RnnLa
     return (await import("./recurrent-model.js")).createRecurrentModel(config, { backend, seed, tokenizer: options.tokenizer ?? null }) as M;
   }
   const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
+  const [{ isSeq2SeqModelType, seq2seqBlueprintFor }, { generationDefaultsFromJson }] = await Promise.all([
+    import("./models/seq2seq/registry.js"),
+    import("./generation/seq2seq-options.js"),
+  ]);
+  if (isSeq2SeqModelType(config["model_type"])) {
+    const { Seq2SeqModel } = await import("./seq2seq-model.js");
+    const blueprint = seq2seqBlueprintFor(config, "createModel config");
+    const network = blueprint.build(new Map(), "createModel", backend, gpt2StyleInitializer(seed, blueprint.config.encoderLayers + blueprint.config.decoderLayers));
+    const generationDefaults = generationDefaultsFromJson(config, "createModel config");
+    return new Seq2SeqModel({ network, tokenizer: options.tokenizer ?? null, source, config, generationConfig: null, generationDefaults }) as M;
+  }
   const { asTextTokenizer, encoderBlueprintFor, isEncoderModelType } = await import("./io/load-encoder.js");
   if (isEncoderModelType(config["model_type"])) {
     const { EncoderModel } = await import("./encoder-model.js");

@@ -6,9 +6,12 @@
 //
 // q is [batch · queries, nHeads · headDim]; k and v are [batch · keys, nKvHeads · headDim].
 // The queries of a sequence are its last `queries` positions (queryOffset = keys − queries),
-// which is 0 when a whole sequence is processed at once, as in training.
+// which is 0 when a whole sequence is processed at once, as in training. Without a causal
+// mask, queries and keys may be different sequences of any lengths (cross-attention:
+// decoder queries, encoder keys), and the query positions start at 0. A relative position
+// bias (T5) is one more input, whose weights receive their gradient.
 
-import type { AttentionShape } from "../backend/backend.js";
+import type { AttentionShape, RelativePositionBias } from "../backend/backend.js";
 import type { FloatArray } from "../tensor/tensor.js";
 import { expectShape, rowsOf } from "./shapes.js";
 import type { Tape } from "./tape.js";
@@ -35,12 +38,19 @@ export interface AttentionOptions {
   alibiSlopes?: Float32Array | null;
 }
 
+/** A relative position bias on the tape: weights [rows, nHeads] (a variable) and the bucket of each distance. */
+export interface PositionBiasInput<A extends FloatArray> {
+  readonly weights: Variable<A>;
+  readonly buckets: Int32Array;
+  readonly maxDistance: number;
+}
+
 export function attention<A extends FloatArray>(
   tape: Tape<A>,
   q: Variable<A>,
   k: Variable<A>,
   v: Variable<A>,
-  options: AttentionOptions,
+  options: AttentionOptions & { positionBias?: PositionBiasInput<A> | null },
 ): Variable<A> {
   const { nHeads, nKvHeads, headDim, causal, keyMask } = options;
   const batch = options.batch ?? 1;
@@ -53,14 +63,16 @@ export function attention<A extends FloatArray>(
   }
   const queryCount = queryRows / batch;
   const keyCount = keyRows / batch;
-  if (queryCount > keyCount) throw new RangeError(`attention: ${queryCount} queries per sequence but only ${keyCount} keys`);
+  if (causal && queryCount > keyCount) throw new RangeError(`attention: ${queryCount} causal queries per sequence but only ${keyCount} keys`);
+  const bias = options.positionBias ?? null;
+  if (bias !== null) checkPositionBias(bias, nHeads);
   if (keyMask !== undefined && keyMask.length !== batch * keyCount) {
     throw new RangeError(`attention: keyMask has ${keyMask.length} entries, expected batch · keys = ${batch * keyCount}`);
   }
   const shape: AttentionShape = {
     queryCount,
     keyCount,
-    queryOffset: keyCount - queryCount,
+    queryOffset: Math.max(0, keyCount - queryCount),
     nHeads,
     nKvHeads,
     headDim,
@@ -69,6 +81,7 @@ export function attention<A extends FloatArray>(
     window: options.window ?? 0,
     softcap: options.softcap ?? 0,
     alibiSlopes: options.alibiSlopes ?? null,
+    positionBias: bias === null ? null : ({ weights: bias.weights.data, buckets: bias.buckets, maxDistance: bias.maxDistance } satisfies RelativePositionBias),
   };
   const qWidth = queryCount * nHeads * headDim;
   const kvWidth = keyCount * nKvHeads * headDim;
@@ -86,10 +99,11 @@ export function attention<A extends FloatArray>(
       maskOf(b),
     );
   }
-  return tape.record(out, q.shape, [q, k, v], (dOut) => {
+  return tape.record(out, q.shape, bias === null ? [q, k, v] : [q, k, v, bias.weights], (dOut) => {
     const dq = tape.gradFor(q);
     const dk = tape.gradFor(k);
     const dv = tape.gradFor(v);
+    const dBias = bias === null ? null : tape.gradFor(bias.weights);
     for (let b = 0; b < batch; b++) {
       tape.kernels.backward.attentionBackward(
         dq === null ? null : view(dq, b * qWidth, qWidth),
@@ -102,7 +116,19 @@ export function attention<A extends FloatArray>(
         shape,
         scratch,
         maskOf(b),
+        dBias,
       );
     }
   });
+}
+
+function checkPositionBias<A extends FloatArray>(bias: PositionBiasInput<A>, nHeads: number): void {
+  const { weights, buckets, maxDistance } = bias;
+  if (!Number.isSafeInteger(maxDistance) || maxDistance < 0 || buckets.length !== 2 * maxDistance + 1) {
+    throw new RangeError(`attention: a position bias with maxDistance ${maxDistance} needs ${2 * maxDistance + 1} buckets, got ${buckets.length}`);
+  }
+  const rows = weights.size / nHeads;
+  if (!Number.isInteger(rows)) throw new RangeError(`attention: position bias weights of ${weights.size} values are not rows of ${nHeads} heads`);
+  const bad = buckets.findIndex((row) => row < 0 || row >= rows);
+  if (bad !== -1) throw new RangeError(`attention: position bias bucket ${buckets[bad]} (distance ${bad - maxDistance}) is outside the ${rows} rows`);
 }

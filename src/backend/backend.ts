@@ -4,6 +4,7 @@
 // sizes, so the decode loop allocates nothing. Buffers may be longer than the
 // sizes given; only the leading elements are read or written.
 
+import type { FloatArray } from "../tensor/tensor.js";
 import type { WeightMatrix } from "../tensor/weights.js";
 
 export type GeluApproximation = "tanh" | "erf";
@@ -42,6 +43,26 @@ export interface AttentionShape {
    * the query at key index p and key t. Absent or null: no bias.
    */
   alibiSlopes?: Float32Array | null;
+  /** A learned bias by relative position (T5), added after soft-capping. Absent or null: none. */
+  positionBias?: RelativePositionBias | null;
+}
+
+/**
+ * An additive per-head bias that depends only on the key's position relative to
+ * the query's (T5, Raffel et al. 2020, §2.1): for the query at key index p and key
+ * t, s ← s + weights[buckets[clamp(t − p) + maxDistance], h], where clamp limits
+ * t − p to ±maxDistance. Distances map to rows through `buckets`, so T5's
+ * logarithmic buckets, a plain per-distance table (buckets[i] = i) or any other
+ * grouping of distances is the same kernel; the weights are read at every call,
+ * so a trained table needs no rebuilding.
+ */
+export interface RelativePositionBias {
+  /** [rows, nHeads]: the bias of each bucket for each query head. */
+  readonly weights: FloatArray;
+  /** [2 · maxDistance + 1]: the row of weights for distance t − p, at index t − p + maxDistance. */
+  readonly buckets: Int32Array;
+  /** Distances beyond ±maxDistance use the row of ±maxDistance. */
+  readonly maxDistance: number;
 }
 
 export interface Backend {

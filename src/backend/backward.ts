@@ -152,7 +152,8 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
    * Backward of attention (backend.ts, same shape and mask). The probabilities
    * are recomputed from q and k, so the forward keeps nothing but its inputs.
    * dk and dv of a kv head sum over the query heads that share it (GQA).
-   * scratch holds ≥ 2 · keyCount elements.
+   * dPositionBias ([rows, nHeads], like shape.positionBias.weights; optional)
+   * receives the gradient of the relative position bias. scratch holds ≥ 2 · keyCount elements.
    */
   attentionBackward(
     dq: A | null,
@@ -165,16 +166,18 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
     shape: AttentionShape,
     scratch: A,
     keyMask?: ArrayLike<number>,
+    dPositionBias?: A | null,
   ): void;
 
   /**
    * Mean cross-entropy of logits [rows, vocab] against targets [rows], over the
    * rows whose target is not ignoreIndex (log-sum-exp, max-subtracted). NaN when
-   * every target is ignored, as torch returns.
+   * every target is ignored, as torch returns. labelSmoothing ε (default 0): the
+   * target distribution is (1 − ε)·onehot + ε/vocab (torch's label_smoothing).
    */
-  crossEntropy(logits: A, targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number): number;
+  crossEntropy(logits: A, targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number, labelSmoothing?: number): number;
 
-  /** dLogits += dLoss · (softmax(logits) − onehot(target)) / count, for the rows crossEntropy averaged over. */
+  /** dLogits += dLoss · (softmax(logits) − (1 − ε)·onehot(target) − ε/vocab) / count, for the rows crossEntropy averaged over. */
   crossEntropyBackward(
     dLogits: A,
     logits: A,
@@ -183,5 +186,6 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> {
     vocab: number,
     ignoreIndex: number,
     dLoss: number,
+    labelSmoothing?: number,
   ): void;
 }

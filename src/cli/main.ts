@@ -18,6 +18,7 @@ import { similarityCommand } from "./commands/similarity.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
 import { trainCommand } from "./commands/train.js";
 import { trainEncoderCommand } from "./commands/train-encoder.js";
+import { trainSeq2SeqCommand } from "./commands/train-seq2seq.js";
 import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
 const commands: Command[] = [
@@ -38,6 +39,7 @@ const commands: Command[] = [
   finetuneCommand,
   trainEncoderCommand,
   finetuneEncoderCommand,
+  trainSeq2SeqCommand,
 ];
 
 function printHelp(io: CliIo): void {

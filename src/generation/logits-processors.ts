@@ -28,7 +28,7 @@ export class RepetitionPenaltyProcessor implements LogitsProcessor {
     this.seenStamp = new Uint32Array(vocabSize);
   }
 
-  apply(logits: Float32Array, previousIds: ArrayLike<number>): void {
+  apply(logits: Float32Array | Float64Array, previousIds: ArrayLike<number>): void {
     if (this.penalty === 1) return;
     if (this.stamp === 0xffffffff) {
       this.seenStamp.fill(0);

@@ -38,6 +38,8 @@ export type Initializer = (name: string, shape: Shape) => Float32Array;
 
 export class WeightStore {
   private readonly used = new Set<string>();
+  /** Tensors that are stored copies of another (tied weights in old checkpoints): explained, not parameters. */
+  private readonly duplicates = new Set<string>();
   /** Every float32 tensor handed out, under its HF name, sharing the uploaded storage. */
   readonly parameters = new ParameterIndex();
 
@@ -72,6 +74,17 @@ export class WeightStore {
   /** The tensor's data as in the checkpoint (not uploaded), for builders that rearrange it first. */
   raw(name: string, shape: Shape): Float32Array {
     return this.lookup(name, shape).data;
+  }
+
+  /**
+   * The tensor's values as in the checkpoint, shape-checked, for a tensor that may be
+   * a stored copy of another (tied weights): it counts as explained but not as a parameter.
+   */
+  duplicate(name: string, shape: Shape): Float32Array {
+    const data = this.lookup(name, shape).data;
+    this.used.delete(name);
+    this.duplicates.add(name);
+    return data;
   }
 
   /** The tensor, checked to exist and have exactly `shape`, and marked as used. */
@@ -138,12 +151,12 @@ export class WeightStore {
   }
 
   /**
-   * Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as
-   * masks or inv_freq, a copy of a tied head); returns the ignorable ones the
-   * checkpoint has, for a warning that lists them.
+   * Throws if a tensor was neither taken (nor a duplicate of one taken) nor matched
+   * by `ignorable` (buffers such as masks or inv_freq, a copy of a tied head);
+   * returns the ignorable ones the checkpoint has, for a warning that lists them.
    */
   assertAllUsed(ignorable: RegExp | null = null): string[] {
-    const unused = [...this.tensors.keys()].filter((n) => !this.used.has(n));
+    const unused = [...this.tensors.keys()].filter((n) => !this.used.has(n) && !this.duplicates.has(n));
     const unexplained = unused.filter((n) => !(ignorable?.test(n) ?? false));
     if (unexplained.length > 0) {
       const shown = unexplained.slice(0, 5).join(", ");

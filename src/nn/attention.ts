@@ -2,8 +2,9 @@
 // MQA when it is 1): Q, K, V projections, optional q/k normalisation (Qwen 3 and
 // Gemma 3 per head, OLMo 2 over the whole projection), rotary positions on Q and K
 // when the layer uses them, keys and values appended to the KV cache, scaled scores
-// (soft-capped for Gemma 2, ALiBi-biased for BLOOM) with a causal mask or a sliding
-// window, softmax, weighted sum of V, heads concatenated, output projection.
+// (soft-capped for Gemma 2, ALiBi-biased for BLOOM, plus T5's learned relative
+// position bias) with a causal mask or a sliding window, softmax, weighted sum of V,
+// heads concatenated, output projection.
 //
 // Projections come as three Linears, or — GPT-NeoX and BLOOM — one fused Linear
 // whose output holds each head's [q | k | v] side by side, split after the product.
@@ -17,6 +18,7 @@ import type { LayerKvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import type { Norm } from "./norm.js";
 import { observe, type ForwardPass } from "./observer.js";
+import type { RelativeAttentionBias } from "./relative-position-bias.js";
 import type { RotaryEmbedding } from "./rotary-embedding.js";
 import type { TapeContext } from "./tape-context.js";
 
@@ -55,6 +57,8 @@ export interface SelfAttentionConfig {
   /** ALiBi slope per query head (BLOOM); null: none. */
   readonly alibiSlopes?: Float32Array | null;
   readonly qkNorm?: QkNorm | null;
+  /** T5's learned bias by relative position (shared by the layers of a stack); null: none. */
+  readonly positionBias?: RelativeAttentionBias | null;
 }
 
 export class SelfAttention {
@@ -68,6 +72,7 @@ export class SelfAttention {
   readonly softcap: number;
   readonly alibiSlopes: Float32Array | null;
   readonly qkNorm: QkNorm | null;
+  readonly positionBias: RelativeAttentionBias | null;
   /** The attention kernel's sizes, updated in place for each call: the decode loop allocates nothing. */
   private readonly shape: AttentionShape;
   /** Column order that turns a fused-per-head output into [q | k | v] blocks (tape only; built on first use). */
@@ -84,6 +89,7 @@ export class SelfAttention {
     this.softcap = config.softcap ?? 0;
     this.alibiSlopes = config.alibiSlopes ?? null;
     this.qkNorm = config.qkNorm ?? null;
+    this.positionBias = config.positionBias ?? null;
     const { nHeads, nKvHeads } = this.heads;
     if (nHeads % nKvHeads !== 0) throw new RangeError(`${nHeads} query heads are not a multiple of ${nKvHeads} kv heads`);
     if (this.projection.kind === "fused-per-head" && nKvHeads !== nHeads) {
@@ -102,7 +108,11 @@ export class SelfAttention {
       window: this.window,
       softcap: this.softcap,
       alibiSlopes: this.alibiSlopes,
+      positionBias: this.positionBias?.kernelBias ?? null,
     };
+    if (this.positionBias !== null && this.positionBias.nHeads !== nHeads) {
+      throw new RangeError(`a relative position bias of ${this.positionBias.nHeads} heads for ${nHeads} heads`);
+    }
   }
 
   /**
@@ -233,6 +243,7 @@ export class SelfAttention {
       window: this.window,
       softcap: this.softcap,
       alibiSlopes: this.alibiSlopes,
+      positionBias: this.positionBias?.onTape(ctx) ?? null,
     };
     const context = attention(ctx.tape, q, k, v, keyMask === undefined ? options : { ...options, keyMask }); // [batch · seq, nHeads · headDim]
     return this.outputProj.forwardOnTape(ctx, context);

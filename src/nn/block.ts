@@ -6,6 +6,8 @@
 //   parallel (GPT-NeoX):        x = x + attn(norm1(x)) + mlp(norm2(x))
 //
 // each branch optionally scaled before it is added (Granite's residual_multiplier).
+// Without a causal mask and with a padding mask over the keys, the pre-norm block is
+// also T5's encoder layer.
 // The residual stream and each branch's contribution are capture points
 // (nn/observer.ts): resid_pre, attn_out, resid_mid, mlp_out, resid_post.
 
@@ -61,14 +63,17 @@ export class DecoderBlock {
     this.parallel = parts.parallel ?? false;
   }
 
-  /** Updates the residual stream x [rows, dim] of the tokens at position … position + rows − 1 in place. */
-  forward(pass: ForwardPass, x: Float32Array, rows: number, dim: number, cache: LayerKvCache, position: number): void {
+  /**
+   * Updates the residual stream x [rows, dim] of the tokens at position … position + rows − 1 in place.
+   * keyMask [cache rows] (optional) is 0 for padding keys.
+   */
+  forward(pass: ForwardPass, x: Float32Array, rows: number, dim: number, cache: LayerKvCache, position: number, keyMask?: ArrayLike<number>): void {
     const { backend, scratch } = pass;
     const n = rows * dim;
     pass.layer = this.layer;
     observe(pass, "resid_pre", x, rows, dim, position);
     const attended = scratch.delta; // [rows, dim]
-    this.attention.forward(pass, attended, this.normed(pass, this.inputNorm, x, rows), rows, cache, position);
+    this.attention.forward(pass, attended, this.normed(pass, this.inputNorm, x, rows), rows, cache, position, keyMask);
     this.finishBranch(pass, this.attentionOutputNorm, attended, rows, n);
     observe(pass, "attn_out", attended, rows, dim, position);
     if (this.parallel) {
@@ -90,9 +95,9 @@ export class DecoderBlock {
     observe(pass, "resid_post", x, rows, dim, position);
   }
 
-  /** The same block recorded on a tape for `batch` sequences: x [batch · seq, dim] → new residual stream. */
-  forwardOnTape(ctx: TapeContext, x: Variable, batch: number): Variable {
-    const attended = this.branchOnTape(ctx, this.attentionOutputNorm, this.attention.forwardOnTape(ctx, this.normedOnTape(ctx, this.inputNorm, x), batch));
+  /** The same block recorded on a tape for `batch` sequences: x [batch · seq, dim] → new residual stream; keyMask [batch · seq]. */
+  forwardOnTape(ctx: TapeContext, x: Variable, batch: number, keyMask?: ArrayLike<number>): Variable {
+    const attended = this.branchOnTape(ctx, this.attentionOutputNorm, this.attention.forwardOnTape(ctx, this.normedOnTape(ctx, this.inputNorm, x), batch, keyMask));
     if (this.parallel) {
       const mlpOut = this.branchOnTape(ctx, this.ffnOutputNorm, this.ffn.forwardOnTape(ctx, this.normedOnTape(ctx, this.ffnNorm, x)));
       return add(ctx.tape, add(ctx.tape, x, attended), mlpOut);

@@ -41,7 +41,8 @@ export class Linear {
 
   private biasOnTape(ctx: TapeContext, bias: Float32Array): Variable {
     const { variable, offset } = ctx.parameters.locate(bias);
-    return offset === 0 && variable.size === bias.length ? variable : slice(ctx.tape, variable, offset, [bias.length]);
+    // a window of a fused bias, or a bias stored with another shape (BART's final_logits_bias is [1, vocab])
+    return offset === 0 && variable.size === bias.length && variable.shape.length === 1 ? variable : slice(ctx.tape, variable, offset, [bias.length]);
   }
 
   private baseOnTape(ctx: TapeContext, x: Variable): Variable {

@@ -8,6 +8,16 @@
 //   attn.z        each head's output before the output projection     [rows, heads · headDim]
 //   attn_out      what attention adds to the residual stream          [rows, hidden]
 //   resid_mid     the stream between attention and the MLP            [rows, hidden]
+//
+// and in a decoder block with cross-attention (encoder–decoder models; TransformerLens's
+// T5 names), between resid_mid and the MLP:
+//
+//   cross_attn.pattern  the attention of decoder queries over the encoder's tokens  [heads, rows, sourceLength]  (read only)
+//   cross_attn_out      what cross-attention adds to the residual stream           [rows, hidden]
+//   resid_mid_cross     the stream between cross-attention and the MLP             [rows, hidden]
+//
+// and then:
+//
 //   mlp.post      the MLP's hidden activations (the "neurons")        [rows, ffn]
 //   mlp_out       what the MLP adds to the residual stream            [rows, hidden]
 //   resid_post    the stream leaving the block                        [rows, hidden]
@@ -20,7 +30,19 @@ import type { Backend } from "../backend/backend.js";
 import type { KvCache } from "./kv-cache.js";
 import type { Scratch } from "./scratch.js";
 
-export const BLOCK_POINTS = ["resid_pre", "attn.pattern", "attn.z", "attn_out", "resid_mid", "mlp.post", "mlp_out", "resid_post"] as const;
+export const BLOCK_POINTS = [
+  "resid_pre",
+  "attn.pattern",
+  "attn.z",
+  "attn_out",
+  "resid_mid",
+  "cross_attn.pattern",
+  "cross_attn_out",
+  "resid_mid_cross",
+  "mlp.post",
+  "mlp_out",
+  "resid_post",
+] as const;
 export type BlockPoint = (typeof BLOCK_POINTS)[number];
 export type CapturePoint = BlockPoint | "final_norm";
 
@@ -28,7 +50,8 @@ export type CapturePoint = BlockPoint | "final_norm";
 export interface CapturedValue {
   /**
    * Position-wise points: [rows, width], row i at position `position + i` of the
-   * sequence. attn.pattern: [heads, rows, keyCount], key t at position `keyOffset + t`.
+   * sequence. attn.pattern: [heads, rows, keyCount], key t at position `keyOffset + t`
+   * (cross_attn.pattern: key t is source token t).
    */
   readonly data: Float32Array;
   readonly rows: number;

@@ -14,10 +14,11 @@ export interface Batch {
   readonly targets: readonly (readonly number[])[];
 }
 
-export interface TrainableModel {
-  loss(batch: Batch, options?: LossOptions): Promise<Loss>;
+/** B: the batch the model trains on (language-model windows by default; source–target pairs for a seq2seq model). */
+export interface TrainableModel<B = Batch> {
+  loss(batch: B, options?: LossOptions): Promise<Loss>;
   /** Mean loss over the scored targets, without recording a tape. */
-  evaluate(batch: Batch): Promise<number>;
+  evaluate(batch: B): Promise<number>;
   /** Trainable parameters by their (HF) tensor names. */
   namedParameters(): [string, Parameter][];
   /** Writes the model (or adapter) files into dir. */

@@ -13,6 +13,10 @@
 // micro-step) (random-streams.ts), so the run is a function of its seed and a
 // resumed run — model, optimizer state and iteration restored — repeats the
 // uninterrupted one bit for bit.
+//
+// Batches are random windows of a token stream (a language model's data), or come
+// from another BatchSource (a seq2seq model's source–target pairs), drawn from the
+// same seeded streams.
 import type { Parameter } from "../autograd/variable.js";
 import { AdamW, type AdamWParamGroupSpec, type AdamWState } from "./adamw.js";
 import { randomWindows } from "./datasets/text-dataset.js";
@@ -21,11 +25,32 @@ import { cosineWithWarmup } from "./lr-schedule.js";
 import { slidingWindowLoss, defaultStride, type PerplexityResult } from "./perplexity.js";
 import { Stream, streamRng } from "./random-streams.js";
 import type { TrainConfig } from "./train-config.js";
-import type { TrainableModel } from "./trainable.js";
+import type { Rng } from "../tensor/random.js";
+import type { Batch, TrainableModel } from "./trainable.js";
 
 export interface TrainingData {
   readonly train: Int32Array;
   readonly validation: Int32Array;
+}
+
+/** Where a run's batches come from, when they are not windows of a token stream. */
+export interface BatchSource<B> {
+  /** A batch of `batchSize` examples of a split, drawn with `rng`. */
+  draw(split: "train" | "validation", batchSize: number, rng: Rng): B;
+  /** Tokens a batch trains on (the progress line's tokens/s). */
+  tokens(batch: B): number;
+  /** The loss over the whole validation split (the run's final evaluation). */
+  validationLoss(model: TrainableModel<B>, batchSize: number): Promise<PerplexityResult>;
+}
+
+/** Random windows of blockSize + 1 tokens of the token streams (nanoGPT get_batch). */
+function windowBatches(data: TrainingData, config: TrainConfig): BatchSource<Batch> {
+  return {
+    draw: (split, batchSize, rng) => randomWindows(split === "train" ? data.train : data.validation, batchSize, config.blockSize, rng),
+    tokens: (batch) => batch.inputIds.length * config.blockSize,
+    validationLoss: (model, batchSize) =>
+      slidingWindowLoss(model, data.validation, { context: config.blockSize, stride: config.finalEvalStride ?? defaultStride(config.blockSize), batchSize }),
+  };
 }
 
 export interface EvalRecord {
@@ -62,12 +87,12 @@ export interface StepReport {
   etaMs: number;
 }
 
-export interface TrainerHooks {
+export interface TrainerHooks<B = Batch> {
   onStep?(report: StepReport): void;
   onEval?(record: EvalRecord): void;
   onFinalEval?(result: PerplexityResult): void;
   /** Called with the trainer every checkpointInterval steps and at the end. */
-  checkpoint?(trainer: Trainer): Promise<void>;
+  checkpoint?(trainer: Trainer<B>): Promise<void>;
 }
 
 export interface ResumeState {
@@ -115,8 +140,9 @@ export function freshProgress(): TrainingProgress {
   return { iteration: 0, trainLosses: [], learningRates: [], evals: [], finalValidation: null, elapsedMs: 0 };
 }
 
-export class Trainer {
+export class Trainer<B = Batch> {
   readonly optimizer: AdamW;
+  private readonly batches: BatchSource<B>;
   readonly progress: TrainingProgress;
   private readonly parameters: Parameter[];
   /** Time spent in steps and in loss estimates this session, for the ETA. */
@@ -126,11 +152,13 @@ export class Trainer {
   private sessionEvals = 0;
 
   constructor(
-    readonly model: TrainableModel,
-    readonly data: TrainingData,
+    readonly model: TrainableModel<B>,
+    /** Token streams (their random windows are the batches; B is then Batch), or a source of batches. */
+    readonly data: TrainingData | BatchSource<B>,
     readonly config: TrainConfig,
     resume?: ResumeState,
   ) {
+    this.batches = "draw" in data ? data : (windowBatches(data, config) as unknown as BatchSource<B>);
     const named = model.namedParameters();
     const groups = parameterGroups(named, config.weightDecay, config.decayEmbeddings);
     this.parameters = groups.flatMap((g) => [...g.params]);
@@ -151,7 +179,7 @@ export class Trainer {
   }
 
   /** Runs (or continues) the loop to maxIters, then the final evaluations and checkpoint. */
-  async train(hooks: TrainerHooks = {}): Promise<TrainingProgress> {
+  async train(hooks: TrainerHooks<B> = {}): Promise<TrainingProgress> {
     const { config, progress } = this;
     if (this.done) return progress; // a finished run, resumed: nothing left to do
     while (progress.iteration < config.maxIters) {
@@ -184,8 +212,10 @@ export class Trainer {
     optimizer.zeroGrad();
     const accumulation = config.gradientAccumulationSteps;
     let lossSum = 0;
+    let tokens = 0;
     for (let micro = 0; micro < accumulation; micro++) {
-      const batch = randomWindows(this.data.train, config.batchSize, config.blockSize, streamRng(config.seed, Stream.trainBatch, iteration, micro));
+      const batch = this.batches.draw("train", config.batchSize, streamRng(config.seed, Stream.trainBatch, iteration, micro));
+      tokens += this.batches.tokens(batch);
       // a seeded source for every dropout mask of this micro-batch (the model's, and a LoRA adapter's own)
       const rng = streamRng(config.seed, Stream.dropout, iteration, micro);
       const loss = await this.model.loss(batch, { dropout: config.dropout, random: () => rng.nextFloat() });
@@ -214,7 +244,7 @@ export class Trainer {
       learningRate,
       gradNorm,
       stepMs,
-      tokensPerSecond: (config.batchSize * config.blockSize * accumulation * 1000) / stepMs,
+      tokensPerSecond: (tokens * 1000) / stepMs,
       etaMs: this.estimateRemainingMs(),
     };
   }
@@ -223,21 +253,20 @@ export class Trainer {
   async estimateLoss(): Promise<EvalRecord> {
     const { config } = this;
     const iteration = this.progress.iteration;
-    const mean = async (ids: Int32Array, split: number): Promise<number> => {
+    const mean = async (split: "train" | "validation", index: number): Promise<number> => {
       let sum = 0;
       for (let k = 0; k < config.evalIters; k++) {
-        const batch = randomWindows(ids, config.batchSize, config.blockSize, streamRng(config.seed, Stream.evalBatch, iteration, split, k));
+        const batch = this.batches.draw(split, config.batchSize, streamRng(config.seed, Stream.evalBatch, iteration, index, k));
         sum += await this.model.evaluate(batch);
       }
       return sum / config.evalIters;
     };
-    return { iteration, train: await mean(this.data.train, 0), validation: await mean(this.data.validation, 1) };
+    return { iteration, train: await mean("train", 0), validation: await mean("validation", 1) };
   }
 
-  /** Loss over the whole validation split with sliding windows of blockSize (perplexity.ts). */
+  /** Loss over the whole validation split (token streams: sliding windows of blockSize, perplexity.ts). */
   async validationLoss(): Promise<PerplexityResult> {
-    const { blockSize, batchSize, finalEvalStride } = this.config;
-    return slidingWindowLoss(this.model, this.data.validation, { context: blockSize, stride: finalEvalStride ?? defaultStride(blockSize), batchSize });
+    return this.batches.validationLoss(this.model, this.config.batchSize);
   }
 
   private estimateRemainingMs(): number {
@@ -250,7 +279,7 @@ export class Trainer {
     return stepMs * (maxIters - done) + evalMs * evalsLeft;
   }
 
-  private async evaluateIfDue(hooks: TrainerHooks): Promise<void> {
+  private async evaluateIfDue(hooks: TrainerHooks<B>): Promise<void> {
     if (this.progress.evals.some((e) => e.iteration === this.progress.iteration)) return;
     const started = performance.now();
     const record = await this.estimateLoss();

@@ -15,7 +15,7 @@
 // in and out per call, slower) and only weight matrices live in the memory,
 // reached through the matrix objects uploadMatrix returns.
 
-import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../backend.js";
+import type { AttentionShape, Backend, GeluApproximation, RelativePositionBias, RopeLayout } from "../backend.js";
 import type { BackwardKernels } from "../backward.js";
 import { jsBackwardKernels } from "../js/backward/index.js";
 import { columnsBackwardVia } from "../columns-backward.js";
@@ -480,6 +480,7 @@ export class WasmBackend implements Backend {
     const window = shape.window ?? 0;
     const softcap = shape.softcap ?? 0;
     const slopes = shape.alibiSlopes ?? null;
+    const bias = shape.positionBias ?? null;
     if (queryCount === 0) return;
     if (slopes !== null && slopes.length < nHeads) throw new RangeError(`attention has ${slopes.length} ALiBi slopes for ${nHeads} heads`);
     if (nHeads % nKvHeads !== 0) throw new RangeError(`nHeads ${nHeads} is not a multiple of nKvHeads ${nKvHeads}`);
@@ -504,16 +505,39 @@ export class WasmBackend implements Backend {
       const scratch = this.mem.reserve(scratchBytes * parts);
       const c = causal ? 1 : 0;
       const sp = slopes === null ? 0 : this.input(slopes, nHeads, "attention ALiBi slopes");
+      const [bw, bb, maxDistance] = bias === null ? [0, 0, 0] : this.placePositionBias(bias, nHeads);
       if (parallel) {
-        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes, window, 0, sp], ARGS);
+        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes, window, 0, sp, bw, bb, maxDistance], ARGS);
         pool.floats[ARGS + 10] = scale;
         pool.floats[ARGS + 16] = softcap;
         pool.run(OP_ATTENTION, nHeads);
       } else {
-        this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch, window, softcap, sp);
+        this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch, window, softcap, sp, bw, bb, maxDistance);
       }
       copyBack(out, op, qLength);
     });
+  }
+
+  /**
+   * A relative position bias's weights and buckets in the memory, for one call: the
+   * weights' address (read in place when uploaded), the buckets' (checked, copied) and maxDistance.
+   */
+  private placePositionBias(bias: RelativePositionBias, nHeads: number): [number, number, number] {
+    const { weights, buckets, maxDistance } = bias;
+    if (!Number.isSafeInteger(maxDistance) || maxDistance < 0 || buckets.length < 2 * maxDistance + 1) {
+      throw new RangeError(`attention position bias: maxDistance ${maxDistance} needs ${2 * maxDistance + 1} buckets, got ${buckets.length}`);
+    }
+    const rows = Math.floor(weights.length / nHeads);
+    const count = 2 * maxDistance + 1;
+    const bp = this.mem.reserve(count * 4);
+    const placed = new Int32Array(this.mem.memory.buffer, bp, count);
+    for (let i = 0; i < count; i++) {
+      const row = buckets[i]!;
+      if (!(row >= 0 && row < rows)) throw new RangeError(`attention position bias: bucket ${row} (distance ${i - maxDistance}) is outside the ${rows} rows of weights`);
+      placed[i] = row;
+    }
+    const wp = this.input(weights, rows * nHeads, "attention position bias weights");
+    return [wp, bp, maxDistance];
   }
 
   attentionProbabilities(

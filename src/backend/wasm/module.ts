@@ -35,6 +35,7 @@ export interface KernelExports {
     queryCount: number, keyCount: number, queryOffset: number,
     nHeads: number, nKvHeads: number, headDim: number, scale: number, causal: number,
     mask: number, h0: number, h1: number, scratch: number, window: number, softcap: number, slopes: number,
+    biasWeights: number, biasBuckets: number, maxDistance: number,
   ): void;
 }
 

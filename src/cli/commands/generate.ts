@@ -3,10 +3,13 @@
 import type { Command } from "../command.js";
 import { createBackend } from "../../backend/select.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
+import { OptionError } from "../../errors.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
+import type { Seq2SeqModel } from "../../seq2seq-model.js";
 import { BACKEND_USAGE, backendFlags, GENERATION_FLAGS, generationOptions, SAMPLING_USAGE } from "../generation-flags.js";
 import { parseCommandLine, requiredString, stringOption } from "../options.js";
 import { resolveModelOption } from "../model-argument.js";
+import { generateWithSeq2Seq, SEQ2SEQ_GENERATE_OPTIONS, SEQ2SEQ_GENERATE_USAGE } from "./seq2seq-generate.js";
 
 const usage = `usage: lmscope generate --model <dir|file> [options]
 
@@ -21,8 +24,7 @@ Streams the model's continuation of the prompt to stdout (the prompt is printed 
 ${SAMPLING_USAGE}
   --ignore-eos              keep generating after an end-of-sequence token
   --stats                   print token counts and speed to stderr
-${BACKEND_USAGE}
-`;
+${BACKEND_USAGE}${SEQ2SEQ_GENERATE_USAGE}`;
 
 const DEFAULT_MAX_TOKENS = 256;
 
@@ -39,16 +41,22 @@ export const generateCommand: Command = {
         prompt: { type: "string" },
         stats: { type: "boolean" },
         ...GENERATION_FLAGS,
+        ...SEQ2SEQ_GENERATE_OPTIONS,
       },
       false,
     );
-    const options = generationOptions(values);
     const tokenizer = stringOption(values, "tokenizer");
     await resolveModelOption(values, io);
-    const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), {
+    const loaded = await loadModel<LanguageModel | RnnLanguageModel | Seq2SeqModel>(requiredString(values, "model"), {
       backend: await createBackend(backendFlags(values)),
       ...(tokenizer === undefined ? {} : { tokenizer }),
     });
+    if (loaded.kind === "seq2seq") return generateWithSeq2Seq(loaded, values, io);
+    for (const name of Object.keys(SEQ2SEQ_GENERATE_OPTIONS)) {
+      if (values[name] !== undefined) throw new OptionError(`--${name}`, "applies to encoder–decoder models (T5, BART, Marian) only");
+    }
+    const model = loaded;
+    const options = generationOptions(values);
     const prompt = stringOption(values, "prompt") ?? "";
     const promptLength = model.tokenizer.encode(prompt).length;
     options.maxTokens ??= Math.min(DEFAULT_MAX_TOKENS, model.config.contextLength - Math.max(promptLength, 1));

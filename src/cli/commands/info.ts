@@ -4,6 +4,7 @@ import type { Command } from "../command.js";
 import type { EncoderModel } from "../../encoder-model.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { RecurrentInfo, RnnLanguageModel } from "../../recurrent-model.js";
+import type { Seq2SeqInfo, Seq2SeqModel } from "../../seq2seq-model.js";
 import { OptionError } from "../../errors.js";
 import { parseCommandLine } from "../options.js";
 import { resolveModelArgument } from "../model-argument.js";
@@ -37,13 +38,14 @@ export const infoCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { json: { type: "boolean" } }, true);
     if (positionals.length !== 1) throw new OptionError("<model>", "give exactly one model path");
-    const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel>(await resolveModelArgument(positionals[0]!, io));
+    const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel | Seq2SeqModel>(await resolveModelArgument(positionals[0]!, io));
     const info = model.info();
     if (values["json"] === true) {
       io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
       return 0;
     }
-    const rows: [string, string][] = "cell" in info ? recurrentRows(info, model.hasTokenizer) : [
+    const rows: [string, string][] =
+      "cell" in info ? recurrentRows(info, model.hasTokenizer) : "encoderLayers" in info ? seq2seqRows(info, model.hasTokenizer) : [
       ["architecture", "head" in info ? `${info.architecture} (${info.head} head)` : info.architecture],
       ["format", info.source.format],
       ["parameters", formatCount(info.parameters)],
@@ -62,6 +64,24 @@ export const infoCommand: Command = {
     return 0;
   },
 };
+
+function seq2seqRows(info: Seq2SeqInfo, hasTokenizer: boolean): [string, string][] {
+  return [
+    ["architecture", `${info.architecture} (encoder–decoder)`],
+    ["format", info.source.format],
+    ["parameters", formatCount(info.parameters)],
+    ["layers", `${info.encoderLayers} encoder + ${info.decoderLayers} decoder`],
+    ["hidden size", String(info.hiddenSize)],
+    ["attention heads", `${info.heads} (head size ${info.headDim})`],
+    ["feed-forward size", String(info.intermediateSize)],
+    ["input length", formatCount(info.maxSourcePositions)],
+    ["output length", formatCount(info.maxTargetPositions)],
+    ["vocabulary size", formatCount(info.vocabSize)],
+    ["weight dtype", info.source.dtypes.join(", ")],
+    ["file size", formatBytes(info.source.fileBytes)],
+    ["tokenizer", hasTokenizer ? "yes" : "none found"],
+  ];
+}
 
 function recurrentRows(info: RecurrentInfo, hasTokenizer: boolean): [string, string][] {
   return [

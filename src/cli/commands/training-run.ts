@@ -118,8 +118,8 @@ export function progressFromJson(state: JsonObject, file: string): TrainingProgr
   };
 }
 
-export interface RunOptions {
-  trainer: Trainer;
+export interface RunOptions<B> {
+  trainer: Trainer<B>;
   out: string;
   io: CliIo;
   /** Writes the model (or adapter) files of a checkpoint into a folder. */
@@ -128,13 +128,15 @@ export interface RunOptions {
   stateFields: JsonObject;
   title: string;
   logInterval: number;
+  /** The line reporting the final whole-validation evaluation (default: finalLine, for token streams). */
+  describeFinal?: (result: PerplexityResult) => string;
 }
 
 /** Runs the trainer to the end with progress output and checkpoints; returns the final progress. */
-export async function runWithCheckpoints(options: RunOptions): Promise<TrainingProgress> {
+export async function runWithCheckpoints<B>(options: RunOptions<B>): Promise<TrainingProgress> {
   const { trainer, out, io } = options;
   const printer = new ProgressPrinter(io.stderr, options.logInterval);
-  const checkpoint = async (t: Trainer): Promise<void> => {
+  const checkpoint = async (t: Trainer<B>): Promise<void> => {
     const trainerState = { format: TRAINER_STATE_FORMAT, version: TRAINER_STATE_VERSION, ...options.stateFields, progress: t.progress };
     await saveCheckpoint(out, {
       writeModel: options.writeModel,
@@ -147,7 +149,7 @@ export async function runWithCheckpoints(options: RunOptions): Promise<TrainingP
   const progress = await trainer.train({
     onStep: (r) => printer.step(r),
     onEval: (e) => printer.line(evalLine(e)),
-    onFinalEval: (r) => printer.line(finalLine(r)),
+    onFinalEval: (r) => printer.line((options.describeFinal ?? finalLine)(r)),
     checkpoint: async (t) => {
       await checkpoint(t);
       if (t.progress.iteration < t.config.maxIters) printer.line(`checkpoint at step ${t.progress.iteration}: ${out}`);

@@ -270,3 +270,48 @@ test("ops on constants record nothing", () => {
   }, []);
   assert.equal(recorded, 0);
 });
+
+test("attention with a relative position bias: gradients of q, k, v and the bias weights (bidirectional with padding, causal, queries after keys, cross-attention shapes)", () => {
+  const headDim = 3;
+  const cases = [
+    { name: "bidirectional, masked keys, batch 2", nHeads: 2, queries: 5, keys: 5, batch: 2, causal: false, mask: true, maxDistance: 3 },
+    { name: "causal, distances clamped at 2", nHeads: 3, queries: 6, keys: 6, batch: 1, causal: true, mask: false, maxDistance: 2 },
+    { name: "causal, 2 queries after 3 cached keys", nHeads: 2, queries: 2, keys: 5, batch: 1, causal: true, mask: false, maxDistance: 4 },
+  ];
+  for (const c of cases) {
+    const q = param64(random, "q", [c.batch * c.queries, c.nHeads * headDim]);
+    const k = param64(random, "k", [c.batch * c.keys, c.nHeads * headDim]);
+    const v = param64(random, "v", [c.batch * c.keys, c.nHeads * headDim]);
+    const weights = param64(random, "bias", [4, c.nHeads]);
+    const buckets = Int32Array.from({ length: 2 * c.maxDistance + 1 }, (_, i) => i % 4);
+    const keyMask = c.mask ? Array.from({ length: c.batch * c.keys }, (_, i) => (i % c.keys === 3 ? 0 : 1)) : undefined;
+    const options = { nHeads: c.nHeads, nKvHeads: c.nHeads, headDim, causal: c.causal, batch: c.batch, keyMask, scale: 1, positionBias: { weights, buckets, maxDistance: c.maxDistance } };
+    checkOp(`position-biased attention ${c.name}`, [q, k, v, weights], (tape) => attention(tape, q, k, v, options));
+  }
+  // Cross-attention: more queries than keys, no causal mask (decoder rows against encoder keys).
+  const q = param64(random, "q", [2 * 7, 2 * headDim]);
+  const k = param64(random, "k", [2 * 4, 2 * headDim]);
+  const v = param64(random, "v", [2 * 4, 2 * headDim]);
+  const keyMask = [1, 1, 1, 0, 1, 1, 1, 1];
+  checkOp("cross-attention, 7 queries over 4 keys, batch 2", [q, k, v], (tape) => attention(tape, q, k, v, { nHeads: 2, nKvHeads: 2, headDim, causal: false, batch: 2, keyMask }));
+  assert.throws(() => attention(new Tape(float64TapeKernels), q, k, v, { nHeads: 2, nKvHeads: 2, headDim, causal: true, batch: 2 }), /causal queries/);
+});
+
+test("crossEntropy with label smoothing: torch's value ((1 − ε)·nll + ε·mean over classes of −log p) and its gradient", () => {
+  const logits = param64(random, "logits", [5, 7], 2);
+  const targets = [3, -100, 6, 0, 2];
+  for (const labelSmoothing of [0.1, 0.35]) {
+    checkOp(`crossEntropy label smoothing ${labelSmoothing}`, [logits], (tape) => crossEntropy(tape, logits, targets, { labelSmoothing }));
+    let expected = 0;
+    for (const r of [0, 2, 3, 4]) {
+      const row = [...logits.data.subarray(r * 7, r * 7 + 7)];
+      const lse = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+      const nll = lse - row[targets[r]!]!;
+      const smooth = row.reduce((s, v) => s + (lse - v), 0) / 7;
+      expected += (1 - labelSmoothing) * nll + labelSmoothing * smooth;
+    }
+    const value = crossEntropy(new Tape(float64TapeKernels), logits, targets, { labelSmoothing }).data[0]!;
+    assert.ok(Math.abs(value - expected / 4) < 1e-12, `${value} vs ${expected / 4}`);
+  }
+  assert.throws(() => crossEntropy(new Tape(float64TapeKernels), logits, targets, { labelSmoothing: 1.5 }), /label smoothing/);
+});

@@ -222,3 +222,52 @@ test("embedding copies rows; add and mul are elementwise", () => {
   B.mul(a, a, new Float32Array([2, 0.5, 0]), 2);
   assert.deepEqual([...a], [4, 1.5, 4]);
 });
+
+test("attention with a relative position bias (T5's form) adds weights[bucket(t − p), h], distances clamped", () => {
+  // bucket rows are arbitrary (not one per distance) and distances beyond ±maxDistance reuse the end rows
+  for (const [queryCount, cached, nHeads, headDim, causal, masked, maxDistance] of [
+    [6, 0, 3, 4, false, true, 2],
+    [4, 5, 2, 5, true, false, 3],
+    [1, 8, 4, 3, true, false, 1],
+    [7, 0, 1, 6, true, false, 10],
+  ] as const) {
+    const keyCount = cached + queryCount;
+    const rows = 5;
+    const weights = randomNormal(random, rows * nHeads);
+    const buckets = Int32Array.from({ length: 2 * maxDistance + 1 }, (_, i) => (i * 3 + 1) % rows);
+    const q = randomNormal(random, queryCount * nHeads * headDim);
+    const k = randomNormal(random, keyCount * nHeads * headDim);
+    const v = randomNormal(random, keyCount * nHeads * headDim);
+    const mask = Array.from({ length: keyCount }, (_, t) => (masked && t === 1 ? 0 : 1));
+    const shape = { queryCount, keyCount, queryOffset: cached, nHeads, nKvHeads: nHeads, headDim, scale: 1, causal, positionBias: { weights, buckets, maxDistance } };
+    const out = new Float32Array(queryCount * nHeads * headDim);
+    B.attention(out, q, k, v, shape, new Float32Array(keyCount), masked ? mask : undefined);
+    const probs = new Float32Array(nHeads * queryCount * keyCount);
+    B.attentionProbabilities(probs, q, k, shape, new Float32Array(keyCount), masked ? mask : undefined);
+    const expected: number[] = [];
+    const expectedProbs = new Float64Array(probs.length);
+    for (let i = 0; i < queryCount; i++)
+      for (let h = 0; h < nHeads; h++) {
+        const p = cached + i;
+        const logits: number[] = [];
+        for (let t = 0; t < keyCount; t++) {
+          let dot = 0;
+          for (let d = 0; d < headDim; d++) dot += q[(i * nHeads + h) * headDim + d]! * k[(t * nHeads + h) * headDim + d]!;
+          const distance = Math.min(Math.max(t - p, -maxDistance), maxDistance);
+          const hidden = (causal && t > p) || (masked && mask[t] === 0);
+          logits.push(hidden ? -Infinity : dot + weights[buckets[distance + maxDistance]! * nHeads + h]!);
+        }
+        const max = Math.max(...logits);
+        const e = logits.map((l) => Math.exp(l - max));
+        const total = e.reduce((a, b) => a + b, 0);
+        e.forEach((w, t) => (expectedProbs[(h * queryCount + i) * keyCount + t] = w / total));
+        for (let d = 0; d < headDim; d++) {
+          let s = 0;
+          for (let t = 0; t < keyCount; t++) s += (e[t]! / total) * v[(t * nHeads + h) * headDim + d]!;
+          expected.push(s);
+        }
+      }
+    close(out, expected, 1e-6, `position-biased attention q${queryCount} cached${cached} maxDistance ${maxDistance}`);
+    close(probs, expectedProbs, 1e-6, `position-biased attention probabilities q${queryCount} cached${cached}`);
+  }
+});

@@ -428,3 +428,36 @@ test("training matmul backward (dx, dWeight, dBias, accumulated) matches the ref
     }
   }
 });
+
+test("flash attention with a relative position bias (T5) matches the reference: clamped distances, tiles, decode rows, threads, with ALiBi and soft-cap", () => {
+  const cases: (Omit<AttentionShape, "scale"> & { mask?: boolean; maxDistance: number })[] = [
+    { queryCount: 9, keyCount: 9, queryOffset: 0, nHeads: 4, nKvHeads: 4, headDim: 16, causal: false, mask: true, maxDistance: 128 },
+    { queryCount: 1, keyCount: 1, queryOffset: 0, nHeads: 1, nKvHeads: 1, headDim: 3, causal: true, maxDistance: 0 },
+    { queryCount: 70, keyCount: 70, queryOffset: 0, nHeads: 3, nKvHeads: 3, headDim: 7, causal: true, maxDistance: 20 },
+    { queryCount: 1, keyCount: 150, queryOffset: 149, nHeads: 8, nKvHeads: 8, headDim: 12, causal: true, maxDistance: 100 },
+    { queryCount: 33, keyCount: 140, queryOffset: 0, nHeads: 6, nKvHeads: 2, headDim: 9, causal: false, mask: true, maxDistance: 50 },
+    { queryCount: 12, keyCount: 80, queryOffset: 68, nHeads: 4, nKvHeads: 2, headDim: 8, causal: true, softcap: 4, alibiSlopes: Float32Array.of(0.5, 0.25, 0.125, 0.0625), maxDistance: 7 },
+  ];
+  for (const c of cases) {
+    const rows = 32;
+    const weights = randomNormal(random, rows * c.nHeads, 2);
+    const buckets = Int32Array.from({ length: 2 * c.maxDistance + 1 }, (_, i) => (i * 7 + 3) % rows);
+    const shape: AttentionShape = { ...c, scale: c.nHeads === 4 && !c.causal ? 1 : 1 / Math.sqrt(c.headDim), positionBias: { weights, buckets, maxDistance: c.maxDistance } };
+    const q = randomNormal(random, c.queryCount * c.nHeads * c.headDim, 2);
+    const k = randomNormal(random, c.keyCount * c.nKvHeads * c.headDim, 2);
+    const v = randomNormal(random, c.keyCount * c.nKvHeads * c.headDim);
+    const mask = c.mask === true ? Array.from({ length: c.keyCount }, (_, t) => (t % 4 === 2 || t > c.keyCount - 3 ? 0 : 1)) : undefined;
+    const expected = new Float32Array(c.queryCount * c.nHeads * c.headDim);
+    J.attention(expected, q, k, v, shape, new Float32Array(c.keyCount), mask);
+    for (const [label, B] of backends()) {
+      for (const inMemory of [true, false]) {
+        const placedShape = { ...shape, positionBias: { weights: place(B, weights, inMemory), buckets, maxDistance: c.maxDistance } };
+        const out = place(B, new Float32Array(expected.length), inMemory);
+        B.attention(out, place(B, q, inMemory), place(B, k, inMemory), place(B, v, inMemory), placedShape, B.allocate(c.keyCount), mask);
+        close(out, expected, 2e-6, `position-biased attention ${JSON.stringify({ ...c, alibiSlopes: undefined })} ${label} ${inMemory ? "in memory" : "foreign"}`);
+      }
+    }
+  }
+  const bad: AttentionShape = { queryCount: 1, keyCount: 2, queryOffset: 1, nHeads: 1, nKvHeads: 1, headDim: 2, scale: 1, causal: true, positionBias: { weights: new Float32Array(2), buckets: Int32Array.of(0, 2, 1), maxDistance: 1 } };
+  assert.throws(() => wasm.one.attention(new Float32Array(2), new Float32Array(2), new Float32Array(4), new Float32Array(4), bad, new Float32Array(2)), /bucket 2/);
+});

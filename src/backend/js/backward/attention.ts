@@ -3,14 +3,15 @@
 //   dv_t += p_t · dOut,   dp_t = dOut · v_t,   ds_t = p_t (dp_t − Σ_u p_u dp_u),
 //   dq += scale · c_t · Σ_t ds_t k_t,   dk_t += scale · c_t · ds_t q,
 // where c_t = 1 − tanh²(scale·q·k_t / cap) is the soft-cap's derivative (1 without a
-// cap); the ALiBi bias is a constant and the window only narrows the keys.
+// cap); the ALiBi bias is a constant and the window only narrows the keys. A learned
+// relative position bias (T5) receives dW[bucket(t − p), h] += p_t (dp_t − Σ_u p_u dp_u).
 // (llm.c attention_backward; the probabilities are recomputed as FlashAttention's
 // backward does, so the forward stores nothing.) A kv head shared by several
 // query heads (GQA) receives the sum of their contributions. Masked keys have p = 0.
 
 import type { AttentionShape } from "../../backend.js";
 import type { FloatArray } from "../../../tensor/tensor.js";
-import { endOfVisibleKeys, firstVisibleKey, scoreKeys } from "../attention-scores.js";
+import { endOfVisibleKeys, firstVisibleKey, positionBiasRow, scoreKeys } from "../attention-scores.js";
 import { softmaxSpan } from "../softmax.js";
 
 export function attentionBackward(
@@ -24,9 +25,11 @@ export function attentionBackward(
   shape: AttentionShape,
   scratch: FloatArray,
   keyMask?: ArrayLike<number>,
+  dPositionBias: FloatArray | null = null,
 ): void {
-  const { queryCount, keyCount, nHeads, nKvHeads, headDim, scale } = shape;
+  const { queryCount, keyCount, nHeads, nKvHeads, headDim, scale, queryOffset } = shape;
   const softcap = shape.softcap ?? 0;
+  const bias = dPositionBias === null ? null : (shape.positionBias ?? null);
   const group = nHeads / nKvHeads;
   const qStride = nHeads * headDim;
   const kvStride = nKvHeads * headDim;
@@ -55,8 +58,12 @@ export function attentionBackward(
         dScores[t] = dot;
         weightedSum += p * dot;
       }
-      // ds_t = p_t (dp_t − Σ p dp), times the soft-cap's derivative, times scale
-      for (let t = start; t < end; t++) dScores[t] = probs[t]! * (dScores[t]! - weightedSum) * scale;
+      // ds_t = p_t (dp_t − Σ p dp): the gradient of the biased score (the position bias's), then times scale
+      for (let t = start; t < end; t++) {
+        const ds = probs[t]! * (dScores[t]! - weightedSum);
+        if (bias !== null) dPositionBias![positionBiasRow(bias, t - queryOffset - i) * nHeads + h] += ds;
+        dScores[t] = ds * scale;
+      }
       if (softcap > 0) {
         for (let t = start; t < end; t++) {
           if (dScores[t] === 0) continue;

@@ -1,7 +1,11 @@
 // Reference cross-entropy from logits (torch.nn.functional.cross_entropy with
-// ignore_index and reduction "mean"; llm.c crossentropy_softmax_backward):
+// ignore_index, label_smoothing and reduction "mean"; llm.c crossentropy_softmax_backward):
 //   loss = Σ_valid (logsumexp(logits_r) − logits_r[target_r]) / count
 //   dLogits_r = dLoss · (softmax(logits_r) − onehot(target_r)) / count
+// With label smoothing ε (Szegedy et al. 2016; Vaswani et al. 2017 §5.4) the target
+// distribution is (1 − ε)·onehot + ε/V, so each row's loss is
+//   (1 − ε)·(lse − logits[target]) + ε·(lse − mean_j logits[j])
+// and its gradient softmax − (1 − ε)·onehot − ε/V.
 // Rows whose target is ignoreIndex take no part. logsumexp subtracts the row max.
 
 import { InputError } from "../../../errors.js";
@@ -29,14 +33,26 @@ function logSumExp(logits: FloatArray, base: number, vocab: number): number {
   return max + Math.log(sum);
 }
 
-export function crossEntropy(logits: FloatArray, targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number): number {
+function checkSmoothing(labelSmoothing: number): void {
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new InputError(`label smoothing ${labelSmoothing} is outside [0, 1]`);
+}
+
+export function crossEntropy(logits: FloatArray, targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number, labelSmoothing = 0): number {
+  checkSmoothing(labelSmoothing);
   const count = validTargets(targets, rows, vocab, ignoreIndex);
   let total = 0;
   for (let r = 0; r < rows; r++) {
     const t = targets[r]!;
     if (t === ignoreIndex) continue;
     const base = r * vocab;
-    total += logSumExp(logits, base, vocab) - logits[base + t]!;
+    const lse = logSumExp(logits, base, vocab);
+    let loss = lse - logits[base + t]!;
+    if (labelSmoothing > 0) {
+      let sum = 0;
+      for (let j = 0; j < vocab; j++) sum += logits[base + j]!;
+      loss = (1 - labelSmoothing) * loss + labelSmoothing * (lse - sum / vocab);
+    }
+    total += loss;
   }
   return total / count;
 }
@@ -49,16 +65,19 @@ export function crossEntropyBackward(
   vocab: number,
   ignoreIndex: number,
   dLoss: number,
+  labelSmoothing = 0,
 ): void {
+  checkSmoothing(labelSmoothing);
   const count = validTargets(targets, rows, vocab, ignoreIndex);
   if (count === 0) return;
   const scale = dLoss / count;
+  const uniform = labelSmoothing / vocab;
   for (let r = 0; r < rows; r++) {
     const t = targets[r]!;
     if (t === ignoreIndex) continue;
     const base = r * vocab;
     const lse = logSumExp(logits, base, vocab);
-    for (let j = 0; j < vocab; j++) dLogits[base + j] += scale * Math.exp(logits[base + j]! - lse);
-    dLogits[base + t] -= scale;
+    for (let j = 0; j < vocab; j++) dLogits[base + j] += scale * (Math.exp(logits[base + j]! - lse) - uniform);
+    dLogits[base + t] -= scale * (1 - labelSmoothing);
   }
 }

@@ -9,8 +9,10 @@
 // heads (query head h reads kv head h / (nHeads / nKvHeads)), and the variants of
 // src/backend/js/attention-scores.ts: a sliding window (window > 0: a causal query
 // at key index p sees keys p − window + 1 … p), soft-capping (softcap > 0:
-// s ← cap · tanh(s / cap)) and ALiBi (slopes ≠ 0: s −= slope[h] · |p − t|), the last
-// two applied to a tile's scores in a scalar pass (only Gemma 2 and BLOOM pay it).
+// s ← cap · tanh(s / cap)), ALiBi (slopes ≠ 0: s −= slope[h] · |p − t|) and a learned
+// relative position bias (biasWeights ≠ 0, T5: s += weights[buckets[clamp(t − p) +
+// maxDistance], h]), the last three applied to a tile's scores in a scalar pass (only
+// Gemma 2, BLOOM and T5 pay it).
 // [h0, h1) are the query heads this thread computes; scratch holds TILE + headDim floats.
 
 import { expLanes } from "./exp";
@@ -25,18 +27,27 @@ const TILE = 64;
 }
 
 /**
- * Soft-caps and ALiBi-biases the first `count` scores of a tile in place (masked
- * scores stay −∞); `distance` is p − t0, the query's distance to the tile's first key.
- * Returns the tile's new maximum.
+ * Soft-caps, ALiBi-biases and position-biases the first `count` scores of a tile in
+ * place (masked scores stay −∞); `distance` is p − t0, the query's distance to the
+ * tile's first key; `headBias` is the weights' column of this head (0: no position
+ * bias). Returns the tile's new maximum.
  */
-function adjustScores(scores: usize, count: i32, softcap: f32, slope: f32, distance: i32): f32 {
+function adjustScores(
+  scores: usize, count: i32, softcap: f32, slope: f32, distance: i32,
+  headBias: usize, buckets: usize, maxDistance: i32, nHeads: i32,
+): f32 {
   let tileMax: f32 = -Infinity;
+  const rowBytes = <usize>nHeads << 2;
   for (let u = 0; u < count; u++) {
     const at = scores + (<usize>u << 2);
     let s = load<f32>(at);
     if (s != -Infinity) {
       if (softcap > 0) s = <f32>(<f64>softcap * Math.tanh(<f64>s / <f64>softcap));
       s -= slope * <f32>abs(distance - u);
+      if (headBias != 0) {
+        const relative = min(max(u - distance, -maxDistance), maxDistance); // t − p, clamped
+        s += load<f32>(headBias + <usize>load<i32>(buckets + (<usize>(relative + maxDistance) << 2)) * rowBytes);
+      }
       store<f32>(at, s);
     }
     tileMax = max(tileMax, s);
@@ -50,6 +61,7 @@ export function attention(
   nHeads: i32, nKvHeads: i32, headDim: i32, scale: f32, causal: i32,
   mask: usize, h0: i32, h1: i32, scratch: usize,
   window: i32, softcap: f32, slopes: usize,
+  biasWeights: usize, biasBuckets: usize, maxDistance: i32,
 ): void {
   const group = nHeads / nKvHeads;
   const qStride = <usize>(nHeads * headDim) << 2;
@@ -61,13 +73,14 @@ export function attention(
   const quads = (headDim & 3) == 0;
   const scale4 = f32x4.splat(scale);
   const minusInfinity = f32x4.splat(-Infinity);
-  const adjust = softcap > 0 || slopes != 0;
+  const adjust = softcap > 0 || slopes != 0 || biasWeights != 0;
   for (let i = 0; i < queryCount; i++) {
     const position = queryOffset + i;
     const visible = causal != 0 ? min(position + 1, keyCount) : keyCount;
     const first = causal != 0 && window > 0 ? max(0, position - window + 1) : 0;
     for (let h = h0; h < h1; h++) {
       const slope: f32 = slopes != 0 ? load<f32>(slopes + (<usize>h << 2)) : 0;
+      const headBias: usize = biasWeights != 0 ? biasWeights + (<usize>h << 2) : 0;
       const qh = q + <usize>i * qStride + <usize>h * headBytes;
       const kvHead = <usize>(h / group) * headBytes;
       let runningMax: f32 = -Infinity;
@@ -115,7 +128,7 @@ export function attention(
           store<f32>(scores + (<usize>(t - t0) << 2), s);
           tileMax = max(tileMax, s);
         }
-        if (adjust) tileMax = adjustScores(scores, t1 - t0, softcap, slope, position - t0);
+        if (adjust) tileMax = adjustScores(scores, t1 - t0, softcap, slope, position - t0, headBias, biasBuckets, maxDistance, nHeads);
         if (tileMax == -Infinity) continue; // every key of the tile is masked
         if (tileMax > runningMax) {
           const correction = f32x4.extract_lane(expLanes(f32x4.splat(runningMax - tileMax)), 0); // 0 on the first tile
