@@ -7,24 +7,22 @@
 //
 // Projections come as three Linears, or — GPT-NeoX and BLOOM — one fused Linear
 // whose output holds each head's [q | k | v] side by side, split after the product.
+// The score kernel is one overridable step (attend / attendOnTape), so a variant
+// that only changes which keys a query sees (sparse-attention.ts) reuses the rest.
 
-import { attention } from "../autograd/attention.js";
+import { attention, type AttentionOptions } from "../autograd/attention.js";
 import { gatherColumns } from "../autograd/gather.js";
 import { reshape, splitColumns } from "../autograd/reshape.js";
 import type { Variable } from "../autograd/variable.js";
-import type { AttentionShape } from "../backend/backend.js";
-import type { LayerKvCache } from "./kv-cache.js";
+import type { AttentionShape, Backend } from "../backend/backend.js";
+import type { AttentionHeads, AttentionLayer } from "./attention-layer.js";
+import { LayerKvCache, layerKvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import type { Norm } from "./norm.js";
 import { observe, type ForwardPass } from "./observer.js";
 import type { RotaryEmbedding } from "./rotary-embedding.js";
+import type { LayerState, LayerStateSizes } from "./sequence-cache.js";
 import type { TapeContext } from "./tape-context.js";
-
-export interface AttentionHeads {
-  nHeads: number;
-  nKvHeads: number;
-  headDim: number;
-}
 
 /** How queries, keys and values are projected from the layer's input. */
 export type QkvProjection =
@@ -57,7 +55,7 @@ export interface SelfAttentionConfig {
   readonly qkNorm?: QkNorm | null;
 }
 
-export class SelfAttention {
+export class SelfAttention implements AttentionLayer {
   readonly heads: AttentionHeads;
   readonly projection: QkvProjection;
   readonly outputProj: Linear;
@@ -69,7 +67,7 @@ export class SelfAttention {
   readonly alibiSlopes: Float32Array | null;
   readonly qkNorm: QkNorm | null;
   /** The attention kernel's sizes, updated in place for each call: the decode loop allocates nothing. */
-  private readonly shape: AttentionShape;
+  protected readonly shape: AttentionShape;
   /** Column order that turns a fused-per-head output into [q | k | v] blocks (tape only; built on first use). */
   private fusedOrder: Int32Array | null = null;
 
@@ -105,13 +103,23 @@ export class SelfAttention {
     };
   }
 
+  get fusedQkvDim(): number {
+    return this.projection.kind === "fused-per-head" ? 3 * this.heads.nHeads * this.heads.headDim : 0;
+  }
+
+  /** A KV cache: of the window's size for a sliding window (constant memory), else growing with the sequence. */
+  createState(sizes: LayerStateSizes, backend: Backend): LayerState {
+    return layerKvCache(this.heads.nKvHeads * this.heads.headDim, this.window, sizes, backend);
+  }
+
   /**
    * out [rows, dim] = attention of x [rows, dim], the tokens at positions
    * position .. position+rows−1; their keys and values go into the cache and
    * attention reads every cached key they may see. keyMask [keys] (optional, the
    * cache's rows) is 0 for padding keys no query may attend.
    */
-  forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, cache: LayerKvCache, position: number, keyMask?: ArrayLike<number>): void {
+  forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, cache: LayerState, position: number, keyMask?: ArrayLike<number>): void {
+    if (!(cache instanceof LayerKvCache)) throw new RangeError("softmax attention needs the KV cache its createState makes");
     const { backend, scratch } = pass;
     const { nHeads, nKvHeads, headDim } = this.heads;
     const kvDim = nKvHeads * headDim;
@@ -143,7 +151,7 @@ export class SelfAttention {
     shape.queryOffset = row;
     const cachedKeys = cache.keys.subarray(0, (row + rows) * kvDim);
     if (pass.observer !== null) this.observePattern(pass, query, cachedKeys, rows, position, cache.offset, keyMask);
-    backend.attention(scratch.context, query, cachedKeys, cache.values, shape, scratch.scores, keyMask); // [rows, nHeads, headDim]
+    this.attend(backend, scratch.context, query, cachedKeys, cache.values, scratch.scores, keyMask); // [rows, nHeads, headDim]
     observe(pass, "attn.z", scratch.context, rows, nHeads * headDim, position);
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
   }
@@ -172,7 +180,7 @@ export class SelfAttention {
       q = this.rotary.applyOnTape(ctx, q, nHeads, headDim, batch);
       k = this.rotary.applyOnTape(ctx, k, nKvHeads, headDim, batch);
     }
-    const options = {
+    const options: AttentionOptions = {
       nHeads,
       nKvHeads,
       headDim,
@@ -183,8 +191,23 @@ export class SelfAttention {
       softcap: this.softcap,
       alibiSlopes: this.alibiSlopes,
     };
-    const context = attention(ctx.tape, q, k, v, keyMask === undefined ? options : { ...options, keyMask }); // [batch · seq, nHeads · headDim]
+    const context = this.attendOnTape(ctx, q, k, v, keyMask === undefined ? options : { ...options, keyMask }); // [batch · seq, nHeads · headDim]
     return this.outputProj.forwardOnTape(ctx, context);
+  }
+
+  /** context [rows, nHeads, headDim] from the queries and the cached keys and values (this.shape's sizes). */
+  protected attend(backend: Backend, context: Float32Array, query: Float32Array, keys: Float32Array, values: Float32Array, scores: Float32Array, keyMask?: ArrayLike<number>): void {
+    backend.attention(context, query, keys, values, this.shape, scores, keyMask);
+  }
+
+  /** The score kernel on a tape: q [batch · seq, nHeads · headDim], k and v [batch · seq, nKvHeads · headDim]. */
+  protected attendOnTape(ctx: TapeContext, q: Variable, k: Variable, v: Variable, options: AttentionOptions): Variable {
+    return attention(ctx.tape, q, k, v, options);
+  }
+
+  /** probs [nHeads, rows, keyCount]: the probabilities `attend` weighs the values by (inspection). */
+  protected probabilities(backend: Backend, probs: Float32Array, query: Float32Array, keys: Float32Array, scores: Float32Array, keyMask?: ArrayLike<number>): void {
+    backend.attentionProbabilities(probs, query, keys, this.shape, scores, keyMask);
   }
 
   private projectOnTape(ctx: TapeContext, x: Variable): [Variable, Variable, Variable] {
@@ -214,7 +237,7 @@ export class SelfAttention {
     const { nHeads } = this.heads;
     const keyCount = this.shape.keyCount;
     const probs = new Float32Array(nHeads * rows * keyCount); // [nHeads, rows, keyCount]
-    pass.backend.attentionProbabilities(probs, query, keys, this.shape, new Float32Array(keyCount), keyMask);
+    this.probabilities(pass.backend, probs, query, keys, new Float32Array(keyCount), keyMask);
     observer.visit(pass.layer, "attn.pattern", { data: probs, rows, width: keyCount, position, keyOffset, heads: nHeads });
   }
 }
