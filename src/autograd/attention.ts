@@ -42,6 +42,12 @@ export function attention<A extends FloatArray>(
   v: Variable<A>,
   options: AttentionOptions,
 ): Variable<A> {
+  const shape = attentionShape(q, k, v, options);
+  return attentionOp(tape, q, k, v, shape, options, tape.kernels.forward.attention, tape.kernels.backward.attentionBackward);
+}
+
+/** The kernel shape of a call (per sequence), after checking q, k, v and the options against each other. */
+export function attentionShape<A extends FloatArray>(q: Variable<A>, k: Variable<A>, v: Variable<A>, options: AttentionOptions): AttentionShape {
   const { nHeads, nKvHeads, headDim, causal, keyMask } = options;
   const batch = options.batch ?? 1;
   if (nHeads % nKvHeads !== 0) throw new RangeError(`attention: ${nHeads} query heads are not a multiple of ${nKvHeads} kv heads`);
@@ -57,7 +63,7 @@ export function attention<A extends FloatArray>(
   if (keyMask !== undefined && keyMask.length !== batch * keyCount) {
     throw new RangeError(`attention: keyMask has ${keyMask.length} entries, expected batch · keys = ${batch * keyCount}`);
   }
-  const shape: AttentionShape = {
+  return {
     queryCount,
     keyCount,
     queryOffset: keyCount - queryCount,
@@ -70,13 +76,43 @@ export function attention<A extends FloatArray>(
     softcap: options.softcap ?? 0,
     alibiSlopes: options.alibiSlopes ?? null,
   };
+}
+
+type ForwardKernel<A extends FloatArray, S> = (out: A, q: A, k: A, v: A, shape: S, scores: A, keyMask?: ArrayLike<number>) => void;
+type BackwardKernel<A extends FloatArray, S> = (
+  dq: A | null,
+  dk: A | null,
+  dv: A | null,
+  dOut: A,
+  q: A,
+  k: A,
+  v: A,
+  shape: S,
+  scratch: A,
+  keyMask?: ArrayLike<number>,
+) => void;
+
+/** Runs a scores kernel sequence by sequence and records its backward (attention and its sparse form). */
+export function attentionOp<A extends FloatArray, S extends AttentionShape>(
+  tape: Tape<A>,
+  q: Variable<A>,
+  k: Variable<A>,
+  v: Variable<A>,
+  shape: S,
+  options: AttentionOptions,
+  forward: ForwardKernel<A, S>,
+  backward: BackwardKernel<A, S>,
+): Variable<A> {
+  const { nHeads, nKvHeads, headDim, keyMask } = options;
+  const batch = options.batch ?? 1;
+  const { queryCount, keyCount } = shape;
   const qWidth = queryCount * nHeads * headDim;
   const kvWidth = keyCount * nKvHeads * headDim;
   const maskOf = (b: number) => (keyMask === undefined ? undefined : Array.prototype.slice.call(keyMask, b * keyCount, (b + 1) * keyCount));
   const scratch = tape.allocate(2 * keyCount);
   const out = tape.allocate(q.size); // [batch · queries, nHeads · headDim]
   for (let b = 0; b < batch; b++) {
-    tape.kernels.forward.attention(
+    forward(
       view(out, b * qWidth, qWidth),
       view(q.data, b * qWidth, qWidth),
       view(k.data, b * kvWidth, kvWidth),
@@ -91,7 +127,7 @@ export function attention<A extends FloatArray>(
     const dk = tape.gradFor(k);
     const dv = tape.gradFor(v);
     for (let b = 0; b < batch; b++) {
-      tape.kernels.backward.attentionBackward(
+      backward(
         dq === null ? null : view(dq, b * qWidth, qWidth),
         dk === null ? null : view(dk, b * kvWidth, kvWidth),
         dv === null ? null : view(dv, b * kvWidth, kvWidth),

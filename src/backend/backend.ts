@@ -5,6 +5,7 @@
 // sizes given; only the leading elements are read or written.
 
 import type { WeightMatrix } from "../tensor/weights.js";
+import type { AttentionVariantInspection, AttentionVariantKernels } from "./attention-variants.js";
 
 export type GeluApproximation = "tanh" | "erf";
 
@@ -44,7 +45,8 @@ export interface AttentionShape {
   alibiSlopes?: Float32Array | null;
 }
 
-export interface Backend {
+/** The kernels of the attention variants (sparse, linear, their feature maps) are in attention-variants.ts. */
+export interface Backend extends AttentionVariantKernels, AttentionVariantInspection {
   readonly name: string;
 
   /**

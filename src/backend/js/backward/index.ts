@@ -11,6 +11,9 @@ import { geluBackward, reluBackward, siluBackward, tanhBackward } from "./activa
 import { ropeBackward } from "./rope.js";
 import { attentionBackward } from "./attention.js";
 import { crossEntropy, crossEntropyBackward } from "./cross-entropy.js";
+import { eluPlusOneBackward, positiveRandomFeaturesBackward } from "./feature-maps.js";
+import { linearAttentionBackward } from "./linear-attention.js";
+import { sparseAttentionBackward } from "./sparse-attention.js";
 
 export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   accumulate,
@@ -27,6 +30,10 @@ export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   tanhBackward,
   ropeBackward,
   attentionBackward,
+  sparseAttentionBackward,
+  linearAttentionBackward,
+  eluPlusOneBackward,
+  positiveRandomFeaturesBackward,
   crossEntropy,
   crossEntropyBackward,
 };
