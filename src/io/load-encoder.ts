@@ -8,6 +8,8 @@ import type { Backend } from "../backend/backend.js";
 import { jsBackend } from "../backend/js/index.js";
 import { ConfigError, ModelFormatError } from "../errors.js";
 import { buildBert, parseBertConfig } from "../models/bert.js";
+import { LMSCOPE_ENCODER } from "../models/lmscope/config.js";
+import { buildLmscopeEncoder, parseLmscopeEncoderConfig } from "../models/lmscope/encoder.js";
 import type { JsonObject } from "../models/config-reader.js";
 import type { EncoderConfig, EncoderNetwork } from "../models/encoder.js";
 import type { Initializer } from "../models/weight-store.js";
@@ -18,8 +20,8 @@ import { readJsonObject } from "./json-file.js";
 import type { ModelSource } from "./load-decoder.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
 
-/** HF model_type values the encoder loader builds. */
-export const ENCODER_MODEL_TYPES: readonly string[] = ["bert"];
+/** HF model_type values the encoder loader builds (and lmscope's own configurable encoder). */
+export const ENCODER_MODEL_TYPES: readonly string[] = ["bert", LMSCOPE_ENCODER];
 
 export interface LoadedEncoder {
   readonly network: EncoderNetwork;
@@ -44,11 +46,15 @@ export interface EncoderBlueprint {
   build(tensors: NamedTensors, source: string, backend: Backend, initializer?: Initializer): EncoderNetwork;
 }
 
-/** Validates an encoder config.json object (model_type "bert"). */
+/** Validates an encoder config.json object (model_type "bert" or "lmscope-encoder"). */
 export function encoderBlueprintFor(json: JsonObject, configSource: string): EncoderBlueprint {
   const modelType = json["model_type"];
   if (typeof modelType !== "string" || !ENCODER_MODEL_TYPES.includes(modelType)) {
     throw new ConfigError(configSource, `model_type ${JSON.stringify(modelType)} is not an encoder lmscope builds (supported: ${ENCODER_MODEL_TYPES.join(", ")})`);
+  }
+  if (modelType === LMSCOPE_ENCODER) {
+    const parsed = parseLmscopeEncoderConfig(json, configSource);
+    return { config: parsed.config, build: (tensors, source, backend, initializer) => buildLmscopeEncoder(parsed, tensors, source, backend, initializer ?? null) };
   }
   const config = parseBertConfig(json, configSource);
   return { config, build: (tensors, source, backend, initializer) => buildBert(config, tensors, source, backend, initializer ?? null) };

@@ -1,5 +1,7 @@
 // The bidirectional Transformer encoder (BERT, Devlin et al. 2019) and its task heads:
 //   word + position + token-type embeddings → LayerNorm → N × post-norm block
+//   (lmscope-encoder: its own positions and block arrangement, no token types,
+//   a final norm after pre-norm blocks)
 //   (bidirectional attention, padding keys masked) → last hidden state
 //   → pooler (dense + tanh on [CLS]) → NSP / sequence classifier
 //   → MLM transform (dense, GELU, LayerNorm) → decoder to the vocabulary
@@ -20,13 +22,14 @@ import type { ParameterIndex } from "../nn/parameter-index.js";
 import type { TapeContext } from "../nn/tape-context.js";
 import { InputError } from "../errors.js";
 import type { Embedding } from "../nn/embedding.js";
-import { KvCache } from "../nn/kv-cache.js";
+import type { AbsolutePositions } from "../nn/absolute-positions.js";
+import type { EncoderBlock } from "../nn/encoder-block.js";
 import type { Linear } from "../nn/linear.js";
 import { activate, activateOnTape, type Activation } from "../nn/mlp.js";
 import type { Norm } from "../nn/norm.js";
-import type { PostNormBlock } from "../nn/post-norm-block.js";
 import type { ForwardPass } from "../nn/observer.js";
 import { Scratch } from "../nn/scratch.js";
+import { SequenceCache } from "../nn/sequence-cache.js";
 
 /** Which HF class the checkpoint was saved from, i.e. which heads sit on the encoder. */
 export type EncoderHead =
@@ -73,10 +76,14 @@ export interface MaskedLmHead {
 
 export interface EncoderParts {
   readonly wordEmbedding: Embedding;
-  readonly positionEmbedding: Embedding;
-  readonly tokenTypeEmbedding: Embedding;
+  /** Learned (BERT) or sinusoidal positions; null when positions are rotary, ALiBi or absent. */
+  readonly positionEmbedding: AbsolutePositions | null;
+  /** null: no token types (lmscope-encoder). */
+  readonly tokenTypeEmbedding: Embedding | null;
   readonly embeddingNorm: Norm;
-  readonly blocks: readonly PostNormBlock[];
+  readonly blocks: readonly EncoderBlock[];
+  /** A norm after the last block (pre-norm stacks); absent or null: none (BERT). */
+  readonly finalNorm?: Norm | null;
   /** dense + tanh on the first token; null when the checkpoint has none (tokencls, MLM). */
   readonly pooler: Linear | null;
   readonly maskedLm: MaskedLmHead | null;
@@ -131,7 +138,7 @@ export interface EncoderForwardOptions {
 
 export class EncoderNetwork {
   private scratch: Scratch | null = null;
-  private keys: KvCache | null = null;
+  private keys: SequenceCache | null = null;
   /** [hidden] the pooled vector of one row, for heads that read it. */
   private readonly pooled: Float32Array;
 
@@ -173,6 +180,7 @@ export class EncoderNetwork {
       const keyMask = mask !== undefined && mask.includes(0) ? mask : undefined;
       const pass: ForwardPass = { backend: this.backend, scratch, observer: null, layer: 0 };
       this.parts.blocks.forEach((block, layer) => block.forward(pass, x, seq, dim, keys.layers[layer]!, keyMask));
+      this.parts.finalNorm?.forward(this.backend, x, x, seq);
       const rowHidden = hidden.subarray(b * seq * dim, (b + 1) * seq * dim);
       rowHidden.set(x.subarray(0, seq * dim));
 
@@ -231,6 +239,7 @@ export class EncoderNetwork {
     const mask = inputs.attentionMask?.flat();
     let x = this.embedOnTape(ctx, inputs, batch, seq); // [B · T, dim]
     for (const block of this.parts.blocks) x = block.forwardOnTape(ctx, x, batch, mask?.includes(0) === true ? mask : undefined);
+    if (this.parts.finalNorm !== undefined && this.parts.finalNorm !== null) x = this.parts.finalNorm.forwardOnTape(ctx, x);
     const pooled = (): Variable => {
       if (pooler === null) throw new InputError("this checkpoint has no pooler, which its head needs");
       const firstTokens = Array.from({ length: batch }, (_, b) => b * seq);
@@ -262,10 +271,12 @@ export class EncoderNetwork {
   /** [B · T, dim] = dropout(LayerNorm(word[ids] + position + tokenType)) on a tape. */
   private embedOnTape(ctx: TapeContext, inputs: EncoderInputs, batch: number, seq: number): Variable {
     const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
-    const words = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
-    const positions = positionEmbedding.forwardOnTape(ctx, Array.from({ length: batch * seq }, (_, i) => i % seq));
-    const types = tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0));
-    return residualDropout(ctx, embeddingNorm.forwardOnTape(ctx, add(ctx.tape, add(ctx.tape, words, positions), types)));
+    let x = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
+    if (positionEmbedding !== null) x = add(ctx.tape, x, positionEmbedding.forwardOnTape(ctx, Array.from({ length: batch * seq }, (_, i) => i % seq)));
+    if (tokenTypeEmbedding !== null) {
+      x = add(ctx.tape, x, tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0)));
+    }
+    return residualDropout(ctx, embeddingNorm.forwardOnTape(ctx, x));
   }
 
   private tokenTargets(labels: EncoderTargets["labels"], batch: number, seq: number): number[] {
@@ -289,10 +300,14 @@ export class EncoderNetwork {
     const n = seq * this.config.hiddenSize;
     const addend = scratch.delta; // [T, dim]
     wordEmbedding.forward(this.backend, x, ids);
-    positionEmbedding.forwardRange(addend, 0, seq);
-    this.backend.add(x, x, addend, n);
-    tokenTypeEmbedding.forward(this.backend, addend, types ?? new Array<number>(seq).fill(0));
-    this.backend.add(x, x, addend, n);
+    if (positionEmbedding !== null) {
+      positionEmbedding.forwardRange(addend, 0, seq);
+      this.backend.add(x, x, addend, n);
+    }
+    if (tokenTypeEmbedding !== null) {
+      tokenTypeEmbedding.forward(this.backend, addend, types ?? new Array<number>(seq).fill(0));
+      this.backend.add(x, x, addend, n);
+    }
     embeddingNorm.forward(this.backend, x, x, seq);
   }
 
@@ -342,11 +357,11 @@ export class EncoderNetwork {
     return this.scratch;
   }
 
-  /** Keys and values of one row, per layer (a KV cache used from position 0, never appended to). */
-  private keysFor(seq: number): KvCache {
+  /** Each layer's attention state for one row (keys and values used from position 0, never appended to). */
+  private keysFor(seq: number): SequenceCache {
     if (this.keys === null || this.keys.maxPositions < seq) {
-      const windows = new Array<number>(this.config.numLayers).fill(0);
-      this.keys = new KvCache(this.config.numHeads * this.config.headDim, seq, windows, seq, this.backend);
+      const sizes = { maxPositions: seq, chunkRows: seq, initialPositions: seq };
+      this.keys = new SequenceCache(seq, this.parts.blocks.map((block) => block.attention.createState(sizes, this.backend)));
     }
     return this.keys;
   }
