@@ -5,6 +5,7 @@ import { LmscopeError } from "../errors.js";
 import { classifyCommand } from "./commands/classify.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalCommand } from "./commands/eval.js";
+import { experimentCommand } from "./commands/experiment.js";
 import { fillMaskCommand } from "./commands/fill-mask.js";
 import { finetuneCommand } from "./commands/finetune.js";
 import { finetuneEncoderCommand } from "./commands/finetune-encoder.js";
@@ -31,6 +32,7 @@ const commands: Command[] = [
   quantizeCommand,
   trainCommand,
   evalCommand,
+  experimentCommand,
   finetuneCommand,
   trainEncoderCommand,
   finetuneEncoderCommand,
