@@ -17,12 +17,14 @@ import type {
   EncoderHead,
   EncoderInputs,
   EncoderNetwork,
-  EncoderOutputs,
   EncoderTargets,
 } from "./models/encoder.js";
 import { fillMask, type FillMaskOptions, type FillMaskPrediction } from "./pipelines/fill-mask.js";
 import { ner, type NamedEntity, type NerOptions } from "./pipelines/ner.js";
 import { classify, maxLengthFor, type Classification, type ClassificationInput, type ClassifyOptions } from "./pipelines/text-classification.js";
+import type { InspectOptions } from "./inspect/decoder-inspection.js";
+import { inspectEncoderForward, type InspectedEncoderOutputs } from "./inspect/encoder-inspection.js";
+import { summarizePositions, type PositionSummary } from "./inspect/token-probabilities.js";
 import { requireTokenizer, type TextTokenizer } from "./tokenizers/tokenizer.js";
 import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
 
@@ -94,10 +96,44 @@ export class EncoderModel {
   /**
    * The HF outputs of a batch of rows of equal length (pad with attentionMask 0):
    * lastHiddenState [B, T, H] and, by head, poolerOutput [B, H], predictionLogits
-   * [B, T, V] and seqRelationshipLogits [B, 2] (pretraining), or logits.
+   * [B, T, V] and seqRelationshipLogits [B, 2] (pretraining), or logits. With HF's
+   * `outputAttentions` / `outputHiddenStates`, also every layer's attention maps
+   * and hidden states; `captures` and `interventions` as for decoders.
    */
-  async forward(inputs: EncoderInputs, options: EncoderForwardOptions = {}): Promise<EncoderOutputs> {
-    return this.network.forward(inputs, options);
+  async forward(inputs: EncoderInputs, options: Omit<EncoderForwardOptions, "observer"> & InspectOptions = {}): Promise<InspectedEncoderOutputs> {
+    return inspectEncoderForward(this.network, inputs, options);
+  }
+
+  /** The logit lens reads a decoder's residual stream through its LM head: an encoder has none. */
+  async logitLens(): Promise<never> {
+    throw new InputError("the logit lens needs a decoder (an LM head reading the residual stream); this is an encoder — use tokenProbabilities for its masked-LM head");
+  }
+
+  /**
+   * For each position of a text (encoded with special tokens) or of ids (with their
+   * token types and padding mask, if any): the top tokens of the masked-LM head's
+   * distribution there, its entropy, and the probability and rank of the token
+   * actually at that position.
+   */
+  async tokenProbabilities(
+    input: string | { readonly ids: readonly number[]; readonly tokenTypeIds?: readonly number[]; readonly attentionMask?: readonly number[] },
+    options: { topK?: number } = {},
+  ): Promise<PositionSummary[]> {
+    const head = this.config.head;
+    if (head !== "masked-lm" && head !== "pretraining") {
+      throw new InputError(`token probabilities need a masked-LM head; this checkpoint is ${this.config.architecture}`);
+    }
+    const ids = typeof input === "string" ? this.tokenizer.encode(input) : [...input.ids];
+    if (ids.length === 0) throw new InputError("the text is empty: there is no token to describe");
+    const types = typeof input === "string" ? undefined : input.tokenTypeIds;
+    const mask = typeof input === "string" ? undefined : input.attentionMask;
+    const outputs = this.network.forward({
+      inputIds: [ids],
+      ...(types === undefined ? {} : { tokenTypeIds: [[...types]] }),
+      ...(mask === undefined ? {} : { attentionMask: [[...mask]] }),
+    });
+    const logits = (head === "pretraining" ? outputs.predictionLogits : outputs.logits)!.data;
+    return summarizePositions(logits, ids.length, this.config.vocabSize, options.topK ?? 5, (t) => ids[t]);
   }
 
   /** One sentence embedding per text: mean- or [CLS]-pooled last hidden states, optionally z-scored. */
@@ -193,7 +229,7 @@ export class EncoderModel {
       kvHeads: c.numHeads,
       headDim: c.headDim,
       intermediateSize: c.intermediateSize,
-      contextLength: c.maxPositions,
+      contextLength: this.network.maxLength,
       vocabSize: c.vocabSize,
       typeVocabSize: c.typeVocabSize,
       labels: c.labels,

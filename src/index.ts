@@ -14,6 +14,8 @@ export {
 } from "./language-model.js";
 export { createBackend, disposeBackend, wasmSimdSupported, type BackendName } from "./backend/select.js";
 export { EncoderModel, loadEncoderModel, type EncoderInfo, type EmbedOptions } from "./encoder-model.js";
+export { RnnLanguageModel, type RecurrentInfo } from "./recurrent-model.js";
+export type { RecurrentConfig, CellType } from "./models/recurrent/rnn-config.js";
 export type { EncoderInputs, EncoderOutputs, OutputArray, EncoderConfig } from "./models/encoder.js";
 export * from "./embeddings/index.js";
 export type { LoraOptions } from "./models/lora.js";
@@ -28,4 +30,5 @@ export type { DecoderConfig } from "./models/decoder-only.js";
 export * from "./tokenizers/index.js";
 export type { Backend } from "./backend/backend.js";
 export { jsBackend } from "./backend/js/index.js";
-export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError } from "./errors.js";
+export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError, HubError, type HubErrorReason } from "./errors.js";
+export { downloadHubModel, resolveModelPath, type HubFetchOptions, type DownloadResult } from "./io/hub/resolve-model.js";

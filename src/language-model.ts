@@ -9,9 +9,11 @@ import type { Parameter } from "./autograd/variable.js";
 import type { Backend, RopeLayout } from "./backend/backend.js";
 import { sharedBackend, type BackendName } from "./backend/select.js";
 import { InputError, OptionError } from "./errors.js";
-import { generate, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
+import { generate, promptIds, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
+import type { RnnLanguageModel } from "./recurrent-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
+import type { HubFetchOptions } from "./io/hub/snapshot.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
 import type { TapeContext } from "./nn/tape-context.js";
@@ -20,6 +22,11 @@ import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
 import { redrawPerformerFeatures } from "./models/lmscope/decoder.js";
 import { blueprintFor } from "./models/registry.js";
+import { selectCaptureSites, type CaptureSelector } from "./inspect/capture-names.js";
+import { inspectForward, interventionObserver, logitLens, type InspectOptions } from "./inspect/decoder-inspection.js";
+import type { Intervention } from "./inspect/interventions.js";
+import { estimateCaptureBytes, type CapturedArray } from "./inspect/recorder.js";
+import { summarizePositions, type PositionSummary } from "./inspect/token-probabilities.js";
 import { requireTokenizer, type Tokenizer } from "./tokenizers/tokenizer.js";
 import { evaluateLoss, recordLoss, type Loss, type LossOptions } from "./training/tape-loss.js";
 
@@ -44,7 +51,16 @@ export interface CreateOptions extends BackendChoice {
   tokenizer?: Tokenizer;
 }
 
-export type ModelOptions = Omit<LoadOptions, "backend"> & BackendChoice;
+export type ModelOptions = Omit<LoadOptions, "backend"> &
+  BackendChoice & {
+    /** How a hub id is fetched: cache folder, endpoint, token, offline, progress (defaults: the HF_* environment variables). */
+    hub?: HubFetchOptions;
+  };
+
+/** Generation options of a decoder: the common ones, and interventions applied at every step. */
+export interface DecoderGenerateOptions extends GenerateOptions {
+  readonly interventions?: readonly Intervention[];
+}
 
 /** The backend a choice names; named ones are shared across the process. */
 export async function resolveBackend(choice: BackendChoice = {}): Promise<Backend> {
@@ -58,6 +74,16 @@ export interface Logits {
   /** [batch, seq, vocab], row-major */
   readonly data: Float32Array;
   readonly shape: readonly [number, number, number];
+}
+
+/** Logits, and what the forward options asked to see inside. */
+export interface InspectedLogits extends Logits {
+  /** One [batch, heads, seq, seq] map per layer (outputAttentions). */
+  readonly attentions?: CapturedArray[];
+  /** layers + 1 arrays [batch, seq, hidden] (outputHiddenStates). */
+  readonly hiddenStates?: CapturedArray[];
+  /** The named captures, by name. */
+  readonly captures?: Map<string, CapturedArray>;
 }
 
 export interface ModelInfo {
@@ -108,7 +134,86 @@ export class LanguageModel {
   }
 
   /** Logits at every position of each row of ids (rows of equal length, no padding). */
-  async forward(batch: readonly (readonly number[])[]): Promise<Logits> {
+  /**
+   * Logits at every position of each row of ids (rows of equal length, no padding).
+   * With Hugging Face's `outputAttentions` / `outputHiddenStates`, also the attention
+   * maps of every layer and the residual stream; `captures` records more points by
+   * name (src/inspect/capture-names.ts) and `interventions` ablate or patch them.
+   */
+  async forward(batch: readonly (readonly number[])[], options: InspectOptions = {}): Promise<InspectedLogits> {
+    const seq = this.checkRows(batch);
+    const { logits, ...inspected } = inspectForward(this.network, batch, options);
+    return { data: logits, shape: [batch.length, seq, this.network.config.vocabSize], ...inspected };
+  }
+
+  /**
+   * The logit lens of one row of ids: [layers + 1, seq, vocab], the final norm and LM
+   * head applied to each hidden state (the last is already normed); its last entry equals the logits.
+   */
+  async logitLens(ids: readonly number[], options: Pick<InspectOptions, "interventions"> = {}): Promise<CapturedArray> {
+    this.checkRows([ids]);
+    return logitLens(this.network, ids, options);
+  }
+
+  /**
+   * For each position t of a text (encoded with special tokens) or of ids: the top
+   * tokens of the distribution that follows token t, its entropy, and how probable
+   * the token that actually came next was (absent at the last position).
+   */
+  async tokenProbabilities(input: Prompt, options: { topK?: number; interventions?: readonly Intervention[] } = {}): Promise<PositionSummary[]> {
+    const ids = typeof input === "string" ? this.tokenizer.encode(input, { addSpecialTokens: true }) : [...input.ids];
+    if (ids.length === 0) throw new InputError("the text is empty: there is no token to describe");
+    this.checkRows([ids]);
+    const { data } = await this.forward([ids], options.interventions === undefined ? {} : { interventions: options.interventions });
+    return summarizePositions(data, ids.length, this.network.config.vocabSize, options.topK ?? 5, (t) => ids[t + 1]);
+  }
+
+  /**
+   * The typical intervention measurement in one call: at the last position of the
+   * prompt (or `position`), logit(a) − logit(b) without and with the interventions,
+   * and the change. Tokens are ids or texts that encode to one token.
+   */
+  async logitDifference(
+    input: Prompt,
+    options: { tokens: readonly [number | string, number | string]; interventions: readonly Intervention[]; position?: number },
+  ): Promise<{ clean: number; intervened: number; change: number }> {
+    const ids = promptIds(this.network, this.maybeTokenizer, input);
+    const [a, b] = options.tokens.map((t) => this.singleToken(t));
+    const position = options.position ?? ids.length - 1;
+    if (!Number.isInteger(position) || position < 0 || position >= ids.length) {
+      throw new InputError(`position ${String(position)} is outside the prompt's ${ids.length} tokens`);
+    }
+    const vocab = this.network.config.vocabSize;
+    const difference = async (interventions: readonly Intervention[]) => {
+      const { data } = await this.forward([ids], interventions.length === 0 ? {} : { interventions });
+      return data[position * vocab + a!]! - data[position * vocab + b!]!;
+    };
+    const clean = await difference([]);
+    const intervened = await difference(options.interventions);
+    return { clean, intervened, change: intervened - clean };
+  }
+
+  /** A token id, or the one id a text encodes to (without special tokens). */
+  private singleToken(token: number | string): number {
+    if (typeof token === "number") {
+      if (!Number.isSafeInteger(token) || token < 0 || token >= this.network.config.vocabSize) {
+        throw new InputError(`token ${token} is outside the vocabulary [0, ${this.network.config.vocabSize})`);
+      }
+      return token;
+    }
+    const ids = this.tokenizer.encode(token, { addSpecialTokens: false });
+    if (ids.length !== 1) throw new InputError(`"${token}" encodes to ${ids.length} tokens (${ids.join(", ")}), not one: give a token id`);
+    return ids[0]!;
+  }
+
+  /** Bytes the captures `selector` names would take for `batch` rows of `seq` tokens (the estimate to check before capturing). */
+  captureBytes(selector: CaptureSelector, seq: number, batch = 1): number {
+    const { numLayers, numHeads, headDim, hiddenSize, intermediateSize } = this.network.config;
+    return estimateCaptureBytes(selectCaptureSites(selector, numLayers, true), batch, seq, { hiddenSize, numHeads, headDim, intermediateSize });
+  }
+
+  /** Checks rows of ids of equal, non-zero length within the context; returns the length. */
+  private checkRows(batch: readonly (readonly number[])[]): number {
     if (!Array.isArray(batch) || batch.length === 0 || !batch.every((row) => Array.isArray(row))) {
       throw new InputError("forward expects a non-empty array of rows of token ids, e.g. [[1, 2, 3]]");
     }
@@ -118,24 +223,24 @@ export class LanguageModel {
     if (ragged !== -1) {
       throw new InputError(`row ${ragged} has ${batch[ragged]!.length} ids but row 0 has ${seq}: rows must have equal length`);
     }
-    const { vocabSize, contextLength } = this.network.config;
+    const { contextLength, vocabSize } = this.network.config;
     if (seq > contextLength) throw new InputError(`rows have ${seq} ids, more than the context window of ${contextLength}`);
-    const data = new Float32Array(batch.length * seq * vocabSize);
-    const state = this.network.acquireState(seq);
-    try {
-      batch.forEach((row, b) => {
-        state.cache.reset();
-        this.network.forward(row, state.cache, data.subarray(b * seq * vocabSize, (b + 1) * seq * vocabSize), "all");
-      });
-    } finally {
-      this.network.releaseState(state);
-    }
-    return { data, shape: [batch.length, seq, vocabSize] };
+    batch.forEach((row, b) =>
+      row.forEach((id, t) => {
+        if (!Number.isSafeInteger(id) || id < 0 || id >= vocabSize) throw new InputError(`token ${t} of row ${b} is ${String(id)}, outside the vocabulary [0, ${vocabSize})`);
+      }),
+    );
+    return seq;
   }
 
   /** Streams generated text piece by piece; the iterator's return value says why it stopped. */
-  generate(prompt: Prompt, options: GenerateOptions = {}): AsyncGenerator<GenerationPiece, GenerationResult> {
-    return generate(this.network, this.maybeTokenizer, prompt, options);
+  generate(prompt: Prompt, options: DecoderGenerateOptions = {}): AsyncGenerator<GenerationPiece, GenerationResult> {
+    const { interventions, ...rest } = options;
+    if (interventions === undefined || interventions.length === 0) return generate(this.network, this.maybeTokenizer, prompt, rest);
+    // Mean ablations take their means from the prompt's clean run.
+    const ids = promptIds(this.network, this.maybeTokenizer, prompt);
+    const observer = interventionObserver(this.network, [ids], interventions);
+    return generate(this.network, this.maybeTokenizer, { ids }, { ...rest, observer });
   }
 
   /**
@@ -249,17 +354,28 @@ export class LanguageModel {
 }
 
 /**
- * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT (`model.kind` tells which
- * at run time; in TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * Loads the model a Hugging Face folder, GGUF file or llama2.c .bin file / folder
+ * holds, or a hub id ("org/name", "hf:org/name@revision:Q4_K_M", fetched into the
+ * Hugging Face cache; a local path of the same name wins): a LanguageModel for
+ * decoders, an EncoderModel for BERT, an RnnLanguageModel for a recurrent model
+ * (model_type "rnn") (`model.kind` tells which at run time; in TypeScript name the
+ * one you expect: `loadModel<EncoderModel>(dir)`).
  */
-export async function loadModel<M extends LanguageModel | EncoderModel = LanguageModel>(
-  path: string,
+export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
+  pathOrId: string,
   options: ModelOptions = {},
 ): Promise<M> {
-  const resolved = { ...options, backend: await resolveBackend(options) };
-  const [{ isEncoderFolder }, { loadDecoder }] = await Promise.all([import("./io/load-encoder.js"), import("./io/load-decoder.js")]);
+  const { hub, ...loadOptions } = options;
+  const { resolveModelPath } = await import("./io/hub/resolve-model.js");
+  const path = await resolveModelPath(pathOrId, hub);
+  const resolved = { ...loadOptions, backend: await resolveBackend(options) };
+  const [{ isEncoderFolder }, { loadDecoder }, { isRecurrentFolder }] = await Promise.all([
+    import("./io/load-encoder.js"),
+    import("./io/load-decoder.js"),
+    import("./io/load-recurrent.js"),
+  ]);
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
+  if (await isRecurrentFolder(path)) return (await (await import("./recurrent-model.js")).loadRecurrentModel(path, resolved)) as M;
   const model = new LanguageModel(await loadDecoder(path, resolved));
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
@@ -267,15 +383,21 @@ export async function loadModel<M extends LanguageModel | EncoderModel = Languag
 
 /**
  * A new model from config.json fields (any supported model_type: a LanguageModel,
- * or an EncoderModel for "bert"), with seeded GPT-2-style initial weights (see
- * models/initialize.ts). In TypeScript, name an encoder: `createModel<EncoderModel>(…)`.
+ * an EncoderModel for "bert", an RnnLanguageModel for "rnn"), with seeded initial
+ * weights: GPT-2 style for transformers (models/initialize.ts), torch's defaults
+ * for recurrent models (models/recurrent/initialize.ts). In TypeScript, name the
+ * kind you expect: `createModel<EncoderModel>(…)`.
  */
-export async function createModel<M extends LanguageModel | EncoderModel = LanguageModel>(
+export async function createModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
   config: JsonObject,
   options: CreateOptions = {},
 ): Promise<M> {
   const backend = await resolveBackend(options);
   const seed = options.seed ?? 0;
+  const { isRecurrentModelType } = await import("./models/recurrent/rnn-config.js");
+  if (isRecurrentModelType(config["model_type"])) {
+    return (await import("./recurrent-model.js")).createRecurrentModel(config, { backend, seed, tokenizer: options.tokenizer ?? null }) as M;
+  }
   const source = { path: "", format: "created" as const, dtypes: ["F32"], fileBytes: 0 };
   const { asTextTokenizer, encoderBlueprintFor, isEncoderModelType } = await import("./io/load-encoder.js");
   if (isEncoderModelType(config["model_type"])) {

@@ -19,6 +19,7 @@ export { linearAttention, type LinearAttentionOptions } from "./linear-attention
 export { eluPlusOne, positiveRandomFeatures } from "./feature-maps.js";
 export { crossEntropy, type CrossEntropyOptions } from "./cross-entropy.js";
 export { dropout } from "./dropout.js";
-export { reshape, splitColumns, concatColumns, transpose } from "./reshape.js";
+export { reshape, splitColumns, concatColumns, transpose, sliceRows, concatRows } from "./reshape.js";
 export { slice } from "./slice.js";
 export { gatherColumns } from "./gather.js";
+export { lstmCell, gruCell } from "./recurrent-cells.js";

@@ -16,6 +16,7 @@ import { linearAttention } from "../backend/js/linear-attention.js";
 import { sparseAttention } from "../backend/js/sparse-attention.js";
 import { matmulF32, matmulF32Columns } from "../backend/js/matmul.js";
 import { layerNorm, rmsNorm } from "../backend/js/norms.js";
+import { gruCell, lstmCell } from "../backend/js/recurrent-cells.js";
 import { rope } from "../backend/js/rope.js";
 import { softmaxRows } from "../backend/js/softmax.js";
 import type { FloatArray } from "../tensor/tensor.js";
@@ -36,6 +37,8 @@ export interface ForwardKernels<A extends FloatArray> extends AttentionVariantKe
   relu(x: A, n: number): void;
   silu(x: A, n: number): void;
   tanh(x: A, n: number): void;
+  lstmCell(state: A, gatesInput: A, gatesHidden: A, cPrev: A, rows: number, hidden: number): void;
+  gruCell(h: A, gatesInput: A, gatesHidden: A, hPrev: A, rows: number, hidden: number): void;
   rope(
     x: A,
     rows: number,
@@ -81,6 +84,8 @@ export function backendTapeKernels(
       relu: (x, n) => backend.relu(x, n),
       silu: (x, n) => backend.silu(x, n),
       tanh: (x, n) => backend.tanh(x, n),
+      lstmCell: (state, gatesInput, gatesHidden, cPrev, rows, hidden) => backend.lstmCell(state, gatesInput, gatesHidden, cPrev, rows, hidden),
+      gruCell: (h, gatesInput, gatesHidden, hPrev, rows, hidden) => backend.gruCell(h, gatesInput, gatesHidden, hPrev, rows, hidden),
       rope: (x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout) =>
         backend.rope(x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout),
       attention: (out, q, k, v, shape, scores, keyMask) => backend.attention(out, q, k, v, shape, scores, keyMask),
@@ -111,6 +116,8 @@ export const float64TapeKernels: TapeKernels<Float64Array> = {
     relu,
     silu,
     tanh,
+    lstmCell,
+    gruCell,
     rope,
     attention,
     sparseAttention,

@@ -1,7 +1,8 @@
 // Data movement on the tape, for the model code's layouts: a reshape (a view of
 // the same data), a split of a fused projection into parts by columns (GPT-2's
-// c_attn [rows, 3·dim] → q, k, v), its inverse concat, and a 2-D transpose (e.g.
-// a Conv1D [in, out] weight to nn.Linear [out, in]). Backward moves the gradient
+// c_attn [rows, 3·dim] → q, k, v), its inverse concat, a 2-D transpose (e.g.
+// a Conv1D [in, out] weight to nn.Linear [out, in]), and a window of rows and its
+// inverse concat (an RNN's time steps). Backward moves the gradient
 // back the same way (torch view / split / cat / t).
 
 import { numel, shapeString, type FloatArray, type Shape } from "../tensor/tensor.js";
@@ -74,4 +75,43 @@ export function transpose<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): 
     const dx = tape.gradFor(x)!;
     for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) dx[i * c + j] += dOut[j * r + i]!;
   });
+}
+
+/**
+ * Rows [start, start + count) of x seen as [rows, features] (features = its last
+ * dimension): a view sharing x's data, e.g. one time step of a time-major
+ * sequence, or the h and c halves of an LSTM state. Backward adds into that window.
+ */
+export function sliceRows<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, start: number, count: number): Variable<A> {
+  const features = x.shape[x.shape.length - 1] ?? 1;
+  const rows = x.shape.length === 0 ? 1 : x.size / features;
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= rows)) {
+    throw new RangeError(`sliceRows: rows ${start}..${start + count - 1} are outside the ${rows} rows of ${shapeString(x.shape)}`);
+  }
+  const offset = start * features;
+  const length = count * features;
+  return tape.record(view(x.data, offset, length), [count, features], [x], (dOut) =>
+    tape.kernels.backward.accumulate(view(tape.gradFor(x)!, offset, length), dOut, length, 1),
+  );
+}
+
+/** parts [rows_i, features] → [Σ rows_i, features], one after another (e.g. the time steps of a sequence). */
+export function concatRows<A extends FloatArray>(tape: Tape<A>, parts: readonly Variable<A>[]): Variable<A> {
+  if (parts.length === 0) throw new RangeError("concatRows: no parts");
+  const features = parts[0]!.shape[parts[0]!.shape.length - 1] ?? 1;
+  const offsets: number[] = [];
+  let total = 0;
+  parts.forEach((p, i) => {
+    rowsOf(p, features, "concatRows", `part ${i}`);
+    offsets.push(total);
+    total += p.size;
+  });
+  const out = tape.allocate(total); // [Σ rows, features]
+  parts.forEach((p, i) => out.set(p.data, offsets[i]!));
+  return tape.record(out, [total / features, features], parts, (dOut) =>
+    parts.forEach((p, i) => {
+      const dp = tape.gradFor(p);
+      if (dp !== null) tape.kernels.backward.accumulate(dp, view(dOut, offsets[i]!, p.size), p.size, 1);
+    }),
+  );
 }

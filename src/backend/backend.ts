@@ -109,6 +109,23 @@ export interface Backend extends AttentionVariantKernels, AttentionVariantInspec
   tanh(x: Float32Array, n: number): void;
 
   /**
+   * One LSTM step for `rows` sequences (torch nn.LSTM, gate blocks i, f, g, o):
+   * gates = gatesInput + gatesHidden, both [rows, 4·hidden] (x·W_ihᵀ + b_ih and
+   * h·W_hhᵀ + b_hh); c = σ(f)·cPrev + σ(i)·tanh(g), h = σ(o)·tanh(c). Writes
+   * state [2, rows, hidden]: the h rows, then the c rows. state overlaps no input.
+   */
+  lstmCell(state: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, cPrev: Float32Array, rows: number, hidden: number): void;
+
+  /**
+   * One GRU step for `rows` sequences (torch nn.GRU, gate blocks r, z, n):
+   * r = σ(i_r + h_r), z = σ(i_z + h_z), n = tanh(i_n + r·h_n), h = (1 − z)·n + z·hPrev,
+   * where gatesInput = x·W_ihᵀ + b_ih and gatesHidden = hPrev·W_hhᵀ + b_hh, both
+   * [rows, 3·hidden] (the reset gate scales h_n after the product, b_hn included).
+   * Writes h [rows, hidden], which overlaps no input.
+   */
+  gruCell(h: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, hPrev: Float32Array, rows: number, hidden: number): void;
+
+  /**
    * Rotary position embedding in place. x is [rows, nHeads, headDim]; row i is at
    * position firstPosition + i. cos/sin are [maxPositions, rotaryDim/2] tables;
    * the first rotaryDim dimensions of each head rotate, the rest pass through.

@@ -103,6 +103,36 @@ export interface BackwardKernels<A extends FloatArray = Float32Array> extends At
   tanhBackward(dx: A, dOut: A, y: A, n: number): void;
 
   /**
+   * Backward of lstmCell (backend.ts) given dState [2, rows, hidden] (the h rows, then
+   * the c rows): both gate inputs receive ∂/∂gates, and dCPrev its share. The gate
+   * activations are recomputed from the inputs.
+   */
+  lstmCellBackward(
+    dGatesInput: A | null,
+    dGatesHidden: A | null,
+    dCPrev: A | null,
+    dState: A,
+    gatesInput: A,
+    gatesHidden: A,
+    cPrev: A,
+    rows: number,
+    hidden: number,
+  ): void;
+
+  /** Backward of gruCell (backend.ts) given dH [rows, hidden]; the activations are recomputed from the inputs. */
+  gruCellBackward(
+    dGatesInput: A | null,
+    dGatesHidden: A | null,
+    dHPrev: A | null,
+    dH: A,
+    gatesInput: A,
+    gatesHidden: A,
+    hPrev: A,
+    rows: number,
+    hidden: number,
+  ): void;
+
+  /**
    * Backward of rope (backend.ts, same arguments): each pair is turned back by its
    * angle (the transpose of a rotation is its inverse); unrotated dimensions pass dOut through.
    */

@@ -3,6 +3,7 @@
 import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
 import { classifyCommand } from "./commands/classify.js";
+import { downloadCommand } from "./commands/download.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalCommand } from "./commands/eval.js";
 import { experimentCommand } from "./commands/experiment.js";
@@ -22,6 +23,7 @@ import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 const commands: Command[] = [
   generateCommand,
   infoCommand,
+  downloadCommand,
   fillMaskCommand,
   classifyCommand,
   nerCommand,

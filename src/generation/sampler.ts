@@ -12,11 +12,36 @@
 // (transformers' top-k keeps every token tied with the k-th; we keep exactly k.)
 //
 // Every buffer is allocated in the constructor, sized to the vocabulary;
-// sample() creates no arrays or objects.
+// sample() creates no arrays or objects. decide() runs the same code and also
+// reports the decision: the raw and adjusted distributions' top candidates, what
+// each filter removed, the survivors with their renormalised probabilities, and
+// the token drawn.
 import { InputError } from "../errors.js";
 import { RepetitionPenaltyProcessor, TemperatureProcessor } from "./logits-processors.js";
 import { Rng } from "../tensor/random.js";
 import { resolveSamplingOptions, type ResolvedSamplingOptions, type SamplingOptions } from "./sampling-options.js";
+
+export interface Candidate {
+  readonly tokenId: number;
+  readonly probability: number;
+}
+
+export type FilterName = "top-k" | "top-p" | "min-p";
+
+/** One step of the decoding strategy, as it happened. */
+export interface SamplerDecision {
+  /** Most likely tokens of softmax(logits), as the model gave them. */
+  readonly raw: Candidate[];
+  /** Most likely tokens after the repetition penalty and temperature (= raw when neither applies). */
+  readonly adjusted: Candidate[];
+  /** Each filter that ran, in order: how many tokens it kept and which of `adjusted` it removed. */
+  readonly filters: { readonly name: FilterName; readonly kept: number; readonly removed: Candidate[] }[];
+  /** Every token that could be drawn, with its renormalised probability, most likely first. */
+  readonly kept: Candidate[];
+  readonly chosen: number;
+  /** Greedy decoding: the argmax, no draw. */
+  readonly greedy: boolean;
+}
 
 /**
  * A cumulative probability within this relative distance of topP counts as
@@ -71,6 +96,20 @@ export class Sampler {
    * Draws one random number when sampling, none when greedy.
    */
   sample(logits: Float32Array, previousIds: ArrayLike<number> = NO_IDS): number {
+    return this.run(logits, previousIds, null);
+  }
+
+  /** The same step as sample() (the same draw from the same generator), with its decision; `top` candidates listed. */
+  decide(logits: Float32Array, previousIds: ArrayLike<number> = NO_IDS, top = 10): SamplerDecision {
+    const trace: MutableDecision = { raw: topCandidates(logits, top), adjusted: [], filters: [], kept: [], chosen: -1, greedy: !this.options.doSample, top };
+    trace.chosen = this.run(logits, previousIds, trace);
+    if (trace.adjusted.length === 0) trace.adjusted = trace.raw;
+    if (trace.greedy) trace.kept = [{ tokenId: trace.chosen, probability: 1 }];
+    const { top: _, ...decision } = trace;
+    return decision;
+  }
+
+  private run(logits: Float32Array, previousIds: ArrayLike<number>, trace: MutableDecision | null): number {
     if (logits.length !== this.vocabSize) {
       throw new InputError(`sampler expected ${this.vocabSize} logits, got ${logits.length}`);
     }
@@ -79,10 +118,21 @@ export class Sampler {
     const scores = this.scores;
     scores.set(logits);
     this.repetitionPenalty.apply(scores, previousIds);
-    if (this.temperature === undefined) return argmax(scores);
+    if (this.temperature === undefined) {
+      if (trace !== null) trace.adjusted = topCandidates(scores, trace.top);
+      return argmax(scores);
+    }
     this.temperature.apply(scores);
     const total = this.computeWeights();
-    return this.drawFiltered(total);
+    if (trace !== null) trace.adjusted = this.topWeights(total, trace.top);
+    return this.drawFiltered(total, trace);
+  }
+
+  /** The `count` heaviest tokens of the weights as probabilities (weight / total). */
+  private topWeights(total: number, count: number): Candidate[] {
+    const ids = Array.from({ length: this.vocabSize }, (_, i) => i);
+    ids.sort((a, b) => this.weights[b]! - this.weights[a]! || a - b);
+    return ids.slice(0, count).map((tokenId) => ({ tokenId, probability: this.weights[tokenId]! / total }));
   }
 
   /** weights ← exp(scores - max) (the softmax numerators, f64); returns their sum. */
@@ -104,7 +154,7 @@ export class Sampler {
   }
 
   /** Applies top-k, top-p and min-p to the weights and draws one id from the survivors. */
-  private drawFiltered(total: number): number {
+  private drawFiltered(total: number, trace: MutableDecision | null): number {
     const { topK, topP, minP } = this.options;
     const weights = this.weights;
     const order = this.order;
@@ -125,20 +175,60 @@ export class Sampler {
 
     // Each filter keeps a prefix of the ranking (weight descending, lower id
     // first among equals), so each moves that prefix to the front of order.
+    // Without top-k, the pre-filter is min-p's and top-p's candidate cut; a trace
+    // replays each filter's own rule on it to say which one removed what.
+    if (trace !== null && !useTopK) this.traceCandidateCut(trace);
     let mass = total;
     if (useTopK) {
       selectTopCount(order, kept, topK, weights, this.pivots);
       kept = topK;
       mass = 0;
       for (let p = 0; p < kept; p++) mass += weights[order[p]];
+      if (trace !== null) this.traceFilter(trace, "top-k", kept);
     }
-    if (topP < 1) kept = selectNucleus(order, kept, topP * mass * (1 - TOP_P_RELATIVE_TOLERANCE), weights, this.pivots);
+    if (topP < 1) {
+      kept = selectNucleus(order, kept, topP * mass * (1 - TOP_P_RELATIVE_TOLERANCE), weights, this.pivots);
+      if (trace !== null) this.traceFilter(trace, "top-p", kept);
+    }
     if (useTopK && minP > 0) {
       let survivors = 0;
       for (let p = 0; p < kept; p++) if (weights[order[p]] >= minP) order[survivors++] = order[p];
       kept = survivors;
+      if (trace !== null) this.traceFilter(trace, "min-p", kept);
     }
-    return this.draw(kept);
+    const chosen = this.draw(kept);
+    if (trace !== null) {
+      const survivors = Array.from(order.subarray(0, kept)).filter((id) => weights[id]! > 0);
+      survivors.sort((a, b) => weights[b]! - weights[a]! || a - b);
+      const keptMass = survivors.reduce((sum, id) => sum + weights[id]!, 0); // in rank order: the same bits every step
+      trace.kept = survivors.map((tokenId) => ({ tokenId, probability: weights[tokenId]! / keptMass }));
+    }
+    return chosen;
+  }
+
+  /** Records a filter that left order[0, kept): the adjusted candidates it removed. */
+  private traceFilter(trace: MutableDecision, name: FilterName, kept: number): void {
+    const survivors = new Set(this.order.subarray(0, kept));
+    const before = trace.survivorsBefore;
+    const removed = trace.adjusted.filter((c) => !survivors.has(c.tokenId) && (before === undefined || before.has(c.tokenId)));
+    trace.filters.push({ name, kept, removed });
+    trace.survivorsBefore = survivors;
+  }
+
+  /**
+   * Without top-k, min-p acts first, through the candidate cut before the nucleus
+   * search (the survivors are the same as transformers' top-p then min-p): it is
+   * recorded as its own filter, the tokens below minP times the top token's probability.
+   */
+  private traceCandidateCut(trace: MutableDecision): void {
+    const { minP } = this.options;
+    if (minP <= 0) return;
+    const weights = this.weights;
+    const survivors = new Set<number>();
+    for (let id = 0; id < this.vocabSize; id++) if (weights[id]! >= minP) survivors.add(id);
+    const removed = trace.adjusted.filter((c) => !survivors.has(c.tokenId));
+    trace.filters.push({ name: "min-p", kept: survivors.size, removed });
+    trace.survivorsBefore = survivors;
   }
 
   /** Draws one id from order[0, count) with probability proportional to its weight. */
@@ -160,6 +250,31 @@ export class Sampler {
     }
     return lastPositive; // r rounded up to the whole mass
   }
+}
+
+/** A decision while it is being recorded. */
+interface MutableDecision {
+  raw: Candidate[];
+  adjusted: Candidate[];
+  filters: { name: FilterName; kept: number; removed: Candidate[] }[];
+  kept: Candidate[];
+  chosen: number;
+  greedy: boolean;
+  /** Candidates listed. */
+  top: number;
+  /** The survivors of the last filter recorded. */
+  survivorsBefore?: ReadonlySet<number>;
+}
+
+/** The `count` most probable tokens of softmax(logits), most likely first (f64 softmax; ties: lower id). */
+function topCandidates(logits: Float32Array, count: number): Candidate[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let total = 0;
+  for (let i = 0; i < logits.length; i++) total += Math.exp(logits[i]! - max);
+  const ids = Array.from({ length: logits.length }, (_, i) => i);
+  ids.sort((a, b) => logits[b]! - logits[a]! || a - b);
+  return ids.slice(0, count).map((tokenId) => ({ tokenId, probability: Math.exp(logits[tokenId]! - max) / total }));
 }
 
 /** The index of the largest value; the lowest index among equals. NaN never wins. */

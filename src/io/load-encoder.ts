@@ -6,22 +6,17 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend } from "../backend/backend.js";
 import { jsBackend } from "../backend/js/index.js";
-import { ConfigError, ModelFormatError } from "../errors.js";
-import { buildBert, parseBertConfig } from "../models/bert.js";
-import { LMSCOPE_ENCODER } from "../models/lmscope/config.js";
-import { buildLmscopeEncoder, parseLmscopeEncoderConfig } from "../models/lmscope/encoder.js";
+import { ModelFormatError } from "../errors.js";
 import type { JsonObject } from "../models/config-reader.js";
-import type { EncoderConfig, EncoderNetwork } from "../models/encoder.js";
-import type { Initializer } from "../models/weight-store.js";
-import type { NamedTensors } from "../tensor/tensor.js";
+import type { EncoderNetwork } from "../models/encoder.js";
+import { ENCODER_MODEL_TYPES, encoderBlueprintFor } from "../models/encoder/registry.js";
 import { loadTokenizer } from "../tokenizers/index.js";
 import type { TextTokenizer } from "../tokenizers/tokenizer.js";
 import { readJsonObject } from "./json-file.js";
 import type { ModelSource } from "./load-decoder.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
 
-/** HF model_type values the encoder loader builds (and lmscope's own configurable encoder). */
-export const ENCODER_MODEL_TYPES: readonly string[] = ["bert", LMSCOPE_ENCODER];
+export { ENCODER_MODEL_TYPES, encoderBlueprintFor, type EncoderBlueprint } from "../models/encoder/registry.js";
 
 export interface LoadedEncoder {
   readonly network: EncoderNetwork;
@@ -38,27 +33,6 @@ export interface EncoderLoadOptions {
 }
 
 const TOKENIZER_FILES = ["tokenizer.json", "vocab.txt"];
-
-/** A validated encoder config.json, ready to build from a checkpoint's tensors. */
-export interface EncoderBlueprint {
-  readonly config: EncoderConfig;
-  /** `initializer` creates the tensors the checkpoint lacks (a new model's weights). */
-  build(tensors: NamedTensors, source: string, backend: Backend, initializer?: Initializer): EncoderNetwork;
-}
-
-/** Validates an encoder config.json object (model_type "bert" or "lmscope-encoder"). */
-export function encoderBlueprintFor(json: JsonObject, configSource: string): EncoderBlueprint {
-  const modelType = json["model_type"];
-  if (typeof modelType !== "string" || !ENCODER_MODEL_TYPES.includes(modelType)) {
-    throw new ConfigError(configSource, `model_type ${JSON.stringify(modelType)} is not an encoder lmscope builds (supported: ${ENCODER_MODEL_TYPES.join(", ")})`);
-  }
-  if (modelType === LMSCOPE_ENCODER) {
-    const parsed = parseLmscopeEncoderConfig(json, configSource);
-    return { config: parsed.config, build: (tensors, source, backend, initializer) => buildLmscopeEncoder(parsed, tensors, source, backend, initializer ?? null) };
-  }
-  const config = parseBertConfig(json, configSource);
-  return { config, build: (tensors, source, backend, initializer) => buildBert(config, tensors, source, backend, initializer ?? null) };
-}
 
 /**
  * Whether `path` is a Hugging Face folder whose config.json names an encoder

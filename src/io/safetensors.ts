@@ -6,13 +6,15 @@
 // Files are untrusted: every length, offset, dtype and shape is checked against the
 // file before any tensor is read. Like the reference implementation, the byte buffer
 // must be fully indexed: gaps, overlaps and trailing bytes are rejected (a hole could
-// hide a second file format inside the weights, and would otherwise go unread).
+// hide a second file format inside the weights, and would otherwise go unread). A
+// header that names a tensor twice is rejected too (JSON.parse would keep one silently).
 // Only float dtypes are accepted; F16 and BF16 are widened to f32 on load.
 import { ModelFormatError } from "../errors.js";
 import { BYTES_PER_ELEMENT, decodeToF32, type DType } from "../tensor/dtype.js";
 import { numel, shapeString } from "../tensor/tensor.js";
 import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes } from "./bytes.js";
 import { readWholeFile, writeFileAtomic } from "./file-bytes.js";
+import { findDuplicateKey } from "./json-duplicate-keys.js";
 
 /** One tensor of a weight file, widened to f32. `dtype` is the storage type in the file. */
 export interface TensorRecord {
@@ -135,6 +137,11 @@ function parseHeaderJson(headerBytes: Uint8Array, label: string): Record<string,
     throw new ModelFormatError(label, `header is not valid JSON (${(error as Error).message})`);
   }
   if (!isPlainObject(header)) throw new ModelFormatError(label, "header JSON is not an object");
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    if (duplicate.path === "(root)") throw new ModelFormatError(label, "header lists this tensor twice", duplicate.key);
+    throw new ModelFormatError(label, `header object ${duplicate.path} has the key "${duplicate.key}" twice`);
+  }
   return header;
 }
 

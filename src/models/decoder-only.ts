@@ -148,7 +148,7 @@ export class DecoderOnlyModel {
     }
     const needed = rows === "all" ? ids.length * vocabSize : vocabSize;
     if (logits.length < needed) throw new RangeError(`logits buffer has ${logits.length} floats, needs ${needed}`);
-    const pass = this.passFor(cache);
+    const pass = this.passFor(cache.maxLayerRows);
     pass.observer = observer;
     const scratch = pass.scratch;
     for (let done = 0; done < ids.length; done += scratch.sizes.rows) {
@@ -197,9 +197,9 @@ export class DecoderOnlyModel {
     }
   }
 
-  /** The shared forward-pass record (backend, scratch sized for `cache`, observer slot). */
-  passFor(cache: SequenceCache): ForwardPass {
-    const scratch = this.scratchFor(cache.maxLayerRows);
+  /** The shared forward-pass record (backend, scratch for attention over `maxKeys` keys, observer slot). */
+  passFor(maxKeys: number): ForwardPass {
+    const scratch = this.scratchFor(maxKeys);
     if (this.pass === null || this.pass.scratch !== scratch) this.pass = { backend: this.backend, scratch, observer: null, layer: 0 };
     return this.pass;
   }

@@ -1,17 +1,19 @@
-// The bidirectional Transformer encoder (BERT, Devlin et al. 2019) and its task heads:
-//   word + position + token-type embeddings → LayerNorm → N × post-norm block
-//   (lmscope-encoder: its own positions and block arrangement, no token types,
-//   a final norm after pre-norm blocks)
+// The bidirectional Transformer encoder (BERT, Devlin et al. 2019; RoBERTa,
+// DistilBERT; lmscope-encoder) and its task heads:
+//   word + position (+ token-type) embeddings → LayerNorm → N × post-norm block
+//   (lmscope-encoder: its own positions and block arrangement, a final norm
+//   after pre-norm blocks)
 //   (bidirectional attention, padding keys masked) → last hidden state
-//   → pooler (dense + tanh on [CLS]) → NSP / sequence classifier
+//   → pooler (dense + tanh, or ReLU, on the first token) → NSP / sequence classifier
 //   → MLM transform (dense, GELU, LayerNorm) → decoder to the vocabulary
 //   → per-token classifier
-// Follows HF modeling_bert.py (BertModel, BertForPreTraining, …). A batch of
+// Follows HF modeling_bert.py (BertModel, BertForPreTraining, …), modeling_roberta.py
+// and modeling_distilbert.py; the family files in ./encoder map their names. A batch of
 // padded rows runs row by row: each row's keys and values live in a
 // preallocated buffer and every row reuses the same scratch, grown only when a
 // longer row arrives. Outputs carry the HF ModelOutput names in camelCase.
 
-import { tanh } from "../autograd/activations.js";
+import { relu, tanh } from "../autograd/activations.js";
 import { crossEntropy } from "../autograd/cross-entropy.js";
 import { add } from "../autograd/elementwise.js";
 import { embedding } from "../autograd/embedding.js";
@@ -27,7 +29,7 @@ import type { EncoderBlock } from "../nn/encoder-block.js";
 import type { Linear } from "../nn/linear.js";
 import { activate, activateOnTape, type Activation } from "../nn/mlp.js";
 import type { Norm } from "../nn/norm.js";
-import type { ForwardPass } from "../nn/observer.js";
+import type { ForwardObserver, ForwardPass } from "../nn/observer.js";
 import { Scratch } from "../nn/scratch.js";
 import { SequenceCache } from "../nn/sequence-cache.js";
 
@@ -40,8 +42,14 @@ export type EncoderHead =
   | "sequence-classification" // BertForSequenceClassification: logits [B, labels]
   | "token-classification"; // BertForTokenClassification: logits [B, T, labels]
 
+/**
+ * Position ids: 0, 1, 2, … (BERT, DistilBERT), or RoBERTa's — real tokens count from
+ * pad + 1 whichever side the padding is on, padding tokens get position pad.
+ */
+export type PositionIds = "arange" | "after-padding";
+
 export interface EncoderConfig {
-  /** HF model_type ("bert"). */
+  /** HF model_type ("bert", "roberta", "distilbert"). */
   readonly modelType: string;
   /** config.json architectures[0], e.g. "BertForMaskedLM". */
   readonly architecture: string;
@@ -52,8 +60,10 @@ export interface EncoderConfig {
   readonly numHeads: number;
   readonly headDim: number;
   readonly intermediateSize: number;
-  /** max_position_embeddings: the longest row the model takes. */
+  /** max_position_embeddings: rows of the position table. */
   readonly maxPositions: number;
+  readonly positionIds: PositionIds;
+  /** Token types (BERT's segments A and B); 0 when the model has no token-type embedding (DistilBERT). */
   readonly typeVocabSize: number;
   readonly layerNormEps: number;
   readonly activation: Activation;
@@ -74,18 +84,26 @@ export interface MaskedLmHead {
   readonly decoder: Linear;
 }
 
+/** dense + activation on the first token: BERT's pooler, RoBERTa's and DistilBERT's classifier input. */
+export interface Pooler {
+  readonly dense: Linear;
+  readonly activation: "tanh" | "relu";
+  /** BERT's pooler output is a model output (pooler_output); the others are internal to the head. */
+  readonly isOutput: boolean;
+}
+
 export interface EncoderParts {
   readonly wordEmbedding: Embedding;
-  /** Learned (BERT) or sinusoidal positions; null when positions are rotary, ALiBi or absent. */
+  /** Learned positions (BERT, RoBERTa) or sinusoids; null when positions are rotary, ALiBi or absent (lmscope-encoder). */
   readonly positionEmbedding: AbsolutePositions | null;
-  /** null: no token types (lmscope-encoder). */
+  /** null: no token types (DistilBERT, lmscope-encoder). */
   readonly tokenTypeEmbedding: Embedding | null;
   readonly embeddingNorm: Norm;
   readonly blocks: readonly EncoderBlock[];
   /** A norm after the last block (pre-norm stacks); absent or null: none (BERT). */
   readonly finalNorm?: Norm | null;
-  /** dense + tanh on the first token; null when the checkpoint has none (tokencls, MLM). */
-  readonly pooler: Linear | null;
+  /** null when the checkpoint has none (tokencls, MLM). */
+  readonly pooler: Pooler | null;
   readonly maskedLm: MaskedLmHead | null;
   /** cls.seq_relationship (pretraining) or the NSP model's head, on the pooled output. */
   readonly nextSentence: Linear | null;
@@ -134,6 +152,8 @@ export interface EncoderTargets {
 export interface EncoderForwardOptions {
   /** Run the task heads (default true); false computes only lastHiddenState (and poolerOutput). */
   readonly heads?: boolean;
+  /** Sees (and may change) the capture points of each row (nn/observer.ts). */
+  readonly observer?: ForwardObserver | null;
 }
 
 export class EncoderNetwork {
@@ -154,6 +174,12 @@ export class EncoderNetwork {
     this.pooled = backend.allocate(config.hiddenSize);
   }
 
+  /** The longest row the position table allows (RoBERTa's positions start after the padding id). */
+  get maxLength(): number {
+    const { maxPositions, positionIds, padTokenId } = this.config;
+    return positionIds === "arange" ? maxPositions : maxPositions - padTokenId - 1;
+  }
+
   forward(inputs: EncoderInputs, options: EncoderForwardOptions = {}): EncoderOutputs {
     const { batch, seq } = this.checkInputs(inputs);
     const { hiddenSize: dim, vocabSize } = this.config;
@@ -161,7 +187,7 @@ export class EncoderNetwork {
     const head = options.heads === false ? "base" : this.config.head;
     const labelCount = this.config.labels.length;
     const hidden = new Float32Array(batch * seq * dim); // [B, T, dim]
-    const pooled = pooler === null ? null : new Float32Array(batch * dim); // [B, dim]
+    const pooled = pooler === null || !pooler.isOutput ? null : new Float32Array(batch * dim); // [B, dim]
     const tokenLogits = // [B, T, vocab | labels]
       head === "pretraining" || head === "masked-lm"
         ? new Float32Array(batch * seq * vocabSize)
@@ -178,16 +204,19 @@ export class EncoderNetwork {
       const x = scratch.residual; // [T, dim]
       this.embed(x, inputs.inputIds[b]!, inputs.tokenTypeIds?.[b], scratch);
       const keyMask = mask !== undefined && mask.includes(0) ? mask : undefined;
-      const pass: ForwardPass = { backend: this.backend, scratch, observer: null, layer: 0 };
+      const observer = options.observer ?? null;
+      observer?.beginSequence?.(b);
+      const pass: ForwardPass = { backend: this.backend, scratch, observer, layer: 0 };
       this.parts.blocks.forEach((block, layer) => block.forward(pass, x, seq, dim, keys.layers[layer]!, keyMask));
       this.parts.finalNorm?.forward(this.backend, x, x, seq);
       const rowHidden = hidden.subarray(b * seq * dim, (b + 1) * seq * dim);
       rowHidden.set(x.subarray(0, seq * dim));
 
-      if (pooler !== null && pooled !== null) {
-        pooler.forward(this.backend, this.pooled, x, 1); // [1, dim] from the first ([CLS]) token
-        this.backend.tanh(this.pooled, dim);
-        pooled.set(this.pooled, b * dim);
+      if (pooler !== null) {
+        pooler.dense.forward(this.backend, this.pooled, x, 1); // [1, dim] from the first ([CLS], <s>) token
+        if (pooler.activation === "tanh") this.backend.tanh(this.pooled, dim);
+        else this.backend.relu(this.pooled, dim);
+        pooled?.set(this.pooled, b * dim);
       }
       if (maskedLm !== null && (head === "pretraining" || head === "masked-lm")) {
         const transformed = scratch.normed; // [T, dim]
@@ -243,7 +272,8 @@ export class EncoderNetwork {
     const pooled = (): Variable => {
       if (pooler === null) throw new InputError("this checkpoint has no pooler, which its head needs");
       const firstTokens = Array.from({ length: batch }, (_, b) => b * seq);
-      return tanh(ctx.tape, pooler.forwardOnTape(ctx, embedding(ctx.tape, x, firstTokens))); // [B, dim]
+      const dense = pooler.dense.forwardOnTape(ctx, embedding(ctx.tape, x, firstTokens)); // [B, dim]
+      return pooler.activation === "tanh" ? tanh(ctx.tape, dense) : relu(ctx.tape, dense);
     };
     const maskedLmLoss = (): Variable => {
       const head = maskedLm!;
@@ -268,15 +298,26 @@ export class EncoderNetwork {
     }
   }
 
-  /** [B · T, dim] = dropout(LayerNorm(word[ids] + position + tokenType)) on a tape. */
+  /** [B · T, dim] = dropout(LayerNorm(word[ids] + position (+ tokenType))) on a tape. */
   private embedOnTape(ctx: TapeContext, inputs: EncoderInputs, batch: number, seq: number): Variable {
     const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
-    let x = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
-    if (positionEmbedding !== null) x = add(ctx.tape, x, positionEmbedding.forwardOnTape(ctx, Array.from({ length: batch * seq }, (_, i) => i % seq)));
-    if (tokenTypeEmbedding !== null) {
-      x = add(ctx.tape, x, tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0)));
+    let sum = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
+    if (positionEmbedding !== null) {
+      const positionIds = inputs.inputIds.flatMap((row) => this.positionIdsOf(row));
+      sum = add(ctx.tape, sum, positionEmbedding.forwardOnTape(ctx, positionIds));
     }
-    return residualDropout(ctx, embeddingNorm.forwardOnTape(ctx, x));
+    if (tokenTypeEmbedding !== null) {
+      sum = add(ctx.tape, sum, tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0)));
+    }
+    return residualDropout(ctx, embeddingNorm.forwardOnTape(ctx, sum));
+  }
+
+  /** The position id of each token of a row (PositionIds). */
+  private positionIdsOf(ids: readonly number[]): number[] {
+    if (this.config.positionIds === "arange") return ids.map((_, i) => i);
+    const pad = this.config.padTokenId;
+    let count = 0;
+    return ids.map((id) => (id === pad ? pad : pad + ++count));
   }
 
   private tokenTargets(labels: EncoderTargets["labels"], batch: number, seq: number): number[] {
@@ -293,7 +334,7 @@ export class EncoderNetwork {
     return [...labels];
   }
 
-  /** x [T, dim] = LayerNorm(word[ids] + position[0..T) + tokenType[types]) */
+  /** x [T, dim] = LayerNorm(word[ids] + position (+ tokenType[types])) */
   private embed(x: Float32Array, ids: readonly number[], types: readonly number[] | undefined, scratch: Scratch): void {
     const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
     const seq = ids.length;
@@ -301,7 +342,8 @@ export class EncoderNetwork {
     const addend = scratch.delta; // [T, dim]
     wordEmbedding.forward(this.backend, x, ids);
     if (positionEmbedding !== null) {
-      positionEmbedding.forwardRange(addend, 0, seq);
+      if (this.config.positionIds === "arange") positionEmbedding.forwardRange(addend, 0, seq);
+      else positionEmbedding.forward(this.backend, addend, this.positionIdsOf(ids));
       this.backend.add(x, x, addend, n);
     }
     if (tokenTypeEmbedding !== null) {
@@ -318,9 +360,8 @@ export class EncoderNetwork {
     }
     const seq = ids[0]!.length;
     if (seq === 0) throw new InputError("inputIds rows must hold at least one token");
-    if (seq > this.config.maxPositions) {
-      throw new InputError(`rows have ${seq} tokens, more than max_position_embeddings (${this.config.maxPositions})`);
-    }
+    const longest = this.maxLength;
+    if (seq > longest) throw new InputError(`rows have ${seq} tokens, more than the ${longest} this model takes (max_position_embeddings ${this.config.maxPositions})`);
     const checkRows = (name: string, rows: readonly (readonly number[])[] | undefined, valid: (v: number) => boolean, expected: string): void => {
       if (rows === undefined) return;
       if (!Array.isArray(rows) || rows.length !== ids.length) {
@@ -338,7 +379,7 @@ export class EncoderNetwork {
     checkRows("inputIds", ids, (v) => Number.isInteger(v) && v >= 0 && v < vocab, `a token id in [0, ${vocab})`);
     checkRows("attentionMask", inputs.attentionMask, (v) => v === 0 || v === 1, "0 or 1");
     const types = this.config.typeVocabSize;
-    checkRows("tokenTypeIds", inputs.tokenTypeIds, (v) => Number.isInteger(v) && v >= 0 && v < types, `a token type in [0, ${types})`);
+    checkRows("tokenTypeIds", inputs.tokenTypeIds, (v) => v === 0 || (Number.isInteger(v) && v > 0 && v < types), types > 0 ? `a token type in [0, ${types})` : "0 (this model has no token types)");
     inputs.attentionMask?.forEach((row, b) => {
       if (!row.includes(1)) throw new InputError(`attentionMask row ${b} masks every token: there is nothing to attend to`);
     });

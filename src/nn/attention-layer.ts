@@ -23,6 +23,8 @@ export interface AttentionLayer {
   readonly heads: AttentionHeads;
   /** The rotary tables this layer rotates queries and keys with (null: none), so a model can size them up front. */
   readonly rotary: RotaryEmbedding | null;
+  /** The output projection W_O that mixes the heads back into the stream (interventions read and patch it). */
+  readonly outputProj: Linear;
   /** Floats per row of a fused q|k|v projection's output, which the pass's scratch must hold (0: not fused). */
   readonly fusedQkvDim: number;
 

@@ -41,6 +41,8 @@ export interface CapturedValue {
 }
 
 export interface ForwardObserver {
+  /** A batch's sequence `index` starts (positions count from 0 again). */
+  beginSequence?(index: number): void;
   /** Whether `point` of `layer` is wanted in this pass (asked before the value is computed). */
   wants(layer: number, point: CapturePoint): boolean;
   /** The value at a wanted point; position-wise values may be modified in place. */

@@ -7,6 +7,7 @@
 // Angles are computed in float64, then rounded to float32.
 
 import { constant, type Variable } from "../autograd/variable.js";
+import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
 import type { AbsolutePositions } from "./absolute-positions.js";
 import type { TapeContext } from "./tape-context.js";
@@ -56,6 +57,16 @@ export class SinusoidalPositionEmbedding implements AbsolutePositions {
   /** Positions the table covers now. */
   get positions(): number {
     return this.table.length / this.dim;
+  }
+
+  forward(_backend: Backend, out: Float32Array, positions: ArrayLike<number>): void {
+    let last = 0;
+    for (let i = 0; i < positions.length; i++) last = Math.max(last, positions[i]!);
+    this.reserve(last + 1);
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i]!;
+      out.set(this.table.subarray(p * this.dim, (p + 1) * this.dim), i * this.dim);
+    }
   }
 
   forwardRange(out: Float32Array, first: number, count: number): void {

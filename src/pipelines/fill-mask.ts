@@ -27,7 +27,8 @@ export interface FillMaskPrediction {
 export function fillMask(network: EncoderNetwork, tokenizer: TextTokenizer, text: string, options: FillMaskOptions = {}): FillMaskPrediction[][] {
   const topK = options.topK ?? 5;
   if (!Number.isInteger(topK) || topK < 1) throw new OptionError("topK", `expected a positive integer, got ${String(topK)}`);
-  const { head, vocabSize, maxPositions, architecture } = network.config;
+  const { head, vocabSize, architecture } = network.config;
+  const maxPositions = network.maxLength;
   if (head !== "masked-lm" && head !== "pretraining") {
     throw new InputError(`fill-mask needs a masked-LM head; this model is ${architecture}`);
   }

@@ -45,7 +45,8 @@ export interface NerOptions {
 }
 
 export function ner(network: EncoderNetwork, tokenizer: TextTokenizer, text: string, options: NerOptions = {}): NamedEntity[] {
-  const { head, labels, maxPositions, architecture } = network.config;
+  const { head, labels, architecture } = network.config;
+  const maxPositions = network.maxLength;
   if (head !== "token-classification") throw new InputError(`ner needs a token-classification head; this model is ${architecture}`);
   const aggregation = checkAggregation(options.aggregation ?? "first");
   const ids = tokenizer.encode(text);

@@ -53,5 +53,5 @@ export function classify(network: EncoderNetwork, tokenizer: TextTokenizer, inpu
 
 /** The longest encoding the model takes: max_position_embeddings, or the tokenizer's model_max_length if smaller. */
 export function maxLengthFor(network: EncoderNetwork, tokenizer: TextTokenizer): number {
-  return Math.min(network.config.maxPositions, tokenizer.modelMaxLength ?? Infinity);
+  return Math.min(network.maxLength, tokenizer.modelMaxLength ?? Infinity);
 }

@@ -3,12 +3,12 @@
 // the raw text, each remaining segment is normalized, pre-tokenized into
 // pieces and encoded by the model, and the post-processor adds the special
 // tokens. Decoding maps ids to token strings and runs the decoder chain.
-import { InputError } from "../errors.js";
+import { InputError, ModelFormatError } from "../errors.js";
 import type { AddedVocabulary, SegmentSink } from "./added-tokens.js";
 import { alignedIdentity } from "./alignment.js";
 import { cleanUpTokenization, decodeTokens, type DecoderSpec } from "./decoders.js";
 import { encodeBatch, encodeInput, type EncodingContext } from "./encoding.js";
-import type { TokenizerModel } from "./model.js";
+import { idLimit, type TokenizerModel } from "./model.js";
 import type { Normalizer } from "./normalizers.js";
 import type { PostProcessor } from "./post-processor.js";
 import type { PreTokenizer } from "./pretokenizers.js";
@@ -54,7 +54,16 @@ export class HfTokenizer implements TextTokenizer {
     this.parts = parts;
     this.source = parts.source;
     let size = parts.model.size;
-    for (const t of parts.addedTokens.tokens) size = Math.max(size, t.id + 1);
+    const limit = idLimit(parts.model.size + parts.addedTokens.size);
+    for (const t of parts.addedTokens.tokens) {
+      if (t.id >= limit) {
+        throw new ModelFormatError(
+          parts.source,
+          `added token ${JSON.stringify(t.content)} has id ${t.id}, far past the vocabulary (${parts.model.size} model ids, ${parts.addedTokens.size} added tokens; ids must stay below ${limit})`,
+        );
+      }
+      size = Math.max(size, t.id + 1);
+    }
     this.vocabSize = size;
     this.bosTokenId = parts.specialTokens.bos;
     this.eosTokenId = parts.specialTokens.eos;

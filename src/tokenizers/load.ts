@@ -22,6 +22,7 @@ import {
   type Json,
   type TokenizerConfig,
 } from "./tokenizer-json.js";
+import { utf8DecodeStrict } from "./unicode-text.js";
 import { WordPieceModel } from "./wordpiece.js";
 
 export type LoadedTokenizer = HfTokenizer | Llama2cTokenizer;
@@ -35,8 +36,31 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Tokenizer files larger than this are refused before reading (the largest real tokenizer.json files are ~35 MB). */
+const MAX_TOKENIZER_FILE_BYTES = 256 * 1024 * 1024;
+
+/** A tokenizer file's bytes, size-checked; every failure is a ModelFormatError naming the file. */
+async function readTokenizerFile(path: string): Promise<Uint8Array> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new ModelFormatError(path, "is not a regular file");
+    if (info.size > MAX_TOKENIZER_FILE_BYTES) throw new ModelFormatError(path, `is ${info.size} bytes, more than the ${MAX_TOKENIZER_FILE_BYTES} a tokenizer file may have`);
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    if (error instanceof ModelFormatError) throw error;
+    throw new ModelFormatError(path, `cannot read: ${(error as Error).message}`);
+  }
+}
+
+/** A tokenizer file as strict UTF-8 text. */
+async function readText(path: string): Promise<string> {
+  const text = utf8DecodeStrict(await readTokenizerFile(path));
+  if (text === undefined) throw new ModelFormatError(path, "is not valid UTF-8");
+  return text;
+}
+
 async function readJson(path: string): Promise<Json> {
-  const text = await readFile(path, "utf8");
+  const text = await readText(path);
   try {
     return JSON.parse(text) as Json;
   } catch (error) {
@@ -99,7 +123,7 @@ export async function loadVocabMergesTokenizer(vocabPath: string, mergesPath: st
     vocab.set(token, r.integer(id, JSON.stringify(token)));
   }
   const merges: [string, string][] = [];
-  (await readFile(mergesPath, "utf8")).split("\n").forEach((line, i) => {
+  (await readText(mergesPath)).split("\n").forEach((line, i) => {
     const text = line.replace(/\r$/, "");
     if (text === "" || (i === 0 && text.startsWith("#version"))) return;
     const parts = text.split(" ");
@@ -133,7 +157,7 @@ export async function loadVocabTxtTokenizer(vocabPath: string): Promise<HfTokeni
   const dir = dirname(vocabPath);
   const config = await readConfig(dir);
   const vocab = new Map<string, number>();
-  const lines = (await readFile(vocabPath, "utf8")).split("\n");
+  const lines = (await readText(vocabPath)).split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   lines.forEach((line, id) => {
     const token = line.replace(/\r$/, "");
@@ -169,7 +193,7 @@ export async function loadVocabTxtTokenizer(vocabPath: string): Promise<HfTokeni
 
 /** Loads a llama2.c tokenizer.bin. */
 export async function loadLlama2cTokenizer(path: string): Promise<Llama2cTokenizer> {
-  return parseLlama2cTokenizer(new Uint8Array(await readFile(path)), path);
+  return parseLlama2cTokenizer(await readTokenizerFile(path), path);
 }
 
 /** Loads tokenizer.json with the tokenizer_config.json / special_tokens_map.json beside it. */

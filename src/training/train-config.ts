@@ -89,10 +89,34 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
  * have a macbook"): config/train_shakespeare_char.py with --block_size=64
  * --batch_size=12 --n_layer=4 --n_head=4 --n_embd=128 --max_iters=2000
  * --lr_decay_iters=2000 --dropout=0.0 --eval_iters=20; GPT-2 layers, biases included.
+ * `shakespeare-char-rnn` trains the textbook's Elman RNN (2 layers, width 128) on
+ * the same data with the same schedule; `--set model.cell=lstm` (or gru) swaps the cell.
  */
 export const PRESETS: Readonly<Record<string, JsonObject>> = {
   "shakespeare-char": {
     model: { model_type: "gpt2", n_layer: 4, n_head: 4, n_embd: 128 },
+    data: { tokenizer: "char", train_fraction: 0.9 },
+    max_iters: 2000,
+    batch_size: 12,
+    block_size: 64,
+    gradient_accumulation_steps: 1,
+    learning_rate: 1e-3,
+    min_lr: 1e-4,
+    warmup_iters: 100,
+    lr_decay_iters: 2000,
+    decay_lr: true,
+    weight_decay: 0.1,
+    beta1: 0.9,
+    beta2: 0.99,
+    grad_clip: 1.0,
+    dropout: 0,
+    eval_interval: 250,
+    eval_iters: 20,
+    checkpoint_interval: 250,
+    seed: 1337,
+  },
+  "shakespeare-char-rnn": {
+    model: { model_type: "rnn", cell: "rnn", num_layers: 2, embedding_dim: 128, hidden_size: 128 },
     data: { tokenizer: "char", train_fraction: 0.9 },
     max_iters: 2000,
     batch_size: 12,

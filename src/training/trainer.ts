@@ -75,7 +75,7 @@ export interface ResumeState {
   optimizer: AdamWState;
 }
 
-const EMBEDDING_NAME = /(^|\.)(wte|wpe|embed_tokens|embed_positions|word_embeddings|position_embeddings|token_type_embeddings)(\.|$)/;
+const EMBEDDING_NAME = /(^|\.)(wte|wpe|embed_tokens|embed_positions|word_embeddings|position_embeddings|token_type_embeddings|embedding)(\.|$)/;
 
 /**
  * AdamW parameter groups: tensors of ≥ 2 dimensions decay (nanoGPT

@@ -14,7 +14,7 @@ import { jsBackend } from "../../src/backend/js/index.js";
 import { EncoderModel, loadEncoderModel } from "../../src/encoder-model.js";
 import { readJsonObject } from "../../src/io/json-file.js";
 import { readSafetensorsDir } from "../../src/io/safetensors-index.js";
-import { buildBert, parseBertConfig } from "../../src/models/bert.js";
+import { buildBert, parseBertConfig } from "../../src/models/encoder/bert.js";
 import type { EncoderOutputs } from "../../src/models/encoder.js";
 import { alignTokenSpans, foldForAlignment } from "../../src/pipelines/token-spans.js";
 import type { Tensor } from "../../src/tensor/tensor.js";

@@ -15,6 +15,7 @@ import { add, embedding, mul, scale } from "./elementwise.js";
 import { eluPlusOne, positiveRandomFeatures } from "./feature-maps.js";
 import { linearAttention, linearAttentionProbabilities } from "./linear-attention.js";
 import { sparseAttention, sparseAttentionProbabilities } from "./sparse-attention.js";
+import { gruCell, lstmCell } from "./recurrent-cells.js";
 
 export const jsBackend: Backend = {
   name: "js",
@@ -47,6 +48,8 @@ export const jsBackend: Backend = {
   relu,
   silu,
   tanh,
+  lstmCell,
+  gruCell,
   rope,
   attention,
   attentionProbabilities,

@@ -24,6 +24,7 @@ import { embedding } from "../js/elementwise.js";
 import { eluPlusOne, positiveRandomFeatures } from "../js/feature-maps.js";
 import { linearAttention, linearAttentionProbabilities } from "../js/linear-attention.js";
 import { sparseAttention, sparseAttentionProbabilities } from "../js/sparse-attention.js";
+import { gruCell, lstmCell } from "../js/recurrent-cells.js";
 import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
 import { QUANT_BLOCK, isHalfMatrix } from "../../tensor/weights.js";
 import { quantMatrixBytes, readQuantBlocks, writeQuantBlocks } from "./quant-blocks.js";
@@ -454,6 +455,15 @@ export class WasmBackend implements Backend {
 
   tanh(x: Float32Array, n: number): void {
     this.inPlace(x, n, "tanh x", (p) => this.kernels.tanhInPlace(p, n));
+  }
+
+  // The recurrent cells run the js reference on the buffers (views of this memory or foreign arrays).
+  lstmCell(state: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, cPrev: Float32Array, rows: number, hidden: number): void {
+    lstmCell(state, gatesInput, gatesHidden, cPrev, rows, hidden);
+  }
+
+  gruCell(h: Float32Array, gatesInput: Float32Array, gatesHidden: Float32Array, hPrev: Float32Array, rows: number, hidden: number): void {
+    gruCell(h, gatesInput, gatesHidden, hPrev, rows, hidden);
   }
 
   private inPlace(x: Float32Array, n: number, what: string, kernel: (ptr: number) => void): void {

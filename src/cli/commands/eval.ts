@@ -5,11 +5,13 @@ import { resolve } from "node:path";
 import type { Command } from "../command.js";
 import { createBackend, type BackendName } from "../../backend/select.js";
 import { InputError, OptionError } from "../../errors.js";
-import { loadModel } from "../../language-model.js";
+import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import { DEFAULT_TRAIN_FRACTION, readTextFile, splitText } from "../../training/datasets/index.js";
 import { defaultStride, slidingWindowLoss } from "../../training/perplexity.js";
 import { DEFAULT_BACKEND } from "./train.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope eval --model <dir> --data <file> [options]
 
@@ -21,14 +23,15 @@ tokens before it (all of them within the first window). Smaller strides give
 more context and a lower, truer loss, for context/stride times the work
 (Hugging Face, "Perplexity of fixed-length models").
 
-  --model <path>            model folder (e.g. a \`lmscope train\` checkpoint)
+  --model <path>            model folder (e.g. a \`lmscope train\` checkpoint) or hub id (org/name)
   --data <file>             UTF-8 text file
   --split <all|train|validation>
                             score the whole text (default), or the part \`lmscope train\`
                             trained on / held out: the first --train-fraction of the
                             characters, or the rest
   --train-fraction <f>      (default ${DEFAULT_TRAIN_FRACTION})
-  --context <n>             window length (default: the model's context length)
+  --context <n>             window length (default: the model's context length; for a
+                            recurrent model, the window it was trained on)
   --stride <n>              tokens between windows, 1 … context (default context/2, rounded up)
   --batch-size <n>          windows per forward pass (default 8)
   --tokenizer <path>        tokenizer file or folder (default: the model's)
@@ -78,9 +81,10 @@ export const evalCommand: Command = {
     const threads = numberOption(values, "threads");
     const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
     const tokenizer = stringOption(values, "tokenizer");
-    const model = await loadModel(requiredString(values, "model"), tokenizer === undefined ? { backend } : { backend, tokenizer });
+    await resolveModelOption(values, io);
+    const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), tokenizer === undefined ? { backend } : { backend, tokenizer });
 
-    const context = contextOption ?? model.config.contextLength;
+    const context = contextOption ?? (model.kind === "recurrent" ? trainedWindow(model) : model.config.contextLength);
     if (context > model.config.contextLength) throw new OptionError("--context", `${context} exceeds the model's context length ${model.config.contextLength}`);
     const stride = strideOption ?? defaultStride(context);
     if (stride > context) throw new OptionError("--stride", `${stride} exceeds the window of ${context}`);
@@ -115,3 +119,12 @@ export const evalCommand: Command = {
     return 0;
   },
 };
+
+/** A recurrent model reads any length; its default window is the one it was trained on. */
+function trainedWindow(model: RnnLanguageModel): number {
+  const window = model.config.trainedContext;
+  if (window === null) {
+    throw new OptionError("--context", `${model.source.path} is a recurrent model whose config.json records no training window (max_position_embeddings): give --context`);
+  }
+  return window;
+}

@@ -9,6 +9,7 @@ import type { Command } from "../command.js";
 import { createBackend, type BackendName } from "../../backend/select.js";
 import { InputError, OptionError } from "../../errors.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { JsonObject } from "../../models/config-reader.js";
 import { checkCheckpointTarget, isCheckpoint, readCheckpoint, TRAINER_STATE_FILE } from "../../training/checkpoint.js";
 import { readTextFile, textFingerprint, tokenizedDataset } from "../../training/datasets/index.js";
@@ -19,6 +20,7 @@ import { numberOption, parseCommandLine, requiredString, stringOption } from "..
 import { runEncoderFinetune } from "./finetune-encoder.js";
 import { applySettings, DEFAULT_BACKEND, readConfigJson } from "./train.js";
 import { finalLine, formatDuration, progressFromJson, runWithCheckpoints } from "./training-run.js";
+import { resolveModelOption } from "../model-argument.js";
 
 export interface LoraSpec {
   r: number;
@@ -94,7 +96,7 @@ PEFT layout (adapter_config.json, adapter_model.safetensors), which
 loadModel(<model>, { adapter: <out> }) applies, plus optimizer.safetensors,
 trainer_state.json and loss.svg.
 
-  --model <path>            the base model folder
+  --model <path>            the base model folder, or a hub id (org/name)
   --lora <spec>             r=<rank>,alpha=<scale numerator>,targets=<module>[,<module>…][,dropout=<p>]
                             (the update is (alpha / r) · B·A)
   --data <file>             UTF-8 text file
@@ -133,6 +135,7 @@ export const finetuneCommand: Command = {
       false,
     );
     const out = resolve(requiredString(values, "out"));
+    await resolveModelOption(values, io);
     const basePath = resolve(requiredString(values, "model"));
     const resume = values["resume"] === true;
     const logInterval = numberOption(values, "log-interval") ?? 10;
@@ -163,7 +166,9 @@ export const finetuneCommand: Command = {
       lora = parseLoraSpec(requiredString(values, "lora"));
       if (await isCheckpoint(out)) throw new InputError(`${out} already holds a checkpoint: pass --resume to continue it, or choose another --out`);
       await checkCheckpointTarget(out);
-      model = await loadModel(basePath, { backend });
+      const base = await loadModel<LanguageModel | RnnLanguageModel>(basePath, { backend });
+      if (base.kind === "recurrent") throw new InputError(`${basePath} is a recurrent model: LoRA fine-tuning is for transformer decoders (train it with \`lmscope train\`)`);
+      model = base;
       const configArg = stringOption(values, "config");
       const json: Record<string, unknown> = {
         ...FINETUNE_DEFAULTS,

@@ -2,18 +2,22 @@
 
 import type { Command } from "../command.js";
 import { createBackend, type BackendName } from "../../backend/select.js";
-import { loadModel } from "../../language-model.js";
+import { loadModel, type LanguageModel } from "../../language-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { GenerateOptions } from "../../generation/generate.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope generate --model <dir|file> [options]
 
 Streams the model's continuation of the prompt to stdout (the prompt is printed first).
 
-  --model <path>            Hugging Face folder, or llama2.c .bin file / folder
+  --model <path>            Hugging Face folder, GGUF file, llama2.c .bin file / folder,
+                            or a hub id (org/name, hf:org/name@rev:Q4_K_M; see lmscope download)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)
   --prompt <text>           text to continue (default: empty, i.e. start from BOS)
-  --max-tokens <n>          new tokens at most (default 256, or what the context allows)
+  --max-tokens <n>          new tokens at most (default 256, or what the context allows;
+                            a recurrent model has no context limit)
   --temperature <t>         0 = greedy (default 1)
   --top-k <k>               sample from the k most likely tokens (default 0 = off)
   --top-p <p>               nucleus sampling, in (0, 1] (default 1 = off)
@@ -70,7 +74,8 @@ export const generateCommand: Command = {
     const tokenizer = stringOption(values, "tokenizer");
     const backend = (stringOption(values, "backend") ?? "auto") as BackendName;
     const threads = numberOption(values, "threads");
-    const model = await loadModel(requiredString(values, "model"), {
+    await resolveModelOption(values, io);
+    const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), {
       backend: await createBackend(threads === undefined ? { backend } : { backend, threads }),
       ...(tokenizer === undefined ? {} : { tokenizer }),
     });

@@ -7,7 +7,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "../command.js";
 import { createBackend, type BackendName } from "../../backend/select.js";
 import { ConfigError, InputError, OptionError } from "../../errors.js";
-import { createModel, loadModel } from "../../language-model.js";
+import { createModel, loadModel, type LanguageModel } from "../../language-model.js";
+import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { JsonObject } from "../../models/config-reader.js";
 import { loadTokenizer } from "../../tokenizers/load.js";
 import { checkCheckpointTarget, isCheckpoint, readCheckpoint, TRAINER_STATE_FILE } from "../../training/checkpoint.js";
@@ -113,8 +114,8 @@ export const trainCommand: Command = {
 
     const model =
       saved === undefined
-        ? await createModel({ ...config.model, vocab_size: dataset.vocabSize }, { seed: config.training.seed, tokenizer: dataset.tokenizer, backend })
-        : await loadModel(out, { backend });
+        ? await createModel<LanguageModel | RnnLanguageModel>({ ...config.model, vocab_size: dataset.vocabSize }, { seed: config.training.seed, tokenizer: dataset.tokenizer, backend })
+        : await loadModel<LanguageModel | RnnLanguageModel>(out, { backend });
     const trainer = new Trainer(
       model,
       dataset,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { jsBackend } from "../../../src/backend/js/index.js";
 import { ConfigError, InputError, ModelFormatError } from "../../../src/errors.js";
-import { buildBert, parseBertConfig } from "../../../src/models/bert.js";
+import { buildBert, parseBertConfig } from "../../../src/models/encoder/bert.js";
 import { maxAbsDiff } from "../../helpers/reference.js";
 import { bertConfig, configFor, NER_LABELS, randomBert, randomBertTensors, SENTIMENT_LABELS, VOCAB } from "./random-bert.js";
 
@@ -114,7 +114,7 @@ test("inputs are validated with messages naming the problem", async () => {
   const model = randomBert("BertModel");
   await assert.rejects(model.forward({ inputIds: [] }), InputError);
   await assert.rejects(model.forward({ inputIds: [[2, 3], [2]] }), /inputIds row 1 must have 2 entries/);
-  await assert.rejects(model.forward({ inputIds: [new Array<number>(41).fill(5)] }), /41 tokens, more than max_position_embeddings \(40\)/);
+  await assert.rejects(model.forward({ inputIds: [new Array<number>(41).fill(5)] }), /41 tokens, more than the 40 this model takes \(max_position_embeddings 40\)/);
   await assert.rejects(model.forward({ inputIds: [[2, V]] }), /inputIds\[0\]\[1\] is \d+; expected a token id/);
   await assert.rejects(model.forward({ inputIds: [[2, 3]], attentionMask: [[1, 2]] }), /attentionMask\[0\]\[1\] is 2/);
   await assert.rejects(model.forward({ inputIds: [[2, 3]], attentionMask: [[0, 0]] }), /masks every token/);

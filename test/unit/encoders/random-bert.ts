@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { jsBackend } from "../../../src/backend/js/index.js";
 import { EncoderModel } from "../../../src/encoder-model.js";
 import { writeSafetensors } from "../../../src/io/safetensors.js";
-import { buildBert, parseBertConfig } from "../../../src/models/bert.js";
+import { buildBert, parseBertConfig } from "../../../src/models/encoder/bert.js";
 import type { JsonObject } from "../../../src/models/config-reader.js";
 import type { Tensor } from "../../../src/tensor/tensor.js";
 import { randomNormal, seededRandom } from "../../helpers/random.js";

@@ -9,6 +9,7 @@ import { layerNormBackward, rmsNormBackward } from "./norms.js";
 import { softmaxBackward } from "./softmax.js";
 import { geluBackward, reluBackward, siluBackward, tanhBackward } from "./activations.js";
 import { ropeBackward } from "./rope.js";
+import { gruCellBackward, lstmCellBackward } from "./recurrent-cells.js";
 import { attentionBackward } from "./attention.js";
 import { crossEntropy, crossEntropyBackward } from "./cross-entropy.js";
 import { eluPlusOneBackward, positiveRandomFeaturesBackward } from "./feature-maps.js";
@@ -28,6 +29,8 @@ export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   reluBackward,
   siluBackward,
   tanhBackward,
+  lstmCellBackward,
+  gruCellBackward,
   ropeBackward,
   attentionBackward,
   sparseAttentionBackward,
