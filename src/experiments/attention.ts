@@ -92,14 +92,14 @@ export const attentionExperiment: Experiment = {
   async run({ quick, seed, corpus, backend, progress }): Promise<ExperimentReport> {
     const data = characterTokens(corpus);
     const heads = 4;
-    const size = quick ? { hidden_size: 32, num_hidden_layers: 1 } : { hidden_size: 128, num_hidden_layers: 2 };
+    const size = quick ? { hidden_size: 32, num_hidden_layers: 1 } : { hidden_size: 64, num_hidden_layers: 2 };
     const blockSize = quick ? 64 : 128;
     const window = quick ? 16 : 32;
     const settings: TrainSettings = quick
       ? { steps: 30, batchSize: 8, blockSize, learningRate: 3e-3, seed }
-      : { steps: 800, batchSize: 16, blockSize, learningRate: 1e-3, seed };
+      : { steps: 300, batchSize: 8, blockSize, learningRate: 2e-3, seed };
     const marks = quick ? [128, 256, 512, 1024] : [256, 512, 1024, 2048, 4096];
-    const evalTokens = Math.min(data.validation.length, quick ? 2048 : 32768);
+    const evalTokens = Math.min(data.validation.length, quick ? 2048 : 16384);
     const rows: { variant: Variant; parameters: number; loss: number; trainSeconds: number; tokensPerSecond: number; losses: number[]; cost: GenerationCost }[] = [];
     for (const variant of variants(heads, window)) {
       const config: JsonObject = {

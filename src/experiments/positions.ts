@@ -29,11 +29,11 @@ export const positionsExperiment: Experiment = {
   summary: "each position scheme trained at context 64, evaluated at 64, 128, 256 and 512",
   async run({ quick, seed, corpus, backend, progress }): Promise<ExperimentReport> {
     const data = characterTokens(corpus);
-    const size = quick ? { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2 } : { hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 4 };
+    const size = quick ? { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2 } : { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4 };
     const settings: TrainSettings = quick
       ? { steps: 30, batchSize: 8, blockSize: TRAIN_CONTEXT, learningRate: 3e-3, seed }
-      : { steps: 1000, batchSize: 16, blockSize: TRAIN_CONTEXT, learningRate: 1e-3, seed };
-    const evalTokens = Math.min(data.validation.length, quick ? 2048 : 32768);
+      : { steps: 400, batchSize: 16, blockSize: TRAIN_CONTEXT, learningRate: 2e-3, seed };
+    const evalTokens = Math.min(data.validation.length, quick ? 2048 : 16384);
     const rows: { scheme: PositionType; parameters: number; trainLoss: number; losses: number[]; seconds: number }[] = [];
     const curves: { scheme: PositionType; losses: number[] }[] = [];
     for (const scheme of POSITION_TYPES) {

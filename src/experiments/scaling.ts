@@ -21,9 +21,9 @@ interface Size {
 
 const FULL_SIZES: Size[] = [
   { layers: 1, width: 32, heads: 2 },
-  { layers: 2, width: 64, heads: 4 },
-  { layers: 2, width: 128, heads: 4 },
-  { layers: 4, width: 128, heads: 4 },
+  { layers: 2, width: 48, heads: 4 },
+  { layers: 2, width: 96, heads: 4 },
+  { layers: 3, width: 128, heads: 4 },
 ];
 const QUICK_SIZES: Size[] = [
   { layers: 1, width: 8, heads: 2 },
@@ -58,8 +58,8 @@ export const scalingExperiment: Experiment = {
     const blockSize = 64;
     const settings: TrainSettings = quick
       ? { steps: 30, batchSize: 8, blockSize, learningRate: 3e-3, seed }
-      : { steps: 1000, batchSize: 16, blockSize, learningRate: 1e-3, seed };
-    const evalTokens = Math.min(data.validation.length, quick ? 2048 : 32768);
+      : { steps: 300, batchSize: 12, blockSize, learningRate: 2e-3, seed };
+    const evalTokens = Math.min(data.validation.length, quick ? 2048 : 16384);
     const rows: { size: Size; parameters: number; nonEmbedding: number; loss: number; seconds: number; losses: number[] }[] = [];
     for (const size of sizes) {
       const config: JsonObject = {

@@ -70,6 +70,12 @@ export function parseLmscopeEncoderConfig(json: JsonObject, source: string): Lms
   };
 }
 
+/** The config checked, ready to build (the encoder registry's entry for lmscope-encoder). */
+export function lmscopeEncoderBlueprint(json: JsonObject, source: string): { config: EncoderConfig; build(tensors: NamedTensors, source: string, backend: Backend, initializer?: Initializer): EncoderNetwork } {
+  const parsed = parseLmscopeEncoderConfig(json, source);
+  return { config: parsed.config, build: (tensors, from, backend, initializer) => buildLmscopeEncoder(parsed, tensors, from, backend, initializer ?? null) };
+}
+
 export function buildLmscopeEncoder(parsed: LmscopeEncoderSpec, tensors: NamedTensors, source: string, backend: Backend, initializer: Initializer | null = null): EncoderNetwork {
   const { spec, config } = parsed;
   const dim = config.hiddenSize;
