@@ -97,7 +97,7 @@ export const attentionExperiment: Experiment = {
     const window = quick ? 16 : 32;
     const settings: TrainSettings = quick
       ? { steps: 30, batchSize: 8, blockSize, learningRate: 3e-3, seed }
-      : { steps: 300, batchSize: 8, blockSize, learningRate: 2e-3, seed };
+      : { steps: 120, batchSize: 8, blockSize, learningRate: 2e-3, seed };
     const marks = quick ? [128, 256, 512, 1024] : [256, 512, 1024, 2048, 4096];
     const evalTokens = Math.min(data.validation.length, quick ? 2048 : 16384);
     const rows: { variant: Variant; parameters: number; loss: number; trainSeconds: number; tokensPerSecond: number; losses: number[]; cost: GenerationCost }[] = [];

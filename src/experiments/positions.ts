@@ -32,7 +32,7 @@ export const positionsExperiment: Experiment = {
     const size = quick ? { hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2 } : { hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4 };
     const settings: TrainSettings = quick
       ? { steps: 30, batchSize: 8, blockSize: TRAIN_CONTEXT, learningRate: 3e-3, seed }
-      : { steps: 400, batchSize: 16, blockSize: TRAIN_CONTEXT, learningRate: 2e-3, seed };
+      : { steps: 250, batchSize: 8, blockSize: TRAIN_CONTEXT, learningRate: 2e-3, seed };
     const evalTokens = Math.min(data.validation.length, quick ? 2048 : 16384);
     const rows: { scheme: PositionType; parameters: number; trainLoss: number; losses: number[]; seconds: number }[] = [];
     const curves: { scheme: PositionType; losses: number[] }[] = [];

@@ -58,7 +58,7 @@ export const scalingExperiment: Experiment = {
     const blockSize = 64;
     const settings: TrainSettings = quick
       ? { steps: 30, batchSize: 8, blockSize, learningRate: 3e-3, seed }
-      : { steps: 300, batchSize: 12, blockSize, learningRate: 2e-3, seed };
+      : { steps: 200, batchSize: 8, blockSize, learningRate: 2e-3, seed };
     const evalTokens = Math.min(data.validation.length, quick ? 2048 : 16384);
     const rows: { size: Size; parameters: number; nonEmbedding: number; loss: number; seconds: number; losses: number[] }[] = [];
     for (const size of sizes) {

@@ -23,7 +23,7 @@ const CELL_LABELS: Record<Cell, string> = { rnn: "Elman RNN", lstm: "LSTM", gru:
 const GATES: Record<Cell, number> = { rnn: 1, lstm: 4, gru: 3 };
 const CONTEXT = 30;
 /** The full run's steps: what a shared two-core machine trains four models for in well under an hour. */
-const FULL_STEPS = 300;
+const FULL_STEPS = 150;
 const LAYERS = 2;
 
 /** Parameters of a torch-style recurrent LM: embedding, L layers of W_ih, W_hh and both biases, an untied head with bias. */
@@ -68,7 +68,7 @@ export const transformerVsRnnExperiment: Experiment = {
     const data = bpeTokens(corpus, vocab);
     const width = quick ? 32 : 128;
     const heads = quick ? 4 : 8;
-    const batchSize = quick ? 8 : 32;
+    const batchSize = quick ? 8 : 16;
     const steps = quick ? 20 : FULL_STEPS;
     const settings: TrainSettings = { steps, batchSize, blockSize: CONTEXT, learningRate: 1e-3, seed };
     const evalTokens = Math.min(data.validation.length, quick ? 1500 : 60000);

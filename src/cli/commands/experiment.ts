@@ -31,10 +31,16 @@ ${EXPERIMENTS.map((e) => `  ${e.name.padEnd(20)} ${e.summary}`).join("\n")}
   --threads <n>             threads of the wasm backend (default 1)
 `;
 
-/** A cli-progress bar per phase; on a non-terminal stream it prints the bar every 10 s instead. */
+/**
+ * A cli-progress bar per phase; on a non-terminal stream it prints the bar as a
+ * line every 10 s instead. Training keeps the event loop busy, so the bar's own
+ * timer never fires: each update draws it, at most every 200 ms (10 s off a terminal).
+ */
 function progressBar(io: CliIo): ProgressReporter {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  const interval = tty ? 200 : 10_000;
   let bar: cliProgress.SingleBar | null = null;
+  let drawn = 0;
   return {
     begin(label, total) {
       bar = new cliProgress.SingleBar(
@@ -51,7 +57,13 @@ function progressBar(io: CliIo): ProgressReporter {
       bar.start(total, 0, { label: label.padEnd(28), status: "" });
     },
     update(done, status = "") {
-      bar?.update(done, { status });
+      if (bar === null) return;
+      bar.update(done, { status });
+      const now = performance.now();
+      if (now - drawn >= interval) {
+        drawn = now;
+        bar.render();
+      }
     },
     end() {
       bar?.stop();
