@@ -26,7 +26,7 @@ import { GatedMlp, Mlp, type FeedForward } from "../../nn/mlp.js";
 import { IdentityNorm, RMSNorm, type Norm } from "../../nn/norm.js";
 import { PerformerFeatureMap } from "../../nn/performer-features.js";
 import type { RotaryEmbedding } from "../../nn/rotary-embedding.js";
-import { SinusoidalPositionEmbedding } from "../../nn/sinusoidal-positions.js";
+import { SinusoidalPositions } from "../../nn/sinusoidal-positions.js";
 import { SparseSelfAttention } from "../../nn/sparse-attention.js";
 import { alibiSlopes } from "../decoder/bloom.js";
 import { LayerReader, rotaryFor } from "../decoder/layers.js";
@@ -67,7 +67,7 @@ export class LmscopeParts {
       case "learned":
         return this.read.embedding("model.embed_positions.weight", contextLength, hiddenSize);
       case "sinusoidal":
-        return new SinusoidalPositionEmbedding(hiddenSize, contextLength);
+        return new SinusoidalPositions(contextLength, hiddenSize, "interleaved");
       default:
         return null;
     }

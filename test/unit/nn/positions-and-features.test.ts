@@ -1,18 +1,23 @@
 // The fixed pieces of the configurable Transformer: sinusoidal encodings in both
-// layouts against their formulas (Vaswani et al.; Hugging Face Marian's halves,
-// odd widths included), the table grown on demand, and FAVOR+'s seeded
-// orthogonal random features.
+// layouts against their formulas (Vaswani et al.; Hugging Face Marian's sines
+// then cosines, odd widths included), looked up by range, by ids and on a tape,
+// and FAVOR+'s seeded orthogonal random features.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { jsBackend } from "../../../src/backend/js/index.js";
 import { InputError } from "../../../src/errors.js";
+import { ParameterIndex } from "../../../src/nn/parameter-index.js";
 import { orthogonalRandomFeatures, PerformerFeatureMap } from "../../../src/nn/performer-features.js";
-import { SinusoidalPositionEmbedding, sinusoidalPositions } from "../../../src/nn/sinusoidal-positions.js";
+import { SinusoidalPositions } from "../../../src/nn/sinusoidal-positions.js";
+import { Tape } from "../../../src/autograd/tape.js";
+import { backendTapeKernels } from "../../../src/autograd/kernels.js";
 import { maxAbsDiff } from "../../helpers/reference.js";
 
 test("sinusoidal encodings: PE(p, 2i) = sin(p/10000^(2i/d)), PE(p, 2i+1) = cos(â€¦), interleaved", () => {
   for (const dim of [1, 6, 7]) {
+    const positions = new SinusoidalPositions(43, dim, "interleaved");
     const out = new Float32Array(40 * dim);
-    sinusoidalPositions(out, 3, 40, dim);
+    positions.forwardRange(out, 3, 40);
     for (let p = 0; p < 40; p++) {
       for (let i = 0; 2 * i < dim; i++) {
         const angle = (p + 3) / 10000 ** ((2 * i) / dim);
@@ -23,31 +28,30 @@ test("sinusoidal encodings: PE(p, 2i) = sin(p/10000^(2i/d)), PE(p, 2i+1) = cos(â
   }
 });
 
-test("sinusoidal encodings, halves layout: Hugging Face Marian's sines then cosines", () => {
+test("sinusoidal encodings, concatenated layout: Hugging Face Marian's sines then cosines", () => {
   for (const dim of [8, 9]) {
-    const out = new Float32Array(12 * dim);
-    sinusoidalPositions(out, 0, 12, dim, { layout: "halves" });
-    // MarianSinusoidalPositionalEmbedding._init_weight, written out
-    const sentinel = dim % 2 === 0 ? dim / 2 : Math.floor(dim / 2) + 1;
+    const positions = new SinusoidalPositions(12, dim, "concatenated");
     for (let p = 0; p < 12; p++) {
+      // MarianSinusoidalPositionalEmbedding._init_weight, written out
       const enc = Array.from({ length: dim }, (_, j) => p / 10000 ** ((2 * Math.floor(j / 2)) / dim));
       const expected = [...enc.filter((_, j) => j % 2 === 0).map(Math.sin), ...enc.filter((_, j) => j % 2 === 1).map(Math.cos)];
-      assert.equal(expected.length, dim);
-      assert.ok(maxAbsDiff(out.subarray(p * dim, (p + 1) * dim), expected) < 1e-6, `p ${p}`);
-      assert.equal(sentinel, Math.ceil(dim / 2));
+      assert.ok(maxAbsDiff(positions.table.subarray(p * dim, (p + 1) * dim), expected) < 1e-6, `p ${p}`);
     }
   }
 });
 
-test("the sinusoidal table grows on demand, gives the same rows, and refuses positions past the context", () => {
-  const embedding = new SinusoidalPositionEmbedding(10, 700);
-  const late = new Float32Array(5 * 10);
-  embedding.forwardRange(late, 600, 5);
-  const direct = new Float32Array(5 * 10);
-  sinusoidalPositions(direct, 600, 5, 10);
-  assert.deepEqual(late, direct);
-  assert.ok(embedding.positions >= 605 && embedding.positions <= 700);
-  assert.throws(() => embedding.forwardRange(new Float32Array(10 * 10), 695, 10), InputError);
+test("sinusoidal lookups by ids and on a tape give the table's rows; positions past the context are InputErrors", () => {
+  const positions = new SinusoidalPositions(700, 10, "interleaved");
+  const ids = [600, 3, 699];
+  const out = new Float32Array(3 * 10);
+  positions.forward(jsBackend, out, ids);
+  ids.forEach((p, i) => assert.deepEqual(out.subarray(i * 10, (i + 1) * 10), positions.table.subarray(p * 10, (p + 1) * 10)));
+  const ctx = { tape: new Tape(backendTapeKernels(jsBackend)), parameters: new ParameterIndex(), training: true, dropout: 0, random: Math.random };
+  const onTape = positions.forwardOnTape(ctx, ids);
+  assert.deepEqual(onTape.data, out);
+  assert.equal(onTape.requiresGrad, false);
+  assert.throws(() => positions.forwardRange(new Float32Array(10 * 10), 695, 10), InputError);
+  assert.throws(() => positions.forward(jsBackend, new Float32Array(10), [700]), InputError);
 });
 
 test("FAVOR+ features: seeded, rows orthogonal within each block of d, redrawable", () => {
