@@ -10,7 +10,7 @@ import type { Backend, RopeLayout } from "./backend/backend.js";
 import { sharedBackend, type BackendName } from "./backend/select.js";
 import { ChatFormat } from "./chat/chat-format.js";
 import { ChatSession, type ChatOptions } from "./chat/session.js";
-import { InputError } from "./errors.js";
+import { InputError, OptionError } from "./errors.js";
 import { generate, promptIds, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
 import type { RnnLanguageModel } from "./recurrent-model.js";
@@ -23,6 +23,7 @@ import type { TapeContext } from "./nn/tape-context.js";
 import type { JsonObject } from "./models/config-reader.js";
 import type { DecoderConfig, DecoderOnlyModel } from "./models/decoder-only.js";
 import { gpt2StyleInitializer } from "./models/initialize.js";
+import { redrawPerformerFeatures } from "./models/lmscope/decoder.js";
 import { blueprintFor } from "./models/registry.js";
 import { selectCaptureSites, type CaptureSelector } from "./inspect/capture-names.js";
 import { inspectForward, interventionObserver, logitLens, type InspectOptions } from "./inspect/decoder-inspection.js";
@@ -109,8 +110,8 @@ export class LanguageModel {
   readonly kind = "decoder";
   readonly network: DecoderOnlyModel;
   readonly source: ModelSource;
-  /** The config.json fields the model was built from. */
-  readonly hfConfig: JsonObject;
+  /** The config.json fields the model was built from (and saves with). */
+  hfConfig: JsonObject;
   /** tokenizer_config.json with its chat templates (for GGUF, from the metadata); null when there is none. */
   readonly tokenizerConfig: JsonObject | null;
   private readonly ropeLayout: RopeLayout;
@@ -318,6 +319,17 @@ export class LanguageModel {
     const [{ mkdir }, { writeAdapter }] = await Promise.all([import("node:fs/promises"), import("./io/peft-adapter.js")]);
     await mkdir(dir, { recursive: true });
     await writeAdapter(dir, this.lora, this.source.path);
+  }
+
+  /**
+   * Draws new FAVOR+ random features in every Performer layer (lmscope-decoder with
+   * "attention_type": "performer"; layer l from seed + l). config.json's
+   * performer_seed records the draw, so `save` keeps it.
+   */
+  redrawRandomFeatures(seed: number): void {
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new OptionError("seed", `expected a non-negative integer, got ${seed}`);
+    if (redrawPerformerFeatures(this.network, seed) === 0) throw new InputError("this model has no Performer layers whose features could be redrawn");
+    this.hfConfig = { ...this.hfConfig, performer_seed: seed };
   }
 
   /** Folds the adapters into the base weights (W += scaling·B·A) and detaches them. */

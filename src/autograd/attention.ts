@@ -52,6 +52,19 @@ export function attention<A extends FloatArray>(
   v: Variable<A>,
   options: AttentionOptions & { positionBias?: PositionBiasInput<A> | null },
 ): Variable<A> {
+  const bias = options.positionBias ?? null;
+  const shape = attentionShape(q, k, v, options, bias);
+  return attentionOp(tape, q, k, v, shape, options, tape.kernels.forward.attention, tape.kernels.backward.attentionBackward, bias);
+}
+
+/** The kernel shape of a call (per sequence), after checking q, k, v, the options and a position bias against each other. */
+export function attentionShape<A extends FloatArray>(
+  q: Variable<A>,
+  k: Variable<A>,
+  v: Variable<A>,
+  options: AttentionOptions,
+  bias: PositionBiasInput<A> | null = null,
+): AttentionShape {
   const { nHeads, nKvHeads, headDim, causal, keyMask } = options;
   const batch = options.batch ?? 1;
   if (nHeads % nKvHeads !== 0) throw new RangeError(`attention: ${nHeads} query heads are not a multiple of ${nKvHeads} kv heads`);
@@ -64,12 +77,11 @@ export function attention<A extends FloatArray>(
   const queryCount = queryRows / batch;
   const keyCount = keyRows / batch;
   if (causal && queryCount > keyCount) throw new RangeError(`attention: ${queryCount} causal queries per sequence but only ${keyCount} keys`);
-  const bias = options.positionBias ?? null;
   if (bias !== null) checkPositionBias(bias, nHeads);
   if (keyMask !== undefined && keyMask.length !== batch * keyCount) {
     throw new RangeError(`attention: keyMask has ${keyMask.length} entries, expected batch · keys = ${batch * keyCount}`);
   }
-  const shape: AttentionShape = {
+  return {
     queryCount,
     keyCount,
     queryOffset: Math.max(0, keyCount - queryCount),
@@ -83,13 +95,45 @@ export function attention<A extends FloatArray>(
     alibiSlopes: options.alibiSlopes ?? null,
     positionBias: bias === null ? null : ({ weights: bias.weights.data, buckets: bias.buckets, maxDistance: bias.maxDistance } satisfies RelativePositionBias),
   };
+}
+
+type ForwardKernel<A extends FloatArray, S> = (out: A, q: A, k: A, v: A, shape: S, scores: A, keyMask?: ArrayLike<number>) => void;
+type BackwardKernel<A extends FloatArray, S> = (
+  dq: A | null,
+  dk: A | null,
+  dv: A | null,
+  dOut: A,
+  q: A,
+  k: A,
+  v: A,
+  shape: S,
+  scratch: A,
+  keyMask?: ArrayLike<number>,
+  dPositionBias?: A | null,
+) => void;
+
+/** Runs a scores kernel sequence by sequence and records its backward (attention and its sparse form). */
+export function attentionOp<A extends FloatArray, S extends AttentionShape>(
+  tape: Tape<A>,
+  q: Variable<A>,
+  k: Variable<A>,
+  v: Variable<A>,
+  shape: S,
+  options: AttentionOptions,
+  forward: ForwardKernel<A, S>,
+  backward: BackwardKernel<A, S>,
+  bias: PositionBiasInput<A> | null = null,
+): Variable<A> {
+  const { nHeads, nKvHeads, headDim, keyMask } = options;
+  const batch = options.batch ?? 1;
+  const { queryCount, keyCount } = shape;
   const qWidth = queryCount * nHeads * headDim;
   const kvWidth = keyCount * nKvHeads * headDim;
   const maskOf = (b: number) => (keyMask === undefined ? undefined : Array.prototype.slice.call(keyMask, b * keyCount, (b + 1) * keyCount));
   const scratch = tape.allocate(2 * keyCount);
   const out = tape.allocate(q.size); // [batch · queries, nHeads · headDim]
   for (let b = 0; b < batch; b++) {
-    tape.kernels.forward.attention(
+    forward(
       view(out, b * qWidth, qWidth),
       view(q.data, b * qWidth, qWidth),
       view(k.data, b * kvWidth, kvWidth),
@@ -105,7 +149,7 @@ export function attention<A extends FloatArray>(
     const dv = tape.gradFor(v);
     const dBias = bias === null ? null : tape.gradFor(bias.weights);
     for (let b = 0; b < batch; b++) {
-      tape.kernels.backward.attentionBackward(
+      backward(
         dq === null ? null : view(dq, b * qWidth, qWidth),
         dk === null ? null : view(dk, b * kvWidth, kvWidth),
         dv === null ? null : view(dv, b * kvWidth, kvWidth),

@@ -4,12 +4,16 @@
 // record in float64 through the plain reference kernels (float64TapeKernels),
 // which accept either width.
 
+import type { AttentionVariantKernels } from "../backend/attention-variants.js";
 import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../backend/backend.js";
 import type { BackwardKernels } from "../backend/backward.js";
 import { jsBackwardKernels } from "../backend/js/backward/index.js";
 import { gelu, relu, silu, tanh } from "../backend/js/activations.js";
 import { attention } from "../backend/js/attention.js";
 import { add, embedding, mul } from "../backend/js/elementwise.js";
+import { eluPlusOne, positiveRandomFeatures } from "../backend/js/feature-maps.js";
+import { linearAttention } from "../backend/js/linear-attention.js";
+import { sparseAttention } from "../backend/js/sparse-attention.js";
 import { matmulF32, matmulF32Columns } from "../backend/js/matmul.js";
 import { layerNorm, rmsNorm } from "../backend/js/norms.js";
 import { gruCell, lstmCell } from "../backend/js/recurrent-cells.js";
@@ -19,7 +23,7 @@ import type { FloatArray } from "../tensor/tensor.js";
 import { f32ColumnsMatrix, f32Matrix } from "../tensor/weights.js";
 
 /** The Backend's forward kernels over buffers of type A; matmul takes a dense [outFeatures, inFeatures] weight. */
-export interface ForwardKernels<A extends FloatArray> {
+export interface ForwardKernels<A extends FloatArray> extends AttentionVariantKernels<A> {
   matmul(out: A, x: A, weight: A, bias: A | null, rows: number, outFeatures: number, inFeatures: number): void;
   /** out[rows, count] = x · W[:, first .. first+count) + bias, W a Conv1D weight [inFeatures, stride], bias [count]. */
   matmulColumns(out: A, x: A, weight: A, bias: A | null, rows: number, inFeatures: number, stride: number, first: number, count: number): void;
@@ -85,6 +89,10 @@ export function backendTapeKernels(
       rope: (x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout) =>
         backend.rope(x, rows, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout),
       attention: (out, q, k, v, shape, scores, keyMask) => backend.attention(out, q, k, v, shape, scores, keyMask),
+      sparseAttention: (out, q, k, v, shape, scores, keyMask) => backend.sparseAttention(out, q, k, v, shape, scores, keyMask),
+      linearAttention: (out, phiQ, phiK, v, sums, normalizer, shape) => backend.linearAttention(out, phiQ, phiK, v, sums, normalizer, shape),
+      eluPlusOne: (x, n) => backend.eluPlusOne(x, n),
+      positiveRandomFeatures: (out, x, omega, rows, dim, features) => backend.positiveRandomFeatures(out, x, omega, rows, dim, features),
     },
     backward,
   };
@@ -112,6 +120,10 @@ export const float64TapeKernels: TapeKernels<Float64Array> = {
     gruCell,
     rope,
     attention,
+    sparseAttention,
+    linearAttention,
+    eluPlusOne,
+    positiveRandomFeatures,
   },
   backward: jsBackwardKernels,
 };

@@ -6,6 +6,7 @@
 
 import type { FloatArray } from "../tensor/tensor.js";
 import type { WeightMatrix } from "../tensor/weights.js";
+import type { AttentionVariantInspection, AttentionVariantKernels } from "./attention-variants.js";
 
 export type GeluApproximation = "tanh" | "erf";
 
@@ -65,7 +66,8 @@ export interface RelativePositionBias {
   readonly maxDistance: number;
 }
 
-export interface Backend {
+/** The kernels of the attention variants (sparse, linear, their feature maps) are in attention-variants.ts. */
+export interface Backend extends AttentionVariantKernels, AttentionVariantInspection {
   readonly name: string;
 
   /**

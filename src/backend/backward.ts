@@ -13,9 +13,10 @@
 // the reference kernels also accept Float64Array (gradient checks).
 
 import type { FloatArray } from "../tensor/tensor.js";
+import type { AttentionVariantBackwardKernels } from "./attention-variants.js";
 import type { AttentionShape, GeluApproximation, RopeLayout } from "./backend.js";
 
-export interface BackwardKernels<A extends FloatArray = Float32Array> {
+export interface BackwardKernels<A extends FloatArray = Float32Array> extends AttentionVariantBackwardKernels<A> {
   /** dst[i] += scale · src[i] for i < n (the backward of add, and of scaling by a constant). */
   accumulate(dst: A, src: A, n: number, scale: number): void;
 

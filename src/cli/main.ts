@@ -7,6 +7,7 @@ import { classifyCommand } from "./commands/classify.js";
 import { downloadCommand } from "./commands/download.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalCommand } from "./commands/eval.js";
+import { experimentCommand } from "./commands/experiment.js";
 import { fillMaskCommand } from "./commands/fill-mask.js";
 import { finetuneCommand } from "./commands/finetune.js";
 import { finetuneEncoderCommand } from "./commands/finetune-encoder.js";
@@ -36,6 +37,7 @@ const commands: Command[] = [
   quantizeCommand,
   trainCommand,
   evalCommand,
+  experimentCommand,
   finetuneCommand,
   trainEncoderCommand,
   finetuneEncoderCommand,

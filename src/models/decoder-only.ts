@@ -1,9 +1,10 @@
 // The decoder-only language model every decoder family builds:
-//   token embeddings (× a scale; + learned positions; LayerNorm for BLOOM)
+//   token embeddings (× a scale; + learned or sinusoidal positions; LayerNorm for BLOOM)
 //   → N × block → final norm → LM head → logits (× a scale; soft-capped for Gemma 2)
-// Prompts are processed in chunks of up to `chunkRows` tokens, each token's keys
-// and values kept in a KV cache, so generation then runs one token per step. The
-// family files (decoder/*.ts) build the parts from a config.
+// Prompts are processed in chunks of up to `chunkRows` tokens, each layer keeping
+// what its attention needs of the sequence (keys and values in a KV cache, or
+// linear attention's running sums), so generation then runs one token per step.
+// The family files (decoder/*.ts) build the parts from a config.
 
 import { tanh } from "../autograd/activations.js";
 import { crossEntropy } from "../autograd/cross-entropy.js";
@@ -11,15 +12,17 @@ import { add, scale } from "../autograd/elementwise.js";
 import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
+import type { AbsolutePositions } from "../nn/absolute-positions.js";
+import { SelfAttention } from "../nn/attention.js";
 import { residualDropout, type DecoderBlock } from "../nn/block.js";
 import type { Embedding } from "../nn/embedding.js";
-import { KvCache } from "../nn/kv-cache.js";
 import type { Linear } from "../nn/linear.js";
 import type { Norm } from "../nn/norm.js";
 import { observe, type ForwardObserver, type ForwardPass } from "../nn/observer.js";
 import type { ParameterIndex } from "../nn/parameter-index.js";
 import type { RotaryEmbedding } from "../nn/rotary-embedding.js";
 import { Scratch } from "../nn/scratch.js";
+import { SequenceCache } from "../nn/sequence-cache.js";
 import type { TapeContext } from "../nn/tape-context.js";
 
 /** The architecture-independent description every decoder family fills in. */
@@ -43,8 +46,8 @@ export interface DecoderParts {
   readonly tokenEmbedding: Embedding;
   /** Multiplier of the token embeddings (Gemma's √hidden, Granite's embedding_multiplier); default 1. */
   readonly embeddingScale?: number;
-  /** Learned absolute positions (GPT-2); null when positions are rotary, ALiBi or absent. */
-  readonly positionEmbedding: Embedding | null;
+  /** Absolute positions added to the embeddings (GPT-2's learned table, sinusoids); null when positions are rotary, ALiBi or absent. */
+  readonly positionEmbedding: AbsolutePositions | null;
   /** A norm right after the embeddings (BLOOM's word_embeddings_layernorm); default none. */
   readonly embeddingNorm?: Norm | null;
   readonly blocks: readonly DecoderBlock[];
@@ -64,9 +67,9 @@ const DEFAULT_CHUNK_ROWS = 64;
 /** Positions a full-attention KV cache starts with when the caller does not say how many it will use. */
 const INITIAL_CACHE_POSITIONS = 512;
 
-/** A KV cache with the [vocab] logits buffer of its sequence's last position. */
+/** A sequence's per-layer cache with the [vocab] logits buffer of its last position. */
 export interface DecodeState {
-  readonly cache: KvCache;
+  readonly cache: SequenceCache;
   /** [vocab] */
   readonly logits: Float32Array;
 }
@@ -88,22 +91,19 @@ export class DecoderOnlyModel {
     readonly chunkRows: number = DEFAULT_CHUNK_ROWS,
   ) {}
 
-  /** Each layer's sliding window (0: full attention). */
-  get layerWindows(): number[] {
-    return this.parts.blocks.map((b) => b.attention.window);
-  }
-
   /**
-   * A KV cache for up to `maxPositions` positions (default: the whole context);
-   * full-attention layers start with room for `initialPositions` and grow as needed.
+   * A cache for up to `maxPositions` positions (default: the whole context), each
+   * layer's state made by its attention: full-attention KV buffers start with room
+   * for `initialPositions` and grow as needed; sliding windows and linear attention
+   * keep a constant size.
    */
-  createCache(maxPositions: number = this.config.contextLength, initialPositions = maxPositions): KvCache {
+  createCache(maxPositions: number = this.config.contextLength, initialPositions = maxPositions): SequenceCache {
     if (!Number.isSafeInteger(maxPositions) || maxPositions < 1) throw new InputError(`a KV cache needs a positive number of positions, got ${maxPositions}`);
     if (maxPositions > this.config.contextLength) {
       throw new InputError(`a cache of ${maxPositions} positions exceeds the context length ${this.config.contextLength}`);
     }
-    const { numKvHeads, headDim } = this.config;
-    return new KvCache(numKvHeads * headDim, maxPositions, this.layerWindows, this.chunkRows, this.backend, initialPositions);
+    const sizes = { maxPositions, chunkRows: this.chunkRows, initialPositions };
+    return new SequenceCache(maxPositions, this.parts.blocks.map((b) => b.attention.createState(sizes, this.backend)));
   }
 
   /**
@@ -139,7 +139,7 @@ export class DecoderOnlyModel {
    * "all", or [1, vocab] (the last token's) for "last". An observer sees (and may
    * change) the capture points of nn/observer.ts.
    */
-  forward(ids: ArrayLike<number>, cache: KvCache, logits: Float32Array, rows: LogitRows, observer: ForwardObserver | null = null): void {
+  forward(ids: ArrayLike<number>, cache: SequenceCache, logits: Float32Array, rows: LogitRows, observer: ForwardObserver | null = null): void {
     const { hiddenSize: dim, vocabSize } = this.config;
     const start = cache.length;
     if (ids.length === 0) throw new InputError("no token ids to process");
@@ -181,13 +181,16 @@ export class DecoderOnlyModel {
    * are read once per step, not once per sequence — and each row attends to its own
    * cache. Writes logits [ids.length, vocab].
    */
-  decodeBatch(ids: ArrayLike<number>, caches: readonly KvCache[], logits: Float32Array): void {
+  decodeBatch(ids: ArrayLike<number>, caches: readonly SequenceCache[], logits: Float32Array): void {
     const { hiddenSize: dim, vocabSize } = this.config;
     const rows = ids.length;
     if (rows === 0) throw new InputError("no sequences to step");
     if (caches.length !== rows) throw new InputError(`${rows} tokens for ${caches.length} sequences`);
     if (rows > this.chunkRows) throw new InputError(`a batched step takes at most ${this.chunkRows} sequences, got ${rows}`);
     if (new Set(caches).size !== rows) throw new InputError("a sequence appears twice in one batched step");
+    if (!this.parts.blocks.every((b) => b.attention instanceof SelfAttention)) {
+      throw new InputError("batched decoding needs softmax attention in every layer (this model has linear-attention layers: step its sequences one by one)");
+    }
     if (logits.length < rows * vocabSize) throw new RangeError(`logits buffer has ${logits.length} floats, needs ${rows * vocabSize}`);
     let maxKeys = 1;
     for (const cache of caches) {
@@ -220,7 +223,7 @@ export class DecoderOnlyModel {
   }
 
   /** Each cache's next position, in a buffer reused from step to step. */
-  private batchPositions(caches: readonly KvCache[]): Int32Array {
+  private batchPositions(caches: readonly SequenceCache[]): Int32Array {
     if (this.positionsBuffer.length < caches.length) this.positionsBuffer = new Int32Array(this.chunkRows);
     for (let i = 0; i < caches.length; i++) this.positionsBuffer[i] = caches[i]!.length;
     return this.positionsBuffer;
@@ -330,14 +333,13 @@ export class DecoderOnlyModel {
   private scratchFor(maxKeys: number): Scratch {
     if (this.scratch === null) {
       const { hiddenSize, numHeads, headDim, intermediateSize } = this.config;
-      const fused = this.parts.blocks.some((b) => b.attention.projection.kind === "fused-per-head");
       this.scratch = new Scratch(
         {
           rows: this.chunkRows,
           dim: hiddenSize,
           queryDim: numHeads * headDim,
           kvDim: this.config.numKvHeads * headDim,
-          fusedQkvDim: fused ? 3 * numHeads * headDim : 0,
+          fusedQkvDim: Math.max(0, ...this.parts.blocks.map((b) => b.attention.fusedQkvDim)),
           ffnDim: intermediateSize,
           maxKeys,
         },

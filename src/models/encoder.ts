@@ -1,6 +1,8 @@
 // The bidirectional Transformer encoder (BERT, Devlin et al. 2019; RoBERTa,
-// DistilBERT) and its task heads:
+// DistilBERT; lmscope-encoder) and its task heads:
 //   word + position (+ token-type) embeddings → LayerNorm → N × post-norm block
+//   (lmscope-encoder: its own positions and block arrangement, a final norm
+//   after pre-norm blocks)
 //   (bidirectional attention, padding keys masked) → last hidden state
 //   → pooler (dense + tanh, or ReLU, on the first token) → NSP / sequence classifier
 //   → MLM transform (dense, GELU, LayerNorm) → decoder to the vocabulary
@@ -22,13 +24,14 @@ import type { ParameterIndex } from "../nn/parameter-index.js";
 import type { TapeContext } from "../nn/tape-context.js";
 import { InputError } from "../errors.js";
 import type { Embedding } from "../nn/embedding.js";
-import { KvCache } from "../nn/kv-cache.js";
+import type { AbsolutePositions } from "../nn/absolute-positions.js";
+import type { EncoderBlock } from "../nn/encoder-block.js";
 import type { Linear } from "../nn/linear.js";
 import { activate, activateOnTape, type Activation } from "../nn/mlp.js";
 import type { Norm } from "../nn/norm.js";
-import type { PostNormBlock } from "../nn/post-norm-block.js";
 import type { ForwardObserver, ForwardPass } from "../nn/observer.js";
 import { Scratch } from "../nn/scratch.js";
+import { SequenceCache } from "../nn/sequence-cache.js";
 
 /** Which HF class the checkpoint was saved from, i.e. which heads sit on the encoder. */
 export type EncoderHead =
@@ -91,11 +94,14 @@ export interface Pooler {
 
 export interface EncoderParts {
   readonly wordEmbedding: Embedding;
-  readonly positionEmbedding: Embedding;
-  /** null: no token types (DistilBERT). */
+  /** Learned positions (BERT, RoBERTa) or sinusoids; null when positions are rotary, ALiBi or absent (lmscope-encoder). */
+  readonly positionEmbedding: AbsolutePositions | null;
+  /** null: no token types (DistilBERT, lmscope-encoder). */
   readonly tokenTypeEmbedding: Embedding | null;
   readonly embeddingNorm: Norm;
-  readonly blocks: readonly PostNormBlock[];
+  readonly blocks: readonly EncoderBlock[];
+  /** A norm after the last block (pre-norm stacks); absent or null: none (BERT). */
+  readonly finalNorm?: Norm | null;
   /** null when the checkpoint has none (tokencls, MLM). */
   readonly pooler: Pooler | null;
   readonly maskedLm: MaskedLmHead | null;
@@ -152,7 +158,7 @@ export interface EncoderForwardOptions {
 
 export class EncoderNetwork {
   private scratch: Scratch | null = null;
-  private keys: KvCache | null = null;
+  private keys: SequenceCache | null = null;
   /** [hidden] the pooled vector of one row, for heads that read it. */
   private readonly pooled: Float32Array;
 
@@ -202,6 +208,7 @@ export class EncoderNetwork {
       observer?.beginSequence?.(b);
       const pass: ForwardPass = { backend: this.backend, scratch, observer, layer: 0, sequences: null };
       this.parts.blocks.forEach((block, layer) => block.forward(pass, x, seq, dim, keys.layers[layer]!, keyMask));
+      this.parts.finalNorm?.forward(this.backend, x, x, seq);
       const rowHidden = hidden.subarray(b * seq * dim, (b + 1) * seq * dim);
       rowHidden.set(x.subarray(0, seq * dim));
 
@@ -261,6 +268,7 @@ export class EncoderNetwork {
     const mask = inputs.attentionMask?.flat();
     let x = this.embedOnTape(ctx, inputs, batch, seq); // [B · T, dim]
     for (const block of this.parts.blocks) x = block.forwardOnTape(ctx, x, batch, mask?.includes(0) === true ? mask : undefined);
+    if (this.parts.finalNorm !== undefined && this.parts.finalNorm !== null) x = this.parts.finalNorm.forwardOnTape(ctx, x);
     const pooled = (): Variable => {
       if (pooler === null) throw new InputError("this checkpoint has no pooler, which its head needs");
       const firstTokens = Array.from({ length: batch }, (_, b) => b * seq);
@@ -293,9 +301,11 @@ export class EncoderNetwork {
   /** [B · T, dim] = dropout(LayerNorm(word[ids] + position (+ tokenType))) on a tape. */
   private embedOnTape(ctx: TapeContext, inputs: EncoderInputs, batch: number, seq: number): Variable {
     const { wordEmbedding, positionEmbedding, tokenTypeEmbedding, embeddingNorm } = this.parts;
-    const words = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
-    const positionIds = inputs.inputIds.flatMap((row) => this.positionIdsOf(row));
-    let sum = add(ctx.tape, words, positionEmbedding.forwardOnTape(ctx, positionIds));
+    let sum = wordEmbedding.forwardOnTape(ctx, inputs.inputIds.flat(), this.config.padTokenId);
+    if (positionEmbedding !== null) {
+      const positionIds = inputs.inputIds.flatMap((row) => this.positionIdsOf(row));
+      sum = add(ctx.tape, sum, positionEmbedding.forwardOnTape(ctx, positionIds));
+    }
     if (tokenTypeEmbedding !== null) {
       sum = add(ctx.tape, sum, tokenTypeEmbedding.forwardOnTape(ctx, inputs.tokenTypeIds?.flat() ?? new Array<number>(batch * seq).fill(0)));
     }
@@ -331,9 +341,11 @@ export class EncoderNetwork {
     const n = seq * this.config.hiddenSize;
     const addend = scratch.delta; // [T, dim]
     wordEmbedding.forward(this.backend, x, ids);
-    if (this.config.positionIds === "arange") positionEmbedding.forwardRange(addend, 0, seq);
-    else positionEmbedding.forward(this.backend, addend, this.positionIdsOf(ids));
-    this.backend.add(x, x, addend, n);
+    if (positionEmbedding !== null) {
+      if (this.config.positionIds === "arange") positionEmbedding.forwardRange(addend, 0, seq);
+      else positionEmbedding.forward(this.backend, addend, this.positionIdsOf(ids));
+      this.backend.add(x, x, addend, n);
+    }
     if (tokenTypeEmbedding !== null) {
       tokenTypeEmbedding.forward(this.backend, addend, types ?? new Array<number>(seq).fill(0));
       this.backend.add(x, x, addend, n);
@@ -386,11 +398,11 @@ export class EncoderNetwork {
     return this.scratch;
   }
 
-  /** Keys and values of one row, per layer (a KV cache used from position 0, never appended to). */
-  private keysFor(seq: number): KvCache {
+  /** Each layer's attention state for one row (keys and values used from position 0, never appended to). */
+  private keysFor(seq: number): SequenceCache {
     if (this.keys === null || this.keys.maxPositions < seq) {
-      const windows = new Array<number>(this.config.numLayers).fill(0);
-      this.keys = new KvCache(this.config.numHeads * this.config.headDim, seq, windows, seq, this.backend);
+      const sizes = { maxPositions: seq, chunkRows: seq, initialPositions: seq };
+      this.keys = new SequenceCache(seq, this.parts.blocks.map((block) => block.attention.createState(sizes, this.backend)));
     }
     return this.keys;
   }

@@ -18,6 +18,8 @@ import { buildLlamaStyle, type LlamaStyleSpec } from "./decoder/llama-style.js";
 import { olmo2Spec } from "./decoder/olmo2.js";
 import { phi3Spec } from "./decoder/phi3.js";
 import { smollm3Spec } from "./decoder/smollm3.js";
+import { LMSCOPE_DECODER } from "./lmscope/config.js";
+import { buildLmscopeDecoder, parseLmscopeDecoderConfig } from "./lmscope/decoder.js";
 import type { Initializer } from "./weight-store.js";
 
 export interface BuildOptions {
@@ -84,6 +86,17 @@ const families: ModelFamily[] = [
       return {
         config,
         build: (tensors, source, { backend, ropeLayout, initializer }) => buildGptNeox(config, tensors, source, backend, ropeLayout, initializer ?? null),
+      };
+    },
+  },
+  {
+    name: "lmscope-decoder",
+    modelTypes: [LMSCOPE_DECODER],
+    prepare(json, configSource) {
+      const spec = parseLmscopeDecoderConfig(json, configSource);
+      return {
+        config: spec.config,
+        build: (tensors, source, { backend, initializer }) => buildLmscopeDecoder(spec, tensors, source, backend, initializer ?? null),
       };
     },
   },

@@ -8,25 +8,23 @@
 //
 // Projections come as three Linears, or — GPT-NeoX and BLOOM — one fused Linear
 // whose output holds each head's [q | k | v] side by side, split after the product.
+// The score kernel is one overridable step (attend / attendOnTape), so a variant
+// that only changes which keys a query sees (sparse-attention.ts) reuses the rest.
 
-import { attention } from "../autograd/attention.js";
+import { attention, type AttentionOptions, type PositionBiasInput } from "../autograd/attention.js";
 import { gatherColumns } from "../autograd/gather.js";
 import { reshape, splitColumns } from "../autograd/reshape.js";
 import type { Variable } from "../autograd/variable.js";
-import type { AttentionShape } from "../backend/backend.js";
-import type { LayerKvCache } from "./kv-cache.js";
+import type { AttentionShape, Backend } from "../backend/backend.js";
+import type { AttentionHeads, AttentionLayer } from "./attention-layer.js";
+import { LayerKvCache, layerKvCache } from "./kv-cache.js";
 import type { Linear } from "./linear.js";
 import type { Norm } from "./norm.js";
 import { observe, type ForwardPass } from "./observer.js";
 import type { RelativeAttentionBias } from "./relative-position-bias.js";
 import type { RotaryEmbedding } from "./rotary-embedding.js";
+import type { LayerState, LayerStateSizes } from "./sequence-cache.js";
 import type { TapeContext } from "./tape-context.js";
-
-export interface AttentionHeads {
-  nHeads: number;
-  nKvHeads: number;
-  headDim: number;
-}
 
 /** How queries, keys and values are projected from the layer's input. */
 export type QkvProjection =
@@ -61,7 +59,7 @@ export interface SelfAttentionConfig {
   readonly positionBias?: RelativeAttentionBias | null;
 }
 
-export class SelfAttention {
+export class SelfAttention implements AttentionLayer {
   readonly heads: AttentionHeads;
   readonly projection: QkvProjection;
   readonly outputProj: Linear;
@@ -74,7 +72,7 @@ export class SelfAttention {
   readonly qkNorm: QkNorm | null;
   readonly positionBias: RelativeAttentionBias | null;
   /** The attention kernel's sizes, updated in place for each call: the decode loop allocates nothing. */
-  private readonly shape: AttentionShape;
+  protected readonly shape: AttentionShape;
   /** Column order that turns a fused-per-head output into [q | k | v] blocks (tape only; built on first use). */
   private fusedOrder: Int32Array | null = null;
 
@@ -115,14 +113,24 @@ export class SelfAttention {
     }
   }
 
+  get fusedQkvDim(): number {
+    return this.projection.kind === "fused-per-head" ? 3 * this.heads.nHeads * this.heads.headDim : 0;
+  }
+
+  /** A KV cache: of the window's size for a sliding window (constant memory), else growing with the sequence. */
+  createState(sizes: LayerStateSizes, backend: Backend): LayerState {
+    return layerKvCache(this.heads.nKvHeads * this.heads.headDim, this.window, sizes, backend);
+  }
+
   /**
    * out [rows, dim] = attention of x [rows, dim], the tokens at positions
    * position .. position+rows−1; their keys and values go into the cache and
    * attention reads every cached key they may see. keyMask [keys] (optional, the
    * cache's rows) is 0 for padding keys no query may attend.
    */
-  forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, cache: LayerKvCache, position: number, keyMask?: ArrayLike<number>): void {
+  forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, cache: LayerState, position: number, keyMask?: ArrayLike<number>): void {
     if (pass.sequences !== null) return this.forwardSequenceRows(pass, out, x, rows);
+    if (!(cache instanceof LayerKvCache)) throw new RangeError("softmax attention needs the KV cache its createState makes");
     const { backend, scratch } = pass;
     const { nHeads, nKvHeads, headDim } = this.heads;
     const kvDim = nKvHeads * headDim;
@@ -154,7 +162,7 @@ export class SelfAttention {
     shape.queryOffset = row;
     const cachedKeys = cache.keys.subarray(0, (row + rows) * kvDim);
     if (pass.observer !== null) this.observePattern(pass, query, cachedKeys, rows, position, cache.offset, keyMask);
-    backend.attention(scratch.context, query, cachedKeys, cache.values, shape, scratch.scores, keyMask); // [rows, nHeads, headDim]
+    this.attend(backend, scratch.context, query, cachedKeys, cache.values, scratch.scores, keyMask); // [rows, nHeads, headDim]
     observe(pass, "attn.z", scratch.context, rows, nHeads * headDim, position);
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
   }
@@ -190,6 +198,7 @@ export class SelfAttention {
     const shape = this.shape;
     for (let r = 0; r < rows; r++) {
       const cache = caches[r]!.layers[pass.layer]!;
+      if (!(cache instanceof LayerKvCache)) throw new RangeError("softmax attention needs the KV cache its createState makes");
       const position = positions[r]!;
       const q = query.subarray(r * qDim, (r + 1) * qDim);
       const k = keys.subarray(r * kvDim, (r + 1) * kvDim);
@@ -204,7 +213,7 @@ export class SelfAttention {
       shape.queryCount = 1;
       shape.keyCount = row + 1;
       shape.queryOffset = row;
-      backend.attention(scratch.context.subarray(r * qDim, (r + 1) * qDim), q, cache.keys.subarray(0, (row + 1) * kvDim), cache.values, shape, scratch.scores);
+      this.attend(backend, scratch.context.subarray(r * qDim, (r + 1) * qDim), q, cache.keys.subarray(0, (row + 1) * kvDim), cache.values, scratch.scores);
     }
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
   }
@@ -233,7 +242,7 @@ export class SelfAttention {
       q = this.rotary.applyOnTape(ctx, q, nHeads, headDim, batch);
       k = this.rotary.applyOnTape(ctx, k, nKvHeads, headDim, batch);
     }
-    const options = {
+    const options: AttentionOptions & { positionBias: PositionBiasInput<Float32Array> | null } = {
       nHeads,
       nKvHeads,
       headDim,
@@ -245,8 +254,23 @@ export class SelfAttention {
       alibiSlopes: this.alibiSlopes,
       positionBias: this.positionBias?.onTape(ctx) ?? null,
     };
-    const context = attention(ctx.tape, q, k, v, keyMask === undefined ? options : { ...options, keyMask }); // [batch · seq, nHeads · headDim]
+    const context = this.attendOnTape(ctx, q, k, v, keyMask === undefined ? options : { ...options, keyMask }); // [batch · seq, nHeads · headDim]
     return this.outputProj.forwardOnTape(ctx, context);
+  }
+
+  /** context [rows, nHeads, headDim] from the queries and the cached keys and values (this.shape's sizes). */
+  protected attend(backend: Backend, context: Float32Array, query: Float32Array, keys: Float32Array, values: Float32Array, scores: Float32Array, keyMask?: ArrayLike<number>): void {
+    backend.attention(context, query, keys, values, this.shape, scores, keyMask);
+  }
+
+  /** The score kernel on a tape: q [batch · seq, nHeads · headDim], k and v [batch · seq, nKvHeads · headDim]. */
+  protected attendOnTape(ctx: TapeContext, q: Variable, k: Variable, v: Variable, options: AttentionOptions & { positionBias?: PositionBiasInput<Float32Array> | null }): Variable {
+    return attention(ctx.tape, q, k, v, options);
+  }
+
+  /** probs [nHeads, rows, keyCount]: the probabilities `attend` weighs the values by (inspection). */
+  protected probabilities(backend: Backend, probs: Float32Array, query: Float32Array, keys: Float32Array, scores: Float32Array, keyMask?: ArrayLike<number>): void {
+    backend.attentionProbabilities(probs, query, keys, this.shape, scores, keyMask);
   }
 
   private projectOnTape(ctx: TapeContext, x: Variable): [Variable, Variable, Variable] {
@@ -276,7 +300,7 @@ export class SelfAttention {
     const { nHeads } = this.heads;
     const keyCount = this.shape.keyCount;
     const probs = new Float32Array(nHeads * rows * keyCount); // [nHeads, rows, keyCount]
-    pass.backend.attentionProbabilities(probs, query, keys, this.shape, new Float32Array(keyCount), keyMask);
+    this.probabilities(pass.backend, probs, query, keys, new Float32Array(keyCount), keyMask);
     observer.visit(pass.layer, "attn.pattern", { data: probs, rows, width: keyCount, position, keyOffset, heads: nHeads });
   }
 }

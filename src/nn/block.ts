@@ -4,6 +4,7 @@
 //   sandwich (Gemma 2 and 3):   x = x + norm1'(attn(norm1(x)));     x = x + norm2'(mlp(norm2(x)))
 //   post-norm outputs (OLMo 2): x = x + norm1'(attn(x));            x = x + norm2'(mlp(x))
 //   parallel (GPT-NeoX):        x = x + attn(norm1(x)) + mlp(norm2(x))
+//   post-norm (Vaswani et al.): x = norm1(x + attn(x));             x = norm2(x + mlp(x))
 //
 // each branch optionally scaled before it is added (Granite's residual_multiplier).
 // Without a causal mask and with a padding mask over the keys, the pre-norm block is
@@ -14,24 +15,28 @@
 import { dropout } from "../autograd/dropout.js";
 import { add, scale } from "../autograd/elementwise.js";
 import type { Variable } from "../autograd/variable.js";
-import type { SelfAttention } from "./attention.js";
-import type { LayerKvCache } from "./kv-cache.js";
+import type { AttentionLayer } from "./attention-layer.js";
 import type { FeedForward } from "./mlp.js";
 import type { Norm } from "./norm.js";
 import { observe, type ForwardPass } from "./observer.js";
+import type { LayerState } from "./sequence-cache.js";
 import type { TapeContext } from "./tape-context.js";
 
 export interface DecoderBlockParts {
   /** Norm of the attention's input (null: attention reads the stream itself, OLMo 2). */
   readonly inputNorm: Norm | null;
-  readonly attention: SelfAttention;
+  readonly attention: AttentionLayer;
   /** Norm of the attention's output before it is added (Gemma, OLMo 2); null: none. */
   readonly attentionOutputNorm?: Norm | null;
+  /** Norm of the stream right after the attention's residual add (post-norm); null: none. */
+  readonly attentionResidualNorm?: Norm | null;
   /** Norm of the MLP's input (null: the MLP reads the stream itself, OLMo 2). */
   readonly ffnNorm: Norm | null;
   readonly ffn: FeedForward;
   /** Norm of the MLP's output before it is added (Gemma, OLMo 2); null: none. */
   readonly ffnOutputNorm?: Norm | null;
+  /** Norm of the stream right after the MLP's residual add (post-norm); null: none. */
+  readonly ffnResidualNorm?: Norm | null;
   /** Multiplier of each branch before it joins the stream (Granite); default 1. */
   readonly residualScale?: number;
   /** Attention and MLP both read the block's input and are added together (GPT-NeoX's use_parallel_residual). */
@@ -40,11 +45,13 @@ export interface DecoderBlockParts {
 
 export class DecoderBlock {
   readonly inputNorm: Norm | null;
-  readonly attention: SelfAttention;
+  readonly attention: AttentionLayer;
   readonly attentionOutputNorm: Norm | null;
+  readonly attentionResidualNorm: Norm | null;
   readonly ffnNorm: Norm | null;
   readonly ffn: FeedForward;
   readonly ffnOutputNorm: Norm | null;
+  readonly ffnResidualNorm: Norm | null;
   readonly residualScale: number;
   readonly parallel: boolean;
 
@@ -56,18 +63,23 @@ export class DecoderBlock {
     this.inputNorm = parts.inputNorm;
     this.attention = parts.attention;
     this.attentionOutputNorm = parts.attentionOutputNorm ?? null;
+    this.attentionResidualNorm = parts.attentionResidualNorm ?? null;
     this.ffnNorm = parts.ffnNorm;
     this.ffn = parts.ffn;
     this.ffnOutputNorm = parts.ffnOutputNorm ?? null;
+    this.ffnResidualNorm = parts.ffnResidualNorm ?? null;
     this.residualScale = parts.residualScale ?? 1;
     this.parallel = parts.parallel ?? false;
+    if (this.parallel && (this.attentionResidualNorm !== null || this.ffnResidualNorm !== null)) {
+      throw new RangeError("a parallel block has no stream between its branches to post-normalise");
+    }
   }
 
   /**
-   * Updates the residual stream x [rows, dim] of the tokens at position … position + rows − 1 in place.
-   * keyMask [cache rows] (optional) is 0 for padding keys.
+   * Updates the residual stream x [rows, dim] of the tokens at position … position + rows − 1
+   * in place; keyMask [keys] (optional) is 0 for padding keys (encoders).
    */
-  forward(pass: ForwardPass, x: Float32Array, rows: number, dim: number, cache: LayerKvCache, position: number, keyMask?: ArrayLike<number>): void {
+  forward(pass: ForwardPass, x: Float32Array, rows: number, dim: number, cache: LayerState, position: number, keyMask?: ArrayLike<number>): void {
     const { backend, scratch } = pass;
     const n = rows * dim;
     pass.layer = this.layer;
@@ -85,26 +97,29 @@ export class DecoderBlock {
       backend.add(x, x, mlpOut, n);
     } else {
       backend.add(x, x, attended, n);
+      if (this.attentionResidualNorm !== null) this.attentionResidualNorm.forward(backend, x, x, rows);
       observe(pass, "resid_mid", x, rows, dim, position);
       const mlpOut = scratch.delta; // [rows, dim]
       this.ffn.forward(pass, mlpOut, this.normed(pass, this.ffnNorm, x, rows), rows, position);
       this.finishBranch(pass, this.ffnOutputNorm, mlpOut, rows, n);
       observe(pass, "mlp_out", mlpOut, rows, dim, position);
       backend.add(x, x, mlpOut, n);
+      if (this.ffnResidualNorm !== null) this.ffnResidualNorm.forward(backend, x, x, rows);
     }
     observe(pass, "resid_post", x, rows, dim, position);
   }
 
   /** The same block recorded on a tape for `batch` sequences: x [batch · seq, dim] → new residual stream; keyMask [batch · seq]. */
   forwardOnTape(ctx: TapeContext, x: Variable, batch: number, keyMask?: ArrayLike<number>): Variable {
-    const attended = this.branchOnTape(ctx, this.attentionOutputNorm, this.attention.forwardOnTape(ctx, this.normedOnTape(ctx, this.inputNorm, x), batch, keyMask));
+    const attention = this.attention.forwardOnTape(ctx, this.normedOnTape(ctx, this.inputNorm, x), batch, keyMask);
+    const attended = this.branchOnTape(ctx, this.attentionOutputNorm, attention);
     if (this.parallel) {
       const mlpOut = this.branchOnTape(ctx, this.ffnOutputNorm, this.ffn.forwardOnTape(ctx, this.normedOnTape(ctx, this.ffnNorm, x)));
       return add(ctx.tape, add(ctx.tape, x, attended), mlpOut);
     }
-    const h = add(ctx.tape, x, attended);
+    const h = this.normedOnTape(ctx, this.attentionResidualNorm, add(ctx.tape, x, attended));
     const mlpOut = this.branchOnTape(ctx, this.ffnOutputNorm, this.ffn.forwardOnTape(ctx, this.normedOnTape(ctx, this.ffnNorm, h)));
-    return add(ctx.tape, h, mlpOut);
+    return this.normedOnTape(ctx, this.ffnResidualNorm, add(ctx.tape, h, mlpOut));
   }
 
   /** norm(x) in scratch.normed, or x itself without a norm. */

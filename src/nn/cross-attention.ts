@@ -9,7 +9,7 @@
 import { attention } from "../autograd/attention.js";
 import type { Variable } from "../autograd/variable.js";
 import type { AttentionShape, Backend } from "../backend/backend.js";
-import type { AttentionHeads } from "./attention.js";
+import type { AttentionHeads } from "./attention-layer.js";
 import type { Linear } from "./linear.js";
 import { observe, type ForwardPass } from "./observer.js";
 import type { TapeContext } from "./tape-context.js";

@@ -13,8 +13,9 @@
 
 import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
+import { SequenceCache, type LayerState, type LayerStateSizes } from "./sequence-cache.js";
 
-export class LayerKvCache {
+export class LayerKvCache implements LayerState {
   /** [rows, kvDim] */
   keys: Float32Array;
   /** [rows, kvDim] */
@@ -64,6 +65,14 @@ export class LayerKvCache {
     this.offset = 0;
   }
 
+  canResumeAt(position: number): boolean {
+    return this.offset === 0 || (this.window > 0 && position >= this.offset + this.window - 1);
+  }
+
+  get floats(): number {
+    return 2 * this.rows * this.kvDim;
+  }
+
   private grow(rows: number, filled: number): void {
     const keys = this.backend.allocate(rows * this.kvDim);
     const values = this.backend.allocate(rows * this.kvDim);
@@ -75,11 +84,19 @@ export class LayerKvCache {
   }
 }
 
-export class KvCache {
-  readonly layers: LayerKvCache[];
-  /** Positions already processed (the position of the next token). */
-  length = 0;
+/**
+ * A layer's KV cache: a sliding-window layer's holds window − 1 + max(chunk, window)
+ * rows and never grows; a full-attention layer's starts with initialPositions rows.
+ */
+export function layerKvCache(kvDim: number, window: number, sizes: LayerStateSizes, backend: Backend): LayerKvCache {
+  const { maxPositions, chunkRows, initialPositions } = sizes;
+  return window > 0
+    ? new LayerKvCache(kvDim, Math.min(maxPositions, window - 1 + Math.max(chunkRows, window)), 0, window, backend)
+    : new LayerKvCache(kvDim, Math.min(maxPositions, initialPositions), maxPositions, 0, backend);
+}
 
+/** A SequenceCache whose layers all keep keys and values of one width. */
+export class KvCache extends SequenceCache<LayerKvCache> {
   /**
    * A cache for up to `maxPositions` positions. windows[l] is layer l's sliding
    * window (0: full attention); `chunkRows` is the most positions one forward call
@@ -87,56 +104,15 @@ export class KvCache {
    */
   constructor(
     readonly kvDim: number,
-    readonly maxPositions: number,
+    maxPositions: number,
     windows: readonly number[],
     chunkRows: number,
     backend: Backend,
     initialPositions: number = maxPositions,
   ) {
-    const initial = Math.min(maxPositions, initialPositions);
-    this.layers = windows.map((window) =>
-      window > 0
-        ? new LayerKvCache(kvDim, Math.min(maxPositions, window - 1 + Math.max(chunkRows, window)), 0, window, backend)
-        : new LayerKvCache(kvDim, initial, maxPositions, 0, backend),
+    super(
+      maxPositions,
+      windows.map((window) => layerKvCache(kvDim, window, { maxPositions, chunkRows, initialPositions }, backend)),
     );
-  }
-
-  get numLayers(): number {
-    return this.layers.length;
-  }
-
-  /** Rows of the longest layer buffer (keys one attention call may see). */
-  get maxLayerRows(): number {
-    let rows = 0;
-    for (const layer of this.layers) rows = Math.max(rows, layer.rows);
-    return rows;
-  }
-
-  /** Floats the cache holds now (keys and values of every layer). */
-  get floats(): number {
-    return this.layers.reduce((sum, l) => sum + 2 * l.rows * l.kvDim, 0);
-  }
-
-  reset(): void {
-    this.length = 0;
-    for (const layer of this.layers) layer.reset();
-  }
-
-  /**
-   * Forgets the positions from `length` on (a chat turn that diverged) and returns
-   * how many the cache still holds: `length`, or 0 when a sliding-window layer has
-   * already dropped keys that the positions from `length` on would need (the
-   * sequence must then be run again from the start).
-   */
-  rollback(length: number): number {
-    if (!Number.isSafeInteger(length) || length < 0) throw new RangeError(`cannot roll a KV cache back to ${length}`);
-    if (length >= this.length) return this.length;
-    const reachable = this.layers.every((l) => l.offset === 0 || (l.window > 0 && length >= l.offset + l.window - 1));
-    if (!reachable) {
-      this.reset();
-      return 0;
-    }
-    this.length = length;
-    return length;
   }
 }

@@ -1,4 +1,5 @@
-// Normalisation layers: LayerNorm (GPT-2, BERT) and RMSNorm (Llama family, Gemma's 1 + w).
+// Normalisation layers: LayerNorm (GPT-2, BERT) and RMSNorm (Llama family, Gemma's 1 + w),
+// and the identity where a stack has no norm at that place.
 import { layerNorm, rmsNorm } from "../autograd/norms.js";
 import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
@@ -42,5 +43,18 @@ export class RMSNorm implements Norm {
 
   forwardOnTape(ctx: TapeContext, x: Variable): Variable {
     return rmsNorm(ctx.tape, x, ctx.parameters.whole(this.weight), this.eps, this.weightOffset);
+  }
+}
+
+/** No normalisation: the final "norm" of a post-norm stack, whose last block already ends with one. */
+export class IdentityNorm implements Norm {
+  constructor(readonly dim: number) {}
+
+  forward(_backend: Backend, out: Float32Array, x: Float32Array, rows: number): void {
+    if (out !== x) out.set(x.subarray(0, rows * this.dim));
+  }
+
+  forwardOnTape(_ctx: TapeContext, x: Variable): Variable {
+    return x;
   }
 }

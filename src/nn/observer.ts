@@ -27,7 +27,7 @@
 // allocates nothing.
 
 import type { Backend } from "../backend/backend.js";
-import type { KvCache } from "./kv-cache.js";
+import type { SequenceCache } from "./sequence-cache.js";
 import type { Scratch } from "./scratch.js";
 
 export const BLOCK_POINTS = [
@@ -73,9 +73,9 @@ export interface ForwardObserver {
   visit(layer: number, point: CapturePoint, value: CapturedValue): void;
 }
 
-/** Rows of a batched decode step: row i is the next token of the sequence whose KV cache is caches[i], at positions[i]. */
+/** Rows of a batched decode step: row i is the next token of the sequence whose cache is caches[i], at positions[i]. */
 export interface SequenceRows {
-  readonly caches: readonly KvCache[];
+  readonly caches: readonly SequenceCache[];
   readonly positions: ArrayLike<number>;
 }
 

@@ -6,18 +6,18 @@
 import { add } from "../autograd/elementwise.js";
 import type { Variable } from "../autograd/variable.js";
 import { residualDropout } from "./block.js";
-import type { SelfAttention } from "./attention.js";
-import type { LayerKvCache } from "./kv-cache.js";
+import type { AttentionLayer } from "./attention-layer.js";
 import type { FeedForward } from "./mlp.js";
 import type { Norm } from "./norm.js";
 import { observe, type ForwardPass } from "./observer.js";
+import type { LayerState } from "./sequence-cache.js";
 import type { TapeContext } from "./tape-context.js";
 
 export class PostNormBlock {
   constructor(
     /** Index of the block in the stack (capture points are named by it). */
     readonly layer: number,
-    readonly attention: SelfAttention,
+    readonly attention: AttentionLayer,
     /** BERT's attention.output.LayerNorm */
     readonly attentionNorm: Norm,
     readonly ffn: FeedForward,
@@ -30,7 +30,7 @@ export class PostNormBlock {
    * `keys` holds the sequence's keys and values (capacity ≥ rows); keyMask [rows]
    * is 0 at padding positions (optional: every position is a real token).
    */
-  forward(pass: ForwardPass, x: Float32Array, rows: number, dim: number, keys: LayerKvCache, keyMask?: ArrayLike<number>): void {
+  forward(pass: ForwardPass, x: Float32Array, rows: number, dim: number, keys: LayerState, keyMask?: ArrayLike<number>): void {
     const { backend, scratch } = pass;
     const n = rows * dim;
     pass.layer = this.layer;

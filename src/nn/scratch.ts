@@ -46,6 +46,8 @@ export class Scratch {
   readonly gate: Float32Array;
   /** [maxKeys] attention scores of one query row and head (the js kernels' scratch) */
   scores: Float32Array;
+  /** Work buffers of the modules that need more than the above (linear attention's features), by name. */
+  private readonly named = new Map<string, Float32Array>();
 
   constructor(
     readonly sizes: ScratchSizes,
@@ -64,6 +66,20 @@ export class Scratch {
     this.hidden = backend.allocate(rows * ffnDim);
     this.gate = backend.allocate(rows * ffnDim);
     this.scores = backend.allocate(maxKeys);
+  }
+
+  /**
+   * The work buffer called `name`, of at least `length` floats: allocated on first
+   * use, shared by every module of the pass that asks by that name, grown (never
+   * shrunk) when a longer one is asked for, so a decode step allocates nothing.
+   */
+  work(name: string, length: number, backend: Backend): Float32Array {
+    let buffer = this.named.get(name);
+    if (buffer === undefined || buffer.length < length) {
+      buffer = backend.allocate(length);
+      this.named.set(name, buffer);
+    }
+    return buffer;
   }
 
   /** Grows the scores buffer to `keys` when a KV cache has outgrown it. */

@@ -8,11 +8,15 @@
 //                 half has the extra feature)
 //
 // Angles are computed in float64 and rounded once. The table covers the positions
-// a model allows and is computed on construction.
+// a model allows and is computed on construction. As a model's AbsolutePositions
+// (lmscope-decoder / -encoder "sinusoidal"), the encodings are looked up by range,
+// by position ids, or on a tape as constants.
 
 import { add } from "../autograd/elementwise.js";
 import { constant, type Variable } from "../autograd/variable.js";
+import type { Backend } from "../backend/backend.js";
 import { InputError } from "../errors.js";
+import type { AbsolutePositions } from "./absolute-positions.js";
 import type { TapeContext } from "./tape-context.js";
 
 export type SinusoidLayout = "interleaved" | "concatenated";
@@ -22,7 +26,7 @@ function inverseFrequency(i: number, dim: number, base: number): number {
   return 1 / base ** ((2 * i) / dim);
 }
 
-export class SinusoidalPositions {
+export class SinusoidalPositions implements AbsolutePositions {
   /** [maxPositions, dim] */
   readonly table: Float32Array;
 
@@ -59,14 +63,29 @@ export class SinusoidalPositions {
     out.set(this.table.subarray(first * this.dim, (first + count) * this.dim));
   }
 
+  /** out [positions.length, dim] = the encodings of `positions`. */
+  forward(_backend: Backend, out: Float32Array, positions: ArrayLike<number>): void {
+    this.gather(out, positions);
+  }
+
+  /** The encodings of `positions` as a tape constant [positions.length, dim] (nothing to learn). */
+  forwardOnTape(_ctx: TapeContext, positions: readonly number[]): Variable {
+    const data = new Float32Array(positions.length * this.dim);
+    this.gather(data, positions);
+    return constant(data, [positions.length, this.dim]);
+  }
+
   /** x [rows, dim] + the encodings of `positions` (one per row), on a tape; the encodings are constants. */
   addOnTape(ctx: TapeContext, x: Variable, positions: readonly number[]): Variable {
-    const data = new Float32Array(positions.length * this.dim);
-    positions.forEach((p, i) => {
+    return add(ctx.tape, x, this.forwardOnTape(ctx, positions));
+  }
+
+  private gather(out: Float32Array, positions: ArrayLike<number>): void {
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i]!;
       this.check(p, 1);
-      data.set(this.table.subarray(p * this.dim, (p + 1) * this.dim), i * this.dim);
-    });
-    return add(ctx.tape, x, constant(data, [positions.length, this.dim]));
+      out.set(this.table.subarray(p * this.dim, (p + 1) * this.dim), i * this.dim);
+    }
   }
 
   private check(first: number, count: number): void {

@@ -44,6 +44,11 @@ export const FAMILY_CONFIGS: Record<string, JsonObject> = {
   smollm3: { ...LLAMA_SHAPE, model_type: "smollm3", no_rope_layers: [1, 0, 1] },
   gpt_neox: { ...LLAMA_SHAPE, model_type: "gpt_neox", num_attention_heads: 3, num_key_value_heads: 3, rotary_pct: 0.5, hidden_act: "gelu", use_parallel_residual: true },
   bloom: { model_type: "bloom", vocab_size: 61, hidden_size: 24, n_head: 6, n_layer: 2, bos_token_id: 1, eos_token_id: 2 },
+  "lmscope-decoder": {
+    model_type: "lmscope-decoder", vocab_size: 61, hidden_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2,
+    max_position_embeddings: 64, position_embedding_type: "alibi", attention_type: "sparse", sparse_window: 3, sparse_stride: 4,
+    mlp: "swiglu", norm: "rmsnorm", norm_position: "post", bos_token_id: 1, eos_token_id: 2,
+  },
 };
 
 /** Seeded weights: matrices N(0, (1.1/√cols)²), embeddings N(0, 0.5²), 1-D gains near 1 and biases near 0. */

@@ -13,6 +13,9 @@ import { gelu, relu, silu, tanh } from "./activations.js";
 import { rope } from "./rope.js";
 import { attention, attentionProbabilities } from "./attention.js";
 import { add, embedding, mul, scale } from "./elementwise.js";
+import { eluPlusOne, positiveRandomFeatures } from "./feature-maps.js";
+import { linearAttention, linearAttentionProbabilities } from "./linear-attention.js";
+import { sparseAttention, sparseAttentionProbabilities } from "./sparse-attention.js";
 import { gruCell, lstmCell } from "./recurrent-cells.js";
 
 export const jsBackend: Backend = {
@@ -53,4 +56,10 @@ export const jsBackend: Backend = {
   rope,
   attention,
   attentionProbabilities,
+  sparseAttention,
+  sparseAttentionProbabilities,
+  linearAttention,
+  linearAttentionProbabilities,
+  eluPlusOne,
+  positiveRandomFeatures,
 };

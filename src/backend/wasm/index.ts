@@ -21,6 +21,9 @@ import { jsBackwardKernels } from "../js/backward/index.js";
 import { columnsBackwardVia } from "../columns-backward.js";
 import { attentionProbabilities } from "../js/attention.js";
 import { embedding } from "../js/elementwise.js";
+import { eluPlusOne, positiveRandomFeatures } from "../js/feature-maps.js";
+import { linearAttention, linearAttentionProbabilities } from "../js/linear-attention.js";
+import { sparseAttention, sparseAttentionProbabilities } from "../js/sparse-attention.js";
 import { gruCell, lstmCell } from "../js/recurrent-cells.js";
 import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, WeightMatrix } from "../../tensor/weights.js";
 import { isHalfMatrix } from "../../tensor/weights.js";
@@ -551,6 +554,14 @@ export class WasmBackend implements Backend {
     // Inspection only, never on the decode path: the js reference, reading the buffers where they are.
     attentionProbabilities(probs, q, k, shape, scores, keyMask);
   }
+
+  // The attention variants (attention-variants.ts): the js reference, on the buffers where they are.
+  readonly sparseAttention = sparseAttention;
+  readonly sparseAttentionProbabilities = sparseAttentionProbabilities;
+  readonly linearAttention = linearAttention;
+  readonly linearAttentionProbabilities = linearAttentionProbabilities;
+  readonly eluPlusOne = eluPlusOne;
+  readonly positiveRandomFeatures = positiveRandomFeatures;
 }
 
 /** Whether no f16 pattern is an infinity or NaN (exponent bits all ones). */

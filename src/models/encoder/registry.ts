@@ -7,6 +7,8 @@ import type { NamedTensors } from "../../tensor/tensor.js";
 import type { JsonObject } from "../config-reader.js";
 import type { EncoderConfig, EncoderNetwork } from "../encoder.js";
 import type { Initializer } from "../weight-store.js";
+import { LMSCOPE_ENCODER } from "../lmscope/config.js";
+import { lmscopeEncoderBlueprint } from "../lmscope/encoder.js";
 import { buildBert, parseBertConfig } from "./bert.js";
 import { buildDistilbert, parseDistilbertConfig } from "./distilbert.js";
 import { buildRoberta, parseRobertaConfig } from "./roberta.js";
@@ -20,8 +22,8 @@ const FAMILIES: Record<string, { parse: Parse; build: Build }> = {
   distilbert: { parse: parseDistilbertConfig, build: buildDistilbert },
 };
 
-/** HF model_type values the encoder loader builds. */
-export const ENCODER_MODEL_TYPES: readonly string[] = Object.keys(FAMILIES);
+/** HF model_type values the encoder loader builds, and lmscope's own configurable encoder. */
+export const ENCODER_MODEL_TYPES: readonly string[] = [...Object.keys(FAMILIES), LMSCOPE_ENCODER];
 
 /** A validated encoder config.json, ready to build from a checkpoint's tensors. */
 export interface EncoderBlueprint {
@@ -33,6 +35,7 @@ export interface EncoderBlueprint {
 /** Validates an encoder config.json object. */
 export function encoderBlueprintFor(json: JsonObject, configSource: string): EncoderBlueprint {
   const modelType = json["model_type"];
+  if (modelType === LMSCOPE_ENCODER) return lmscopeEncoderBlueprint(json, configSource);
   const family = typeof modelType === "string" ? FAMILIES[modelType] : undefined;
   if (family === undefined) {
     throw new ConfigError(configSource, `model_type ${JSON.stringify(modelType)} is not an encoder lmscope builds (supported: ${ENCODER_MODEL_TYPES.join(", ")})`);

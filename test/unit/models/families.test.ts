@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { jsBackend } from "../../../src/backend/js/index.js";
 import { LanguageModel } from "../../../src/language-model.js";
 import { DecoderOnlyModel } from "../../../src/models/decoder-only.js";
+import type { LayerKvCache } from "../../../src/nn/kv-cache.js";
 import { blueprintFor, decoderModelTypes } from "../../../src/models/registry.js";
 import { FAMILY_CONFIGS, familyInitializer } from "../../helpers/family-configs.js";
 import { randomInts, seededRandom } from "../../helpers/random.js";
@@ -148,7 +149,7 @@ test("rolling a KV cache back keeps what later positions can still use, and star
   net.forward(ids.slice(0, 6), cache, logits, "last");
   assert.equal(cache.rollback(4), 4, "nothing dropped yet: any earlier length is kept");
   net.forward(ids.slice(4, 20), cache, logits, "last");
-  const offset = cache.layers[0]!.offset;
+  const offset = (cache.layers[0] as LayerKvCache).offset;
   assert.ok(offset > 0, "the window has moved on");
   assert.equal(cache.rollback(offset + 3), offset + 3, "the last window − 1 keys before the new position are still there");
   assert.equal(cache.rollback(offset + 2), 0, "one key too far back: start over");

@@ -12,6 +12,9 @@ import { ropeBackward } from "./rope.js";
 import { gruCellBackward, lstmCellBackward } from "./recurrent-cells.js";
 import { attentionBackward } from "./attention.js";
 import { crossEntropy, crossEntropyBackward } from "./cross-entropy.js";
+import { eluPlusOneBackward, positiveRandomFeaturesBackward } from "./feature-maps.js";
+import { linearAttentionBackward } from "./linear-attention.js";
+import { sparseAttentionBackward } from "./sparse-attention.js";
 
 export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   accumulate,
@@ -30,6 +33,10 @@ export const jsBackwardKernels: BackwardKernels<FloatArray> = {
   gruCellBackward,
   ropeBackward,
   attentionBackward,
+  sparseAttentionBackward,
+  linearAttentionBackward,
+  eluPlusOneBackward,
+  positiveRandomFeaturesBackward,
   crossEntropy,
   crossEntropyBackward,
 };
