@@ -17,6 +17,8 @@ export type { SamplingOptions } from "./generation/sampling-options.js";
 export type { Tokenizer } from "./tokenizers/tokenizer.js";
 export { tokenizerFromJson } from "./tokenizers/tokenizer-json.js";
 export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError } from "./errors.js";
+export { inspectPrompt, type PromptInspection, type PromptInspectionOptions } from "./inspect/prompt-inspection.js";
+export { traceGeneration, type GenerationTrace, type TracedStep, type TraceOptions } from "./inspect/generation-trace.js";
 
 export interface GgufLoadOptions extends BackendChoice {
   /** What to call the file in error messages and `info().source.path` (default "model.gguf"). */

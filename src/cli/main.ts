@@ -10,6 +10,7 @@ import { finetuneCommand } from "./commands/finetune.js";
 import { finetuneEncoderCommand } from "./commands/finetune-encoder.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
+import { inspectCommand } from "./commands/inspect.js";
 import { nerCommand } from "./commands/ner.js";
 import { quantizeCommand } from "./commands/quantize.js";
 import { similarityCommand } from "./commands/similarity.js";
@@ -21,6 +22,7 @@ import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 const commands: Command[] = [
   generateCommand,
   infoCommand,
+  inspectCommand,
   fillMaskCommand,
   classifyCommand,
   nerCommand,
