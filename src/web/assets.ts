@@ -69,6 +69,7 @@ export function pageHtml(options: PageOptions = {}): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>lmscope inspector</title>
+<link rel="icon" href="data:,">
 <script type="importmap">${JSON.stringify({ imports })}</script>
 <script type="module" src="./app/web/page/main.js"></script>
 </head>
