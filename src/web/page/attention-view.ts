@@ -3,7 +3,9 @@
 // the selected head a heatmap (one canvas pixel per query × key, the query
 // running down) and the head view (a line from each query on the left to each
 // key it attends to on the right). Selecting a head redraws only these two
-// canvases; the thumbnails are drawn once per inspection.
+// canvases; the thumbnails are drawn once per inspection. The head view's canvas
+// is the size of its visible window and is redrawn as it scrolls, so that a
+// 512-token prompt does not make an 8,000-pixel canvas to rasterise.
 
 import { attentionRow, poolAttention } from "../../inspect/attention-summary.js";
 import type { PromptInspection } from "../../inspect/prompt-inspection.js";
@@ -16,6 +18,7 @@ import { legendBar } from "./legend.js";
 const THUMB_CELLS = 64;
 const ROW = 16;
 const HEAD_VIEW_WIDTH = 440;
+const HEAD_VIEW_HEIGHT = 560;
 const LINE_THRESHOLD = 0.02;
 
 export interface AttentionCallbacks {
@@ -31,6 +34,8 @@ export class AttentionView {
   private readonly title = el("h3", { class: "detail-title" });
   private readonly heatmap = el("canvas", { class: "heatmap", attrs: { "data-testid": "heatmap" } });
   private readonly headView = el("canvas", { attrs: { "data-testid": "head-view" } });
+  private readonly headViewSpacer = el("div");
+  private readonly headViewBox = el("div", { class: "head-view" }, this.headView, this.headViewSpacer);
   private highlighted: number | null = null;
 
   constructor(
@@ -39,15 +44,18 @@ export class AttentionView {
   ) {
     this.heatmap.addEventListener("mousemove", (event) => this.heatmapTooltip(event));
     this.heatmap.addEventListener("mouseleave", hideTooltip);
-    this.headView.addEventListener("mousemove", (event) => this.highlight(Math.floor((event.offsetY - 24) / ROW)));
+    this.headView.addEventListener("mousemove", (event) => this.highlight(Math.floor((event.offsetY + this.headViewBox.scrollTop - 24) / ROW)));
     this.headView.addEventListener("mouseleave", () => this.highlight(null));
+    this.headViewBox.addEventListener("scroll", () => {
+      if (this.inspection !== null) this.drawHeadView();
+    });
     fill(
       root,
       el("p", { class: "hint", text: "Each thumbnail is one head (query down, key across). Click a head to see it below; ✕ ablates it (its output set to zero) and reruns the prompt." }),
       this.grid,
       legendBar(attentionColor, "attention weight", "0", "1"),
       this.title,
-      el("div", { class: "detail" }, this.heatmap, el("div", { class: "head-view" }, this.headView)),
+      el("div", { class: "detail" }, this.heatmap, this.headViewBox),
     );
   }
 
@@ -168,39 +176,52 @@ export class AttentionView {
     const map = this.map();
     const seq = inspection.tokens.length;
     const ratio = window.devicePixelRatio || 1;
-    const height = 24 + seq * ROW + 8;
-    this.headView.width = HEAD_VIEW_WIDTH * ratio;
-    this.headView.height = height * ratio;
-    this.headView.style.width = `${HEAD_VIEW_WIDTH}px`;
-    this.headView.style.height = `${height}px`;
+    const fullHeight = 24 + seq * ROW + 8;
+    const height = Math.min(fullHeight, HEAD_VIEW_HEIGHT);
+    // Resizing a canvas reallocates it: only when the window's size changed.
+    if (this.headView.width !== HEAD_VIEW_WIDTH * ratio || this.headView.height !== height * ratio) {
+      this.headView.width = HEAD_VIEW_WIDTH * ratio;
+      this.headView.height = height * ratio;
+      this.headView.style.width = `${HEAD_VIEW_WIDTH}px`;
+      this.headView.style.height = `${height}px`;
+    }
+    this.headViewSpacer.style.height = `${fullHeight - height}px`;
+    const offset = Math.min(this.headViewBox.scrollTop, fullHeight - height);
     const context = this.headView.getContext("2d")!;
-    context.scale(ratio, ratio);
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.clearRect(0, 0, HEAD_VIEW_WIDTH, height);
     const left = 130;
     const right = HEAD_VIEW_WIDTH - 130;
-    const y = (t: number) => 24 + t * ROW + ROW / 2;
-    context.font = "bold 12px sans-serif";
-    context.fillStyle = "#1d232b";
-    context.textAlign = "right";
-    context.fillText("query", left - 6, 14);
-    context.textAlign = "left";
-    context.fillText("key", right + 6, 14);
+    const y = (t: number) => 24 + t * ROW + ROW / 2 - offset;
+    const visible = (top: number, bottom: number) => bottom > 0 && top < height;
+    // Lines grouped by weight level, one path per level: a few strokes, not one per line.
+    const levels = 16;
+    const paths = Array.from({ length: levels }, () => new Path2D());
+    const faint = new Path2D();
     for (let q = 0; q < seq; q++) {
       const row = attentionRow(map, this.selected.head, q);
       const dim = this.highlighted !== null && this.highlighted !== q;
       for (let k = 0; k <= q; k++) {
         const weight = row[k]!;
-        if (weight < LINE_THRESHOLD) continue;
-        context.strokeStyle = `rgba(44, 111, 187, ${dim ? 0.04 : Math.min(1, 0.1 + weight)})`;
-        context.lineWidth = 0.5 + 3 * weight;
-        context.beginPath();
-        context.moveTo(left, y(q));
-        context.lineTo(right, y(k));
-        context.stroke();
+        if (weight < LINE_THRESHOLD || !visible(y(k), y(q))) continue;
+        const path = dim ? faint : paths[Math.min(levels - 1, Math.floor(weight * levels))]!;
+        path.moveTo(left, y(q));
+        path.lineTo(right, y(k));
       }
     }
+    context.strokeStyle = "rgba(44, 111, 187, 0.04)";
+    context.lineWidth = 1;
+    context.stroke(faint);
+    paths.forEach((path, level) => {
+      const weight = (level + 0.5) / levels;
+      context.strokeStyle = `rgba(44, 111, 187, ${Math.min(1, 0.1 + weight)})`;
+      context.lineWidth = 0.5 + 3 * weight;
+      context.stroke(path);
+    });
     context.font = "12px ui-monospace, monospace";
     const keys = this.highlighted === null ? null : attentionRow(map, this.selected.head, this.highlighted);
     inspection.tokens.forEach((token, t) => {
+      if (!visible(y(t) - ROW, y(t) + ROW)) return;
       const label = displayToken(token, 16);
       context.fillStyle = this.highlighted === t ? "#1f5fa8" : "#1d232b";
       context.textAlign = "right";
@@ -209,5 +230,13 @@ export class AttentionView {
       context.textAlign = "left";
       context.fillText(label, right + 6, y(t) + 4);
     });
+    context.fillStyle = "rgba(255, 255, 255, 0.92)";
+    context.fillRect(0, 0, HEAD_VIEW_WIDTH, 20);
+    context.font = "bold 12px sans-serif";
+    context.fillStyle = "#1d232b";
+    context.textAlign = "right";
+    context.fillText("query", left - 6, 14);
+    context.textAlign = "left";
+    context.fillText("key", right + 6, 14);
   }
 }

@@ -53,5 +53,6 @@ export function quoted(text: string): string {
 }
 
 export function percent(p: number): string {
+  if (p === 0) return "0%";
   return p >= 0.001 ? `${(100 * p).toFixed(1)}%` : p.toExponential(1);
 }

@@ -96,7 +96,8 @@ export class GenerationView {
         const share = new Map(decision.kept.map((c) => [c.tokenId, c.probability]));
         const rows = decision.adjusted.map((c) => {
           const cut = cutBy.get(c.tokenId);
-          const kept = share.get(c.tokenId);
+          // Greedy decoding draws nothing: the bars show the model's distribution.
+          const kept = decision.greedy ? c.probability : share.get(c.tokenId);
           const chosen = c.tokenId === step.tokenId;
           return el(
             "div",
@@ -110,7 +111,7 @@ export class GenerationView {
           );
         });
         const head = `${i + 1}. ${quoted(displayToken(texts[step.tokenId] ?? ""))}`;
-        const drawn = decision.greedy ? "greedy: the most likely token" : `drawn with p ${percent(step.chosenProbability)}; ${step.keptCount} could be drawn`;
+        const drawn = decision.greedy ? "greedy: the most likely token (bars: its distribution)" : `drawn with p ${percent(step.chosenProbability)}; ${step.keptCount} could be drawn`;
         return el("div", { class: "step" }, el("h3", { text: head }), el("div", { class: "hint", text: drawn }), ...rows);
       }),
     );

@@ -38,7 +38,8 @@ table.next .bar { display: inline-block; height: 9px; background: var(--accent);
 .thumb.ablated .ablate { background: var(--bad); color: white; }
 .detail { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
 .heatmap { image-rendering: pixelated; border: 1px solid var(--line); background: white; }
-.head-view { border: 1px solid var(--line); max-height: 560px; overflow: auto; }
+.head-view { border: 1px solid var(--line); max-height: 560px; overflow-y: auto; }
+.head-view canvas { position: sticky; top: 0; display: block; }
 .scroll { overflow: auto; max-width: 100%; border: 1px solid var(--line); }
 table.lens { border-collapse: collapse; font: 12px ui-monospace, monospace; }
 table.lens td, table.lens th { padding: 2px 4px; min-width: 44px; max-width: 80px; overflow: hidden; text-overflow: ellipsis; white-space: pre; text-align: center; border: 1px solid white; }
