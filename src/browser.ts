@@ -19,6 +19,7 @@ export { tokenizerFromJson } from "./tokenizers/tokenizer-json.js";
 export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError } from "./errors.js";
 export { inspectPrompt, type PromptInspection, type PromptInspectionOptions } from "./inspect/prompt-inspection.js";
 export { traceGeneration, type GenerationTrace, type TracedStep, type TraceOptions } from "./inspect/generation-trace.js";
+export type { Intervention } from "./inspect/interventions.js";
 
 export interface GgufLoadOptions extends BackendChoice {
   /** What to call the file in error messages and `info().source.path` (default "model.gguf"). */

@@ -31,3 +31,8 @@ export * from "./tokenizers/index.js";
 export type { Backend } from "./backend/backend.js";
 export { jsBackend } from "./backend/js/index.js";
 export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError } from "./errors.js";
+export { inspectPrompt, type PromptInspection, type PromptInspectionOptions } from "./inspect/prompt-inspection.js";
+export { traceGeneration, type GenerationTrace, type TracedStep, type TraceOptions } from "./inspect/generation-trace.js";
+export type { Intervention } from "./inspect/interventions.js";
+export type { PositionSummary } from "./inspect/token-probabilities.js";
+export type { CapturedArray } from "./inspect/recorder.js";
