@@ -42,3 +42,37 @@ export class OptionError extends LmscopeError {
 
 /** Input (ids, text, prompt length) that the model cannot process. */
 export class InputError extends LmscopeError {}
+
+/** Why a model could not be had from the Hugging Face hub or its local cache. */
+export type HubErrorReason =
+  | "unauthorized" // 401/403: a gated or private repo, a missing or refused HF_TOKEN
+  | "not-found" // 404: the repo, the revision or the file
+  | "offline" // HF_HUB_OFFLINE (or no network) and the cache lacks a file
+  | "network" // the server could not be reached or kept dropping the connection
+  | "integrity" // a downloaded file's size or sha256 is not what the hub announced
+  | "protocol" // the server's answer is not what the hub sends (missing headers, bad listing)
+  | "cache" // the hub cache folder cannot be written or read
+  | "unsupported"; // the repo holds nothing lmscope loads (only pickled weights, split GGUF)
+
+/** A hub download or cache lookup failed; the message names the repo, the file and what to do. */
+export class HubError extends LmscopeError {
+  constructor(
+    readonly repo: string,
+    readonly reason: HubErrorReason,
+    readonly detail: string,
+    readonly file?: string,
+  ) {
+    super(`${repo}${file === undefined ? "" : `: ${file}`}: ${detail}`);
+  }
+}
+
+/** A chat template does not parse or fails to render; `raised` when the template itself refused the conversation (raise_exception). */
+export class ChatTemplateError extends LmscopeError {
+  constructor(
+    readonly template: string,
+    readonly detail: string,
+    readonly raised = false,
+  ) {
+    super(`${template}: ${detail}`);
+  }
+}

@@ -8,11 +8,14 @@
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend, RopeLayout } from "./backend/backend.js";
 import { sharedBackend, type BackendName } from "./backend/select.js";
+import { ChatFormat } from "./chat/chat-format.js";
+import { ChatSession, type ChatOptions } from "./chat/session.js";
 import { InputError } from "./errors.js";
 import { generate, promptIds, type GenerateOptions, type GenerationPiece, type GenerationResult, type Prompt } from "./generation/generate.js";
 import type { EncoderModel } from "./encoder-model.js";
 import type { RnnLanguageModel } from "./recurrent-model.js";
 import { permuteMetaToHf } from "./io/llama-rotary-permute.js";
+import type { HubFetchOptions } from "./io/hub/snapshot.js";
 import type { LoadedDecoder, LoadOptions, ModelSource } from "./io/load-decoder.js";
 import { attachLora, mergeLora, type AttachedLora, type LoraOptions } from "./models/lora.js";
 import type { TapeContext } from "./nn/tape-context.js";
@@ -49,7 +52,11 @@ export interface CreateOptions extends BackendChoice {
   tokenizer?: Tokenizer;
 }
 
-export type ModelOptions = Omit<LoadOptions, "backend"> & BackendChoice;
+export type ModelOptions = Omit<LoadOptions, "backend"> &
+  BackendChoice & {
+    /** How a hub id is fetched: cache folder, endpoint, token, offline, progress (defaults: the HF_* environment variables). */
+    hub?: HubFetchOptions;
+  };
 
 /** Generation options of a decoder: the common ones, and interventions applied at every step. */
 export interface DecoderGenerateOptions extends GenerateOptions {
@@ -103,6 +110,8 @@ export class LanguageModel {
   readonly source: ModelSource;
   /** The config.json fields the model was built from. */
   readonly hfConfig: JsonObject;
+  /** tokenizer_config.json with its chat templates (for GGUF, from the metadata); null when there is none. */
+  readonly tokenizerConfig: JsonObject | null;
   private readonly ropeLayout: RopeLayout;
   private readonly maybeTokenizer: Tokenizer | null;
   private lora: AttachedLora | null = null;
@@ -113,10 +122,19 @@ export class LanguageModel {
     this.hfConfig = loaded.config;
     this.ropeLayout = loaded.ropeLayout;
     this.maybeTokenizer = loaded.tokenizer;
+    this.tokenizerConfig = loaded.tokenizerConfig ?? null;
   }
 
   get config(): DecoderConfig {
     return this.network.config;
+  }
+
+  /** What loading noticed but tolerated, e.g. tensors of the checkpoint the architecture does not use. */
+  get warnings(): string[] {
+    const ignored = this.network.parts.ignoredTensors ?? [];
+    if (ignored.length === 0) return [];
+    const shown = ignored.slice(0, 8).join(", ") + (ignored.length > 8 ? ` and ${ignored.length - 8} more` : "");
+    return [`${this.source.path}: ignored ${ignored.length} tensor${ignored.length === 1 ? "" : "s"} the model does not use (buffers or a tied head's copy): ${shown}`];
   }
 
   get hasTokenizer(): boolean {
@@ -238,6 +256,25 @@ export class LanguageModel {
   }
 
   /**
+   * A chat session (src/chat/session.ts): `send(message)` streams the reply rendered with
+   * the model's chat template (or `template`); it holds a KV cache until `close()`.
+   */
+  chat(options: ChatOptions = {}): ChatSession {
+    const { system, contextShift, ...formatOptions } = options;
+    const parts = {
+      tokenizer: this.tokenizer,
+      tokenizerConfig: this.tokenizerConfig,
+      eosTokenIds: this.network.config.eosTokenIds,
+      origin: this.source.path === "" ? "this model" : this.source.path,
+    };
+    const format = ChatFormat.forModel(parts, formatOptions);
+    return new ChatSession(this.network, format, {
+      ...(system === undefined ? {} : { system }),
+      ...(contextShift === undefined ? {} : { contextShift }),
+    });
+  }
+
+  /**
    * Mean next-token cross-entropy of the batch, recorded on an autograd tape.
    * `await loss.backward()` then fills `grad` of every parameter.
    */
@@ -337,16 +374,21 @@ export class LanguageModel {
 }
 
 /**
- * Loads the model a Hugging Face folder or llama2.c .bin file / folder holds: a
- * LanguageModel for decoders, an EncoderModel for BERT, an RnnLanguageModel for
- * a recurrent model (model_type "rnn") (`model.kind` tells which at run time; in
- * TypeScript name the one you expect: `loadModel<EncoderModel>(dir)`).
+ * Loads the model a Hugging Face folder, GGUF file or llama2.c .bin file / folder
+ * holds, or a hub id ("org/name", "hf:org/name@revision:Q4_K_M", fetched into the
+ * Hugging Face cache; a local path of the same name wins): a LanguageModel for
+ * decoders, an EncoderModel for BERT, an RnnLanguageModel for a recurrent model
+ * (model_type "rnn") (`model.kind` tells which at run time; in TypeScript name the
+ * one you expect: `loadModel<EncoderModel>(dir)`).
  */
 export async function loadModel<M extends LanguageModel | EncoderModel | RnnLanguageModel = LanguageModel>(
-  path: string,
+  pathOrId: string,
   options: ModelOptions = {},
 ): Promise<M> {
-  const resolved = { ...options, backend: await resolveBackend(options) };
+  const { hub, ...loadOptions } = options;
+  const { resolveModelPath } = await import("./io/hub/resolve-model.js");
+  const path = await resolveModelPath(pathOrId, hub);
+  const resolved = { ...loadOptions, backend: await resolveBackend(options) };
   const [{ isEncoderFolder }, { loadDecoder }, { isRecurrentFolder }] = await Promise.all([
     import("./io/load-encoder.js"),
     import("./io/load-decoder.js"),
@@ -355,6 +397,8 @@ export async function loadModel<M extends LanguageModel | EncoderModel | RnnLang
   if (await isEncoderFolder(path)) return (await (await import("./encoder-model.js")).loadEncoderModel(path, resolved)) as M;
   if (await isRecurrentFolder(path)) return (await (await import("./recurrent-model.js")).loadRecurrentModel(path, resolved)) as M;
   const model = new LanguageModel(await loadDecoder(path, resolved));
+  const warn = options.onWarning ?? ((message: string) => console.warn(`lmscope: ${message}`));
+  for (const warning of model.warnings) warn(warning);
   if (options.adapter !== undefined) await model.loadAdapter(options.adapter);
   return model as M;
 }

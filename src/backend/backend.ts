@@ -53,6 +53,13 @@ export interface Backend {
    */
   allocate(length: number): Float32Array;
 
+  /**
+   * How much the backend's own memory holds and can hold, in bytes (the WASM
+   * backend's linear memory is at most 4 GiB); absent for backends that use the
+   * JavaScript heap. Loaders refuse a model that cannot fit before reading it.
+   */
+  memoryBudget?(): { readonly used: number; readonly limit: number };
+
   /** Places a weight vector (norm gains, biases, embeddings) where the kernels read it; may return `data` itself. */
   upload(data: Float32Array): Float32Array;
 

@@ -4,6 +4,8 @@
 export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Standard input, for interactive commands (chat); default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface Command {

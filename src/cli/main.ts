@@ -2,7 +2,9 @@
 // bin.ts is the executable entry point; tests call main() directly.
 import type { CliIo, Command } from "./command.js";
 import { LmscopeError } from "../errors.js";
+import { chatCommand } from "./commands/chat.js";
 import { classifyCommand } from "./commands/classify.js";
+import { downloadCommand } from "./commands/download.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalCommand } from "./commands/eval.js";
 import { fillMaskCommand } from "./commands/fill-mask.js";
@@ -21,8 +23,10 @@ import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 
 const commands: Command[] = [
   generateCommand,
+  chatCommand,
   infoCommand,
   inspectCommand,
+  downloadCommand,
   fillMaskCommand,
   classifyCommand,
   nerCommand,

@@ -92,7 +92,7 @@ export interface GenerationResult {
   readonly ids: readonly number[];
 }
 
-function checkOptions(options: GenerateOptions): void {
+export function checkOptions(options: GenerateOptions): void {
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.has(key)) {
       throw new OptionError(key, `unknown generation option (known: ${[...OPTION_NAMES].join(", ")})`);

@@ -4,13 +4,17 @@
 //
 // - `llama`: q/k rows stay in Meta's interleaved RoPE layout (llama.cpp's converter
 //   un-permutes HF checkpoints), so the model is built with `ropeLayout: "interleaved"`.
-//   2-D Q8_0/Q4_0 weights stay quantized (the backend's quantized matmul runs them); a
-//   quantized token embedding (and a tied head) is dequantized where f32 values are needed.
+// - `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `phi3`: llama.cpp rotates these
+//   NEOX-style (HF's rotate_half), their rows as in the HF checkpoint ("half").
+//   Gemma's norm gains are stored as 1 + w (the converter adds the 1), Phi-3's
+//   q|k|v and gate|up stay fused (attn_qkv, ffn_up), as in HF.
 // - `gpt2`: ggml keeps nn.Linear layout ([out, in]) and fuses q|k|v in `attn_qkv`; the
 //   tensors are turned back into HF's Conv1D layout ([in, out]) for the GPT-2 builder,
 //   which runs them as f32 (quantized GPT-2 tensors are dequantized).
+// Quantized 2-D weights stay quantized (the backend's quantized matmul runs them); a
+// quantized token embedding (and a tied head) is dequantized where f32 values are needed.
 
-import type { Backend } from "../backend/backend.js";
+import type { Backend, RopeLayout } from "../backend/backend.js";
 import { jsBackend } from "../backend/js/index.js";
 import { ModelFormatError } from "../errors.js";
 import type { JsonObject } from "../models/config-reader.js";
@@ -19,28 +23,62 @@ import { prebuiltMatrixTensor } from "../models/weight-store.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Tokenizer } from "../tokenizers/tokenizer.js";
 import { ggufNumber, ggufString, ggufStringArray, readGguf, type GgufFile, type GgufTensor } from "./gguf.js";
-import { hasGgufTokenizer, tokenizerFromGguf } from "./gguf-tokenizer.js";
+import { ggufTokenizerConfig, hasGgufTokenizer, tokenizerFromGguf } from "./gguf-tokenizer.js";
 import type { LoadedDecoder, LoadOptions } from "./load-decoder.js";
 
 export { readGguf } from "./gguf.js";
 
-/** llama.cpp per-block tensor names → HF Llama names (without the `.weight`/`.bias` suffix). */
-const LLAMA_BLOCK_NAMES: Record<string, string> = {
+/** llama.cpp per-block tensor names → HF names (without the `.weight`/`.bias` suffix), for llama-style architectures. */
+export const LLAMA_STYLE_BLOCK_NAMES: Record<string, string> = {
   attn_norm: "input_layernorm",
   attn_q: "self_attn.q_proj",
   attn_k: "self_attn.k_proj",
   attn_v: "self_attn.v_proj",
+  attn_qkv: "self_attn.qkv_proj",
   attn_output: "self_attn.o_proj",
+  attn_q_norm: "self_attn.q_norm",
+  attn_k_norm: "self_attn.k_norm",
   ffn_norm: "post_attention_layernorm",
   ffn_gate: "mlp.gate_proj",
   ffn_up: "mlp.up_proj",
   ffn_down: "mlp.down_proj",
 };
-const LLAMA_GLOBAL_NAMES: Record<string, string> = {
+/** Gemma 2/3 name their four norms differently: attn_norm, post_attention_norm, ffn_norm (pre-MLP), post_ffw_norm. */
+const GEMMA_BLOCK_NAMES: Record<string, string> = {
+  ...LLAMA_STYLE_BLOCK_NAMES,
+  post_attention_norm: "post_attention_layernorm",
+  ffn_norm: "pre_feedforward_layernorm",
+  post_ffw_norm: "post_feedforward_layernorm",
+};
+/** Phi-3 keeps gate|up fused in ffn_up. */
+const PHI3_BLOCK_NAMES: Record<string, string> = { ...LLAMA_STYLE_BLOCK_NAMES, ffn_up: "mlp.gate_up_proj" };
+export const LLAMA_STYLE_GLOBAL_NAMES: Record<string, string> = {
   token_embd: "model.embed_tokens",
   output_norm: "model.norm",
   output: "lm_head",
 };
+
+/** How one llama.cpp architecture maps to an HF model_type. */
+interface ArchitectureMapping {
+  readonly modelType: string;
+  readonly blockNames: Record<string, string>;
+  readonly ropeLayout: RopeLayout;
+  /** HF config fields the metadata says beyond the common ones. */
+  readonly extraConfig?: (m: MetadataReader, config: Record<string, unknown>) => void;
+}
+
+const LLAMA_STYLE_ARCHITECTURES: Record<string, ArchitectureMapping> = {
+  llama: { modelType: "llama", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "interleaved" },
+  qwen2: { modelType: "qwen2", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half" },
+  qwen3: { modelType: "qwen3", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half" },
+  phi3: { modelType: "phi3", blockNames: PHI3_BLOCK_NAMES, ropeLayout: "half", extraConfig: slidingWindowOf },
+  gemma: { modelType: "gemma", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
+  gemma2: { modelType: "gemma2", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
+  gemma3: { modelType: "gemma3_text", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
+};
+
+/** The GGUF architectures lmscope reads. */
+export const GGUF_ARCHITECTURES: readonly string[] = [...Object.keys(LLAMA_STYLE_ARCHITECTURES), "gpt2"];
 
 /** llama.cpp GPT-2 names → HF GPT-2 names; `conv1d` ones are transposed back to [in, out]. */
 const GPT2_BLOCK_NAMES: Record<string, { hf: string; conv1d: boolean }> = {
@@ -66,31 +104,39 @@ export interface GgufModelParts {
   readonly architecture: string;
   readonly config: JsonObject;
   readonly tensors: Map<string, Tensor>;
+  /** Row layout of the q/k projections (and of the keys RoPE rotates). */
+  readonly ropeLayout: RopeLayout;
 }
 
-/** Map a parsed GGUF file's tensors and metadata to HF names and an HF config (llama, gpt2). */
+/** Map a parsed GGUF file's tensors and metadata to HF names and an HF config. */
 export function ggufModelParts(file: GgufFile): GgufModelParts {
   const arch = ggufString(file.metadata, "general.architecture", file.path);
   if (arch === undefined) throw new ModelFormatError(file.path, `has no "general.architecture" metadata`);
-  switch (arch) {
-    case "llama":
-      return { architecture: arch, config: llamaConfig(file), tensors: renameTensors(file, llamaName) };
-    case "gpt2":
-      return { architecture: arch, config: gpt2Config(file), tensors: gpt2Tensors(file) };
-    default:
-      throw new ModelFormatError(file.path, `architecture "${arch}" is not supported (supported: llama, gpt2)`);
+  if (arch === "gpt2") return { architecture: arch, config: gpt2Config(file), tensors: gpt2Tensors(file), ropeLayout: "half" };
+  const mapping = LLAMA_STYLE_ARCHITECTURES[arch];
+  if (mapping === undefined) {
+    throw new ModelFormatError(file.path, `architecture "${arch}" is not supported (supported: ${GGUF_ARCHITECTURES.join(", ")})`);
   }
+  return {
+    architecture: arch,
+    config: llamaStyleConfig(file, arch, mapping),
+    tensors: renameTensors(file, (name) => llamaStyleName(name, mapping.blockNames)),
+    ropeLayout: mapping.ropeLayout,
+  };
 }
 
 /** Load a decoder model (and its tokenizer from the metadata) from a GGUF file. */
 export async function loadGgufDecoder(path: string, options: LoadOptions = {}): Promise<LoadedDecoder> {
-  const file = await readGguf(path);
   // File access and the tokenizer-file loaders are imported on first use: the rest of
   // this module (ggufDecoder) also serves browsers, which have neither.
-  const { stat } = await import("node:fs/promises");
-  let tokenizer: Tokenizer | undefined;
-  if (options.tokenizer !== undefined) tokenizer = await (await import("../tokenizers/load.js")).loadTokenizer(options.tokenizer);
-  return ggufDecoder(file, (await stat(path)).size, options.backend ?? jsBackend, tokenizer);
+  const [{ stat }, { checkWeightsFit }] = await Promise.all([import("node:fs/promises"), import("./weight-budget.js")]);
+  const fileBytes = (await stat(path)).size;
+  checkWeightsFit(options.backend ?? jsBackend, fileBytes, path);
+  const file = await readGguf(path);
+  if (options.tokenizer === undefined) return ggufDecoder(file, fileBytes, options.backend ?? jsBackend);
+  const tokenizer = await (await import("../tokenizers/load.js")).loadTokenizer(options.tokenizer);
+  const tokenizerConfig = await (await import("./load-decoder.js")).tokenizerConfigOf(options.tokenizer);
+  return { ...ggufDecoder(file, fileBytes, options.backend ?? jsBackend, tokenizer), tokenizerConfig };
 }
 
 /**
@@ -100,29 +146,31 @@ export async function loadGgufDecoder(path: string, options: LoadOptions = {}): 
 export function ggufDecoder(file: GgufFile, fileBytes: number, backend: Backend, tokenizer?: Tokenizer): LoadedDecoder {
   const parts = ggufModelParts(file);
   const blueprint = blueprintFor(parts.config, `${file.path} (GGUF metadata)`, "gguf");
-  const network = blueprint.build(parts.tensors, file.path, { backend, ropeLayout: "interleaved" });
+  const network = blueprint.build(parts.tensors, file.path, { backend, ropeLayout: parts.ropeLayout });
   const dtypes = [...new Set([...file.tensors.values()].map((t) => t.type))];
+  const fromMetadata = tokenizer === undefined && hasGgufTokenizer(file.metadata);
   return {
     network,
-    tokenizer: tokenizer ?? (hasGgufTokenizer(file.metadata) ? tokenizerFromGguf(file.metadata, file.path) : null),
+    tokenizer: tokenizer ?? (fromMetadata ? tokenizerFromGguf(file.metadata, file.path) : null),
     source: { path: file.path, format: "gguf", dtypes, fileBytes },
     config: parts.config,
-    ropeLayout: "interleaved",
+    ropeLayout: parts.ropeLayout,
+    tokenizerConfig: fromMetadata ? ggufTokenizerConfig(file.metadata, file.path) : null,
   };
 }
 
 // ─── names ────────────────────────────────────────────────────────────────────
 
-function llamaName(name: string): string | undefined {
+function llamaStyleName(name: string, blockNames: Record<string, string>): string | undefined {
   const m = SUFFIX.exec(name);
   if (m === null) return undefined;
   const [, base, suffix] = m as unknown as [string, string, string];
   const block = BLOCK.exec(base);
   if (block !== null) {
-    const hf = LLAMA_BLOCK_NAMES[block[2]!];
+    const hf = blockNames[block[2]!];
     return hf === undefined ? undefined : `model.layers.${block[1]}.${hf}.${suffix}`;
   }
-  const hf = LLAMA_GLOBAL_NAMES[base];
+  const hf = LLAMA_STYLE_GLOBAL_NAMES[base];
   return hf === undefined ? undefined : `${hf}.${suffix}`;
 }
 
@@ -211,17 +259,20 @@ class MetadataReader {
   }
 }
 
-function llamaConfig(file: GgufFile): JsonObject {
-  const m = new MetadataReader(file, "llama");
+function llamaStyleConfig(file: GgufFile, arch: string, mapping: ArchitectureMapping): JsonObject {
+  const m = new MetadataReader(file, arch);
   const hidden = m.required("embedding_length");
   const heads = m.required("attention.head_count");
   const headDim = m.optional("attention.key_length") ?? hidden / heads;
-  const ropeDims = m.optional("rope.dimension_count");
-  if (ropeDims !== undefined && ropeDims !== headDim) {
-    throw new ModelFormatError(file.path, `partial rotary embeddings (rope.dimension_count ${ropeDims} of head size ${headDim}) are not supported`);
+  const ropeDims = m.optional("rope.dimension_count") ?? headDim;
+  if (ropeDims > headDim || ropeDims % 2 !== 0) {
+    throw new ModelFormatError(file.path, `rope.dimension_count ${ropeDims} does not fit a head of ${headDim}`);
+  }
+  if (file.tensors.has("rope_factors_long.weight") || file.tensors.has("rope_factors_short.weight")) {
+    throw new ModelFormatError(file.path, "LongRoPE factors (rope_factors_long/short, Phi-3 128k) are not supported");
   }
   const config: Record<string, unknown> = {
-    model_type: "llama",
+    model_type: mapping.modelType,
     hidden_size: hidden,
     intermediate_size: m.required("feed_forward_length"),
     num_hidden_layers: m.required("block_count"),
@@ -232,15 +283,61 @@ function llamaConfig(file: GgufFile): JsonObject {
     rope_theta: m.optional("rope.freq_base") ?? 10000,
     vocab_size: m.vocabSize(),
     tie_word_embeddings: !file.tensors.has("output.weight"),
+    // qwen2's q/k/v biases are there when the file has them.
+    attention_bias: file.tensors.has("blk.0.attn_q.bias") || file.tensors.has("blk.0.attn_qkv.bias"),
     ...m.specialIds(),
   };
   if (headDim !== hidden / heads) config["head_dim"] = headDim;
-  const scaling = ggufString(file.metadata, "llama.rope.scaling.type", file.path);
+  if (ropeDims !== headDim) config["partial_rotary_factor"] = ropeDims / headDim;
+  const scaling = ggufString(file.metadata, `${arch}.rope.scaling.type`, file.path);
   if (scaling === "linear") config["rope_scaling"] = { type: "linear", factor: m.required("rope.scaling.factor") };
   else if (scaling !== undefined && scaling !== "none") {
     throw new ModelFormatError(file.path, `rope scaling "${scaling}" is not supported (supported: none, linear)`);
   }
+  mapping.extraConfig?.(m, config);
   return config;
+}
+
+/** A sliding window on every layer when the metadata names one (Mistral-style phi3). */
+function slidingWindowOf(m: MetadataReader, config: Record<string, unknown>): void {
+  const window = m.optional("attention.sliding_window");
+  if (window !== undefined && window > 0) config["sliding_window"] = window;
+}
+
+/**
+ * Gemma's fields: llama.cpp keeps the soft-caps and the window in metadata and
+ * fixes the rest — Gemma 2 slides on every other layer (the even ones), Gemma 3 on
+ * five of every six with a local RoPE base of 10⁴; scores are scaled by
+ * attention.scale when the file says it (lmscope writes it when it is not 1/√head_dim).
+ */
+function gemmaConfig(m: MetadataReader, config: Record<string, unknown>): void {
+  const layers = config["num_hidden_layers"] as number;
+  const window = m.optional("attention.sliding_window");
+  const headDim = (config["head_dim"] as number | undefined) ?? (config["hidden_size"] as number) / (config["num_attention_heads"] as number);
+  const scale = m.optional("attention.scale");
+  config["query_pre_attn_scalar"] = scale === undefined ? headDim : 1 / (scale * scale);
+  config["hidden_activation"] = "gelu_pytorch_tanh";
+  if (m.arch === "gemma") return;
+  if (window !== undefined && window > 0) {
+    config["sliding_window"] = window;
+    config["layer_types"] = Array.from({ length: layers }, (_, l) =>
+      (m.arch === "gemma2" ? l % 2 === 0 : (l + 1) % 6 !== 0) ? "sliding_attention" : "full_attention",
+    );
+  }
+  if (m.arch === "gemma2") {
+    const attention = m.optional("attn_logit_softcapping");
+    const final = m.optional("final_logit_softcapping");
+    if (attention !== undefined) config["attn_logit_softcapping"] = attention;
+    if (final !== undefined) config["final_logit_softcapping"] = final;
+  } else {
+    const full = { rope_type: "default", rope_theta: config["rope_theta"] };
+    const scaling = config["rope_scaling"] as { factor?: number } | undefined;
+    config["rope_parameters"] = {
+      full_attention: scaling === undefined ? full : { ...full, rope_type: "linear", factor: scaling.factor },
+      sliding_attention: { rope_type: "default", rope_theta: m.optional("rope.freq_base_swa") ?? 10000 },
+    };
+    delete config["rope_scaling"];
+  }
 }
 
 function gpt2Config(file: GgufFile): JsonObject {

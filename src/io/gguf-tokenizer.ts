@@ -154,6 +154,29 @@ export function ggufTokenizerJson(metadata: Metadata, file: string): { json: Jso
   return { json, config };
 }
 
+/**
+ * The tokenizer_config.json fields a chat needs, from a GGUF file's metadata: the special
+ * tokens' text and the chat templates, `tokenizer.chat_template` (the default) and
+ * `tokenizer.chat_template.<name>` (named ones, as llama.cpp's converter writes them).
+ */
+export function ggufTokenizerConfig(metadata: Metadata, file: string): Record<string, Json> {
+  const tokens = ggufStringArray(metadata, "tokenizer.ggml.tokens", file) ?? [];
+  const config: Record<string, Json> = {};
+  for (const [key, field] of [["bos", "bos_token"], ["eos", "eos_token"], ["unknown", "unk_token"], ["padding", "pad_token"]] as const) {
+    const id = ggufNumber(metadata, `tokenizer.ggml.${key}_token_id`, file);
+    if (id !== undefined && tokens[id] !== undefined) config[field] = tokens[id]!;
+  }
+  const named: Json[] = [];
+  for (const key of [...metadata.keys()].sort()) {
+    if (!key.startsWith("tokenizer.chat_template.")) continue;
+    const template = ggufString(metadata, key, file);
+    if (template !== undefined) named.push({ name: key.slice("tokenizer.chat_template.".length), template });
+  }
+  const main = ggufString(metadata, "tokenizer.chat_template", file);
+  if (named.length === 0) return main === undefined ? config : { ...config, chat_template: main };
+  return { ...config, chat_template: main === undefined ? named : [{ name: "default", template: main }, ...named] };
+}
+
 /** The tokenizer of a GGUF file's metadata, ready to encode and decode. */
 export function tokenizerFromGguf(metadata: Metadata, file: string): HfTokenizer {
   const { json, config } = ggufTokenizerJson(metadata, file);

@@ -18,6 +18,8 @@ import { loadGgufDecoder } from "./gguf-model.js";
 import { readJsonObject } from "./json-file.js";
 import { readLlama2c, type Llama2cConfig } from "./llama2c.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
+import { readTokenizerConfig } from "./tokenizer-config.js";
+import { checkWeightsFit, safetensorsFolderBytes } from "./weight-budget.js";
 
 /** Where a model came from; "created" is a new model made by createModel. */
 export type ModelFormat = "huggingface" | "llama2c" | "gguf" | "created";
@@ -40,6 +42,8 @@ export interface LoadedDecoder {
   readonly config: JsonObject;
   /** Row layout of the q/k projections as loaded (saving writes HF's "half" layout). */
   readonly ropeLayout: RopeLayout;
+  /** tokenizer_config.json with its chat templates (tokenizer-config.ts; for GGUF, from the metadata); null when there is none. */
+  readonly tokenizerConfig?: JsonObject | null;
 }
 
 export interface LoadOptions {
@@ -48,6 +52,8 @@ export interface LoadOptions {
   tokenizer?: string;
   /** A PEFT LoRA adapter folder to attach after loading. */
   adapter?: string;
+  /** Receives what a load notices but tolerates (unused tensors of the checkpoint); default: console.warn. */
+  onWarning?: (message: string) => void;
 }
 
 const HF_TOKENIZER_FILES = ["tokenizer.json", "vocab.json", "vocab.txt"];
@@ -69,6 +75,7 @@ async function loadHuggingFace(dir: string, backend: Backend, tokenizerPath: str
   const configPath = join(dir, "config.json");
   const config = await mergeGenerationConfig(dir, await readJsonObject(configPath));
   const blueprint = blueprintFor(config, configPath);
+  checkWeightsFit(backend, await safetensorsFolderBytes(dir), dir);
   const tensors = await readSafetensorsDir(dir);
   const network = blueprint.build(tensors, dir, { backend, ropeLayout: "half" });
   let tokenizer: Tokenizer | null = null;
@@ -84,6 +91,7 @@ async function loadHuggingFace(dir: string, backend: Backend, tokenizerPath: str
     source: { path: dir, format: "huggingface", dtypes: [...dtypes], fileBytes },
     config,
     ropeLayout: "half",
+    tokenizerConfig: await tokenizerConfigOf(tokenizerPath ?? dir),
   };
 }
 
@@ -113,7 +121,14 @@ async function loadLlama2c(file: string, backend: Backend, tokenizerPath: string
     source: { path: file, format: "llama2c", dtypes: [dtype], fileBytes: (await stat(file)).size },
     config,
     ropeLayout: "interleaved",
+    tokenizerConfig: tokenizerFile === null ? null : await tokenizerConfigOf(tokenizerFile),
   };
+}
+
+/** The tokenizer config of a tokenizer folder, or of the folder a tokenizer file is in. */
+export async function tokenizerConfigOf(tokenizerPath: string): Promise<JsonObject | null> {
+  const info = await stat(tokenizerPath);
+  return readTokenizerConfig(info.isDirectory() ? tokenizerPath : dirname(tokenizerPath));
 }
 
 async function loadTokenizerFile(path: string): Promise<Tokenizer> {

@@ -15,6 +15,7 @@ import type { TextTokenizer } from "../tokenizers/tokenizer.js";
 import { readJsonObject } from "./json-file.js";
 import type { ModelSource } from "./load-decoder.js";
 import { readSafetensorsDir } from "./safetensors-index.js";
+import { checkWeightsFit, safetensorsFolderBytes } from "./weight-budget.js";
 
 export { ENCODER_MODEL_TYPES, encoderBlueprintFor, type EncoderBlueprint } from "../models/encoder/registry.js";
 
@@ -59,6 +60,7 @@ export async function loadEncoder(dir: string, options: EncoderLoadOptions = {})
   if (!(await exists(configPath))) throw new ModelFormatError(dir, "has no config.json");
   const config = await readJsonObject(configPath);
   const blueprint = encoderBlueprintFor(config, configPath);
+  checkWeightsFit(backend, await safetensorsFolderBytes(dir), dir);
   const tensors = await readSafetensorsDir(dir);
   const network = blueprint.build(tensors, dir, backend);
   let tokenizer: TextTokenizer | null = null;

@@ -6,13 +6,15 @@
 // Files are untrusted: every length, offset, dtype and shape is checked against the
 // file before any tensor is read. Like the reference implementation, the byte buffer
 // must be fully indexed: gaps, overlaps and trailing bytes are rejected (a hole could
-// hide a second file format inside the weights, and would otherwise go unread).
+// hide a second file format inside the weights, and would otherwise go unread). A
+// header that names a tensor twice is rejected too (JSON.parse would keep one silently).
 // Only float dtypes are accepted; F16 and BF16 are widened to f32 on load.
 import { ModelFormatError } from "../errors.js";
 import { BYTES_PER_ELEMENT, decodeToF32, type DType } from "../tensor/dtype.js";
 import { numel, shapeString } from "../tensor/tensor.js";
 import { HOST_IS_LITTLE_ENDIAN, float32LittleEndianBytes } from "./bytes.js";
 import { readWholeFile, writeFileAtomic } from "./file-bytes.js";
+import { findDuplicateKey } from "./json-duplicate-keys.js";
 
 /** One tensor of a weight file, widened to f32. `dtype` is the storage type in the file. */
 export interface TensorRecord {
@@ -84,6 +86,40 @@ export function parseSafetensors(bytes: Uint8Array, label: string): SafetensorsF
   return { path: label, metadata, tensors };
 }
 
+/**
+ * The tensors a safetensors file declares (names, dtypes, shapes), from its header
+ * alone: the weights are not read. The header is checked as parseSafetensors checks
+ * it, against the file's length.
+ */
+export async function readSafetensorsHeader(path: string): Promise<{ name: string; dtype: DType; shape: number[] }[]> {
+  const { open } = await import("node:fs/promises");
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw new ModelFormatError(path, `cannot open: ${(error as Error).message}`);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const prefix = new Uint8Array(8);
+    if (size < 8 || (await handle.read(prefix, 0, 8, 0)).bytesRead !== 8) {
+      throw new ModelFormatError(path, `file is ${size} bytes, shorter than the 8-byte header length`);
+    }
+    const headerLength = new DataView(prefix.buffer).getBigUint64(0, true);
+    if (headerLength > BigInt(MAX_HEADER_BYTES)) throw new ModelFormatError(path, `header length ${headerLength} is over the ${MAX_HEADER_BYTES}-byte limit`);
+    if (headerLength > BigInt(size - 8)) throw new ModelFormatError(path, `header length ${headerLength} runs past the end of the ${size}-byte file`);
+    const headerBytes = new Uint8Array(Number(headerLength));
+    await handle.read(headerBytes, 0, headerBytes.length, 8);
+    const entries = Object.entries(parseHeaderJson(headerBytes, path))
+      .filter(([name]) => name !== METADATA_KEY)
+      .map(([name, value]) => parseEntry(name, value, path));
+    checkCoverage(entries, size - 8 - headerBytes.length, path);
+    return entries.map(({ name, dtype, shape }) => ({ name, dtype, shape }));
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Read and parse a safetensors file; the file size is checked before it is read. */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   return parseSafetensors(await readWholeFile(path), path);
@@ -135,6 +171,11 @@ function parseHeaderJson(headerBytes: Uint8Array, label: string): Record<string,
     throw new ModelFormatError(label, `header is not valid JSON (${(error as Error).message})`);
   }
   if (!isPlainObject(header)) throw new ModelFormatError(label, "header JSON is not an object");
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== undefined) {
+    if (duplicate.path === "(root)") throw new ModelFormatError(label, "header lists this tensor twice", duplicate.key);
+    throw new ModelFormatError(label, `header object ${duplicate.path} has the key "${duplicate.key}" twice`);
+  }
   return header;
 }
 

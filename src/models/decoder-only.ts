@@ -54,6 +54,8 @@ export interface DecoderParts {
   readonly logitScale?: number;
   /** Final logit soft-capping, cap · tanh(logit / cap) (Gemma 2); 0 or absent: none. */
   readonly logitSoftcap?: number;
+  /** Tensors of the checkpoint the network does not use (buffers, a tied head's copy): a load warns about them. */
+  readonly ignoredTensors?: readonly string[];
 }
 
 export type LogitRows = "all" | "last";
@@ -173,6 +175,60 @@ export class DecoderOnlyModel {
   }
 
   /**
+   * One decode step for several sequences at once (continuous batching): ids[i] is
+   * the next token of the sequence whose KV cache is caches[i], appended at that
+   * cache's length. Every matrix product runs once over all the rows — the weights
+   * are read once per step, not once per sequence — and each row attends to its own
+   * cache. Writes logits [ids.length, vocab].
+   */
+  decodeBatch(ids: ArrayLike<number>, caches: readonly KvCache[], logits: Float32Array): void {
+    const { hiddenSize: dim, vocabSize } = this.config;
+    const rows = ids.length;
+    if (rows === 0) throw new InputError("no sequences to step");
+    if (caches.length !== rows) throw new InputError(`${rows} tokens for ${caches.length} sequences`);
+    if (rows > this.chunkRows) throw new InputError(`a batched step takes at most ${this.chunkRows} sequences, got ${rows}`);
+    if (new Set(caches).size !== rows) throw new InputError("a sequence appears twice in one batched step");
+    if (logits.length < rows * vocabSize) throw new RangeError(`logits buffer has ${logits.length} floats, needs ${rows * vocabSize}`);
+    let maxKeys = 1;
+    for (const cache of caches) {
+      if (cache.length + 1 > cache.maxPositions) throw new InputError(`a sequence is full: its KV cache holds ${cache.maxPositions} positions`);
+      maxKeys = Math.max(maxKeys, cache.maxLayerRows);
+    }
+    const pass = this.passFor(maxKeys);
+    const positions = this.batchPositions(caches);
+    pass.sequences = { caches, positions };
+    try {
+      const x = pass.scratch.residual; // [rows, dim]
+      this.parts.tokenEmbedding.forward(this.backend, x, ids);
+      const n = rows * dim;
+      const embeddingScale = this.parts.embeddingScale ?? 1;
+      if (embeddingScale !== 1) this.backend.scale(x, n, embeddingScale);
+      const { positionEmbedding, embeddingNorm } = this.parts;
+      if (positionEmbedding !== null) {
+        for (let r = 0; r < rows; r++) positionEmbedding.forwardRange(pass.scratch.delta.subarray(r * dim, (r + 1) * dim), positions[r]!, 1);
+        this.backend.add(x, x, pass.scratch.delta, n);
+      }
+      if (embeddingNorm !== undefined && embeddingNorm !== null) embeddingNorm.forward(this.backend, x, x, rows);
+      const blocks = this.parts.blocks;
+      for (let layer = 0; layer < blocks.length; layer++) blocks[layer]!.forward(pass, x, rows, dim, caches[0]!.layers[layer]!, 0);
+      this.parts.finalNorm.forward(this.backend, pass.scratch.normed, x, rows);
+      this.headOf(pass.scratch.normed, rows, logits);
+      for (const cache of caches) cache.length++;
+    } finally {
+      pass.sequences = null;
+    }
+  }
+
+  /** Each cache's next position, in a buffer reused from step to step. */
+  private batchPositions(caches: readonly KvCache[]): Int32Array {
+    if (this.positionsBuffer.length < caches.length) this.positionsBuffer = new Int32Array(this.chunkRows);
+    for (let i = 0; i < caches.length; i++) this.positionsBuffer[i] = caches[i]!.length;
+    return this.positionsBuffer;
+  }
+
+  private positionsBuffer = new Int32Array(0);
+
+  /**
    * logits [rows, vocab] of hidden states h [rows, dim]: the final norm (observed as
    * final_norm), the LM head, the logit scale and soft-cap. h is left unchanged.
    */
@@ -201,7 +257,7 @@ export class DecoderOnlyModel {
   /** The shared forward-pass record (backend, scratch for attention over `maxKeys` keys, observer slot). */
   passFor(maxKeys: number): ForwardPass {
     const scratch = this.scratchFor(maxKeys);
-    if (this.pass === null || this.pass.scratch !== scratch) this.pass = { backend: this.backend, scratch, observer: null, layer: 0 };
+    if (this.pass === null || this.pass.scratch !== scratch) this.pass = { backend: this.backend, scratch, observer: null, layer: 0, sequences: null };
     return this.pass;
   }
 
@@ -280,6 +336,7 @@ export class DecoderOnlyModel {
           rows: this.chunkRows,
           dim: hiddenSize,
           queryDim: numHeads * headDim,
+          kvDim: this.config.numKvHeads * headDim,
           fusedQkvDim: fused ? 3 * numHeads * headDim : 0,
           ffnDim: intermediateSize,
           maxKeys,

@@ -200,7 +200,7 @@ export class EncoderNetwork {
       const keyMask = mask !== undefined && mask.includes(0) ? mask : undefined;
       const observer = options.observer ?? null;
       observer?.beginSequence?.(b);
-      const pass: ForwardPass = { backend: this.backend, scratch, observer, layer: 0 };
+      const pass: ForwardPass = { backend: this.backend, scratch, observer, layer: 0, sequences: null };
       this.parts.blocks.forEach((block, layer) => block.forward(pass, x, seq, dim, keys.layers[layer]!, keyMask));
       const rowHidden = hidden.subarray(b * seq * dim, (b + 1) * seq * dim);
       rowHidden.set(x.subarray(0, seq * dim));
@@ -379,7 +379,7 @@ export class EncoderNetwork {
     if (this.scratch === null || this.scratch.sizes.rows < seq) {
       const { hiddenSize, numHeads, headDim, intermediateSize } = this.config;
       this.scratch = new Scratch(
-        { rows: seq, dim: hiddenSize, queryDim: numHeads * headDim, fusedQkvDim: 0, ffnDim: intermediateSize, maxKeys: seq },
+        { rows: seq, dim: hiddenSize, queryDim: numHeads * headDim, kvDim: numHeads * headDim, fusedQkvDim: 0, ffnDim: intermediateSize, maxKeys: seq },
         this.backend,
       );
     }

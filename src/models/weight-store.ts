@@ -30,6 +30,9 @@ export function prebuiltMatrixTensor(matrix: WeightMatrix): PrebuiltMatrixTensor
   };
 }
 
+/** The largest tensor a new model creates: 2³⁰ floats, 4 GiB (the WASM memory's whole size). */
+const MAX_CREATED_ELEMENTS = 2 ** 30;
+
 /** Makes the value of a tensor a checkpoint lacks (seeded initialisation of a new model). */
 export type Initializer = (name: string, shape: Shape) => Float32Array;
 
@@ -93,6 +96,10 @@ export class WeightStore {
 
   private initialized(name: string, shape: Shape): Tensor | undefined {
     if (this.initializer === null) return undefined;
+    const count = numel(shape);
+    if (!Number.isSafeInteger(count) || count > MAX_CREATED_ELEMENTS) {
+      throw new ModelFormatError(this.source, `creating it with shape ${shapeString(shape)} would take ${(4 * count / 2 ** 30).toFixed(1)} GiB (the config's sizes are too large)`, name);
+    }
     let tensor = this.created.get(name);
     if (tensor === undefined) {
       tensor = { data: this.initializer(name, shape), shape: [...shape] };
@@ -130,9 +137,14 @@ export class WeightStore {
     return parts.map((count, i) => rowWindow(f32Matrix(whole, rows, cols), starts[i]!, count));
   }
 
-  /** Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as masks). */
-  assertAllUsed(ignorable: RegExp | null = null): void {
-    const unexplained = [...this.tensors.keys()].filter((n) => !this.used.has(n) && !(ignorable?.test(n) ?? false));
+  /**
+   * Throws if a tensor was neither taken nor matched by `ignorable` (buffers such as
+   * masks or inv_freq, a copy of a tied head); returns the ignorable ones the
+   * checkpoint has, for a warning that lists them.
+   */
+  assertAllUsed(ignorable: RegExp | null = null): string[] {
+    const unused = [...this.tensors.keys()].filter((n) => !this.used.has(n));
+    const unexplained = unused.filter((n) => !(ignorable?.test(n) ?? false));
     if (unexplained.length > 0) {
       const shown = unexplained.slice(0, 5).join(", ");
       const more = unexplained.length > 5 ? ` and ${unexplained.length - 5} more` : "";
@@ -141,5 +153,6 @@ export class WeightStore {
         `unexpected tensors for this architecture: ${shown}${more} (is config.json's model_type right?)`,
       );
     }
+    return unused;
   }
 }

@@ -112,6 +112,7 @@ export class SelfAttention {
    * cache's rows) is 0 for padding keys no query may attend.
    */
   forward(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number, cache: LayerKvCache, position: number, keyMask?: ArrayLike<number>): void {
+    if (pass.sequences !== null) return this.forwardSequenceRows(pass, out, x, rows);
     const { backend, scratch } = pass;
     const { nHeads, nKvHeads, headDim } = this.heads;
     const kvDim = nKvHeads * headDim;
@@ -145,6 +146,56 @@ export class SelfAttention {
     if (pass.observer !== null) this.observePattern(pass, query, cachedKeys, rows, position, cache.offset, keyMask);
     backend.attention(scratch.context, query, cachedKeys, cache.values, shape, scratch.scores, keyMask); // [rows, nHeads, headDim]
     observe(pass, "attn.z", scratch.context, rows, nHeads * headDim, position);
+    this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
+  }
+
+  /**
+   * A batched decode step: row i of x [rows, dim] is the next token of its own
+   * sequence (pass.sequences). The projections run once over all rows (the weights
+   * read once for every sequence); each row's key and value go into its sequence's
+   * cache and its query attends to that cache alone.
+   */
+  private forwardSequenceRows(pass: ForwardPass, out: Float32Array, x: Float32Array, rows: number): void {
+    const { backend, scratch } = pass;
+    const { caches, positions } = pass.sequences!;
+    const { nHeads, nKvHeads, headDim } = this.heads;
+    const qDim = nHeads * headDim;
+    const kvDim = nKvHeads * headDim;
+    const query = scratch.query; // [rows, nHeads, headDim]
+    const keys = scratch.keys; // [rows, nKvHeads, headDim]
+    const values = scratch.values; // [rows, nKvHeads, headDim]
+    if (this.projection.kind === "separate") {
+      this.projection.query.forward(backend, query, x, rows);
+      this.projection.key.forward(backend, keys, x, rows);
+      this.projection.value.forward(backend, values, x, rows);
+    } else {
+      this.projection.qkv.forward(backend, scratch.qkv, x, rows);
+      splitPerHead(scratch.qkv, query, keys, values, rows, nHeads, headDim);
+    }
+    if (this.qkNorm !== null) {
+      const perHead = this.qkNorm.scope === "head";
+      this.qkNorm.query.forward(backend, query, query, perHead ? rows * nHeads : rows);
+      this.qkNorm.key.forward(backend, keys, keys, perHead ? rows * nKvHeads : rows);
+    }
+    const shape = this.shape;
+    for (let r = 0; r < rows; r++) {
+      const cache = caches[r]!.layers[pass.layer]!;
+      const position = positions[r]!;
+      const q = query.subarray(r * qDim, (r + 1) * qDim);
+      const k = keys.subarray(r * kvDim, (r + 1) * kvDim);
+      if (this.rotary !== null) {
+        this.rotary.apply(backend, q, 1, nHeads, headDim, position);
+        this.rotary.apply(backend, k, 1, nKvHeads, headDim, position);
+      }
+      const row = cache.reserve(position, 1);
+      scratch.reserveKeys(row + 1, backend);
+      cache.keys.set(k, row * kvDim);
+      cache.values.set(values.subarray(r * kvDim, (r + 1) * kvDim), row * kvDim);
+      shape.queryCount = 1;
+      shape.keyCount = row + 1;
+      shape.queryOffset = row;
+      backend.attention(scratch.context.subarray(r * qDim, (r + 1) * qDim), q, cache.keys.subarray(0, (row + 1) * kvDim), cache.values, shape, scratch.scores);
+    }
     this.outputProj.forward(backend, out, scratch.context, rows); // [rows, dim]
   }
 

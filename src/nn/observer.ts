@@ -17,6 +17,7 @@
 // allocates nothing.
 
 import type { Backend } from "../backend/backend.js";
+import type { KvCache } from "./kv-cache.js";
 import type { Scratch } from "./scratch.js";
 
 export const BLOCK_POINTS = ["resid_pre", "attn.pattern", "attn.z", "attn_out", "resid_mid", "mlp.post", "mlp_out", "resid_post"] as const;
@@ -49,6 +50,12 @@ export interface ForwardObserver {
   visit(layer: number, point: CapturePoint, value: CapturedValue): void;
 }
 
+/** Rows of a batched decode step: row i is the next token of the sequence whose KV cache is caches[i], at positions[i]. */
+export interface SequenceRows {
+  readonly caches: readonly KvCache[];
+  readonly positions: ArrayLike<number>;
+}
+
 /** What every module of one forward pass shares: the backend, the scratch buffers, the observer, the block being run. */
 export interface ForwardPass {
   readonly backend: Backend;
@@ -56,6 +63,8 @@ export interface ForwardPass {
   observer: ForwardObserver | null;
   /** Index of the block being run (set by the block). */
   layer: number;
+  /** Set for a batched decode step (one row per sequence); null when the rows are consecutive positions of one sequence. */
+  sequences: SequenceRows | null;
 }
 
 /** Hands data [rows, width] at `position` to the pass's observer when it wants `point`. */

@@ -11,6 +11,8 @@ export interface ScratchSizes {
   dim: number;
   /** nHeads · headDim */
   queryDim: number;
+  /** nKvHeads · headDim */
+  kvDim: number;
   /** Width of a fused q|k|v projection's output ((nHeads + 2·nKvHeads) · headDim), 0 when no layer fuses them. */
   fusedQkvDim: number;
   /** Feed-forward inner width. */
@@ -30,6 +32,10 @@ export class Scratch {
   readonly branch: Float32Array;
   /** [rows, fusedQkvDim] a fused projection's output before it is split into q, k and v */
   readonly qkv: Float32Array;
+  /** [rows, kvDim] keys of a batched decode step, before each goes to its sequence's cache */
+  readonly keys: Float32Array;
+  /** [rows, kvDim] values of a batched decode step */
+  readonly values: Float32Array;
   /** [rows, queryDim] */
   readonly query: Float32Array;
   /** [rows, queryDim] attention output, heads concatenated */
@@ -45,12 +51,14 @@ export class Scratch {
     readonly sizes: ScratchSizes,
     backend: Backend,
   ) {
-    const { rows, dim, queryDim, fusedQkvDim, ffnDim, maxKeys } = sizes;
+    const { rows, dim, queryDim, kvDim, fusedQkvDim, ffnDim, maxKeys } = sizes;
     this.residual = backend.allocate(rows * dim);
     this.normed = backend.allocate(rows * dim);
     this.delta = backend.allocate(rows * dim);
     this.branch = backend.allocate(rows * dim);
     this.qkv = backend.allocate(rows * fusedQkvDim);
+    this.keys = backend.allocate(rows * kvDim);
+    this.values = backend.allocate(rows * kvDim);
     this.query = backend.allocate(rows * queryDim);
     this.context = backend.allocate(rows * queryDim);
     this.hidden = backend.allocate(rows * ffnDim);

@@ -15,6 +15,7 @@
 // A character that folds to nothing (a separate combining accent, a control
 // character) joins the span of the character before it, as HF's offsets do.
 
+import { isBertOther } from "../tokenizers/bert-other-chars.js";
 import { isCjkIdeograph } from "../tokenizers/normalizers.js";
 import type { TextTokenizer } from "../tokenizers/tokenizer.js";
 import { isWhiteSpace } from "../tokenizers/unicode-text.js";
@@ -27,7 +28,6 @@ export interface CharSpan {
 
 export type SpanTokenizer = Pick<TextTokenizer, "idToToken" | "isSpecialToken" | "unkTokenId">;
 
-const CONTROL = /^\p{C}$/u;
 const MARKS = /\p{Mn}/gu;
 /** BERT's punctuation: ASCII symbols and Unicode P*. */
 const PUNCTUATION = /^[!-/:-@[-`{-~\p{P}]$/u;
@@ -35,8 +35,8 @@ const PUNCTUATION = /^[!-/:-@[-`{-~\p{P}]$/u;
 /** One character as BERT's normalizer sees it: "" for control characters, " " for whitespace, else accent-free lowercase. */
 function foldChar(ch: string): string {
   const cp = ch.codePointAt(0)!;
+  if (cp === 0 || cp === 0xfffd || isBertOther(cp)) return "";
   if (isWhiteSpace(ch) || ch === "\t" || ch === "\n" || ch === "\r") return " ";
-  if (cp === 0 || cp === 0xfffd || CONTROL.test(ch)) return "";
   return ch.normalize("NFD").replace(MARKS, "").toLowerCase().normalize("NFD").replace(MARKS, "");
 }
 

@@ -60,12 +60,19 @@ class TokenMatcher {
   }
 }
 
+interface Matchers {
+  raw: TokenMatcher;
+  normalized: TokenMatcher;
+}
+
 export class AddedVocabulary {
   readonly tokens: readonly AddedToken[];
   private readonly byId = new Map<number, AddedToken>();
   private readonly byContent = new Map<string, AddedToken>();
-  private readonly raw: TokenMatcher;
-  private readonly normalized: TokenMatcher;
+  /** Matchers for tokens matched on raw and on normalized text. */
+  private readonly all: Matchers;
+  /** The same without the special tokens, made when first asked for. */
+  private plain: Matchers | undefined;
 
   constructor(tokens: readonly AddedToken[]) {
     this.tokens = tokens;
@@ -73,8 +80,7 @@ export class AddedVocabulary {
       this.byId.set(t.id, t);
       this.byContent.set(t.content, t);
     }
-    this.raw = new TokenMatcher(tokens.filter((t) => !t.normalized));
-    this.normalized = new TokenMatcher(tokens.filter((t) => t.normalized));
+    this.all = { raw: new TokenMatcher(tokens.filter((t) => !t.normalized)), normalized: new TokenMatcher(tokens.filter((t) => t.normalized)) };
   }
 
   get size(): number {
@@ -93,13 +99,22 @@ export class AddedVocabulary {
     return this.byId.get(id)?.special ?? false;
   }
 
-  /** Cuts the tokens matched on raw text (normalized: false) out of `text`. */
-  splitRaw(text: string, sink: SegmentSink): void {
-    this.raw.split(text, 0, sink);
+  private matchers(withSpecial: boolean): Matchers {
+    if (withSpecial) return this.all;
+    this.plain ??= {
+      raw: new TokenMatcher(this.tokens.filter((t) => !t.normalized && !t.special)),
+      normalized: new TokenMatcher(this.tokens.filter((t) => t.normalized && !t.special)),
+    };
+    return this.plain;
   }
 
-  /** Cuts the tokens matched on normalized text (normalized: true) out of a normalized segment. */
-  splitNormalized(text: string, base: number, sink: SegmentSink): void {
-    this.normalized.split(text, base, sink);
+  /** Cuts the tokens matched on raw text (normalized: false) out of `text`; special ones only when `withSpecial`. */
+  splitRaw(text: string, sink: SegmentSink, withSpecial = true): void {
+    this.matchers(withSpecial).raw.split(text, 0, sink);
+  }
+
+  /** Cuts the tokens matched on normalized text (normalized: true) out of a normalized segment; special ones only when `withSpecial`. */
+  splitNormalized(text: string, base: number, sink: SegmentSink, withSpecial = true): void {
+    this.matchers(withSpecial).normalized.split(text, base, sink);
   }
 }

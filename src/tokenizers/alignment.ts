@@ -40,7 +40,11 @@ export function mapCodePoints(input: AlignedText, map: (char: string) => string)
   return out;
 }
 
-/** Replaces the matches of a global regex by `content`; inserted units span the whole match. */
+/**
+ * Replaces the matches of a global regex by `content`; the inserted units take
+ * the span of the match's last character, as huggingface/tokenizers'
+ * NormalizedString::replace aligns them.
+ */
 export function replaceAligned(input: AlignedText, regex: RegExp, content: string): AlignedText {
   const out: AlignedText = { text: "", starts: [], ends: [] };
   const { text } = input;
@@ -60,8 +64,9 @@ export function replaceAligned(input: AlignedText, regex: RegExp, content: strin
       continue;
     }
     keep(last, m.index);
-    const start = input.starts[m.index]!;
-    const end = input.ends[m.index + m[0].length - 1]!;
+    const lastUnit = m.index + m[0].length - 1;
+    const start = input.starts[lastUnit]!;
+    const end = input.ends[lastUnit]!;
     out.text += content;
     for (let k = 0; k < content.length; k++) {
       out.starts.push(start);
@@ -83,4 +88,37 @@ export function coarseAlignment(input: AlignedText, text: string): AlignedText {
   const start = input.starts.length > 0 ? Math.min(...input.starts) : 0;
   const end = input.ends.length > 0 ? Math.max(...input.ends) : 0;
   return { text, starts: Array<number>(text.length).fill(start), ends: Array<number>(text.length).fill(end) };
+}
+
+/**
+ * Applies an edit list the way huggingface/tokenizers' NormalizedString
+ * `transform` does: each output character comes with a change, 0 to replace the
+ * next input character (taking its span), 1 to be inserted (taking the span of
+ * the input character before it), -k to replace the next input character and
+ * remove the k after it. Input characters an edit list does not account for
+ * shift the spans of what follows, exactly as in the reference.
+ */
+export function applyCharChanges(input: AlignedText, chars: readonly string[], changes: readonly number[]): AlignedText {
+  const { text } = input;
+  /** The first unit of each input character. */
+  const charStarts: number[] = [];
+  for (let i = 0; i < text.length; i += text.codePointAt(i)! > 0xffff ? 2 : 1) charStarts.push(i);
+  const origin = input.starts[0] ?? 0;
+  const spanOf = (char: number): [number, number] => {
+    const unit = charStarts[Math.min(char, charStarts.length - 1)];
+    return unit === undefined ? [origin, origin] : [input.starts[unit]!, input.ends[unit]!];
+  };
+  const out: AlignedText = { text: "", starts: [], ends: [] };
+  let next = 0;
+  chars.forEach((c, k) => {
+    const change = changes[k]!;
+    const [start, end] = change > 0 ? (next < 1 ? [origin, origin] : spanOf(next - 1)) : spanOf(next);
+    if (change <= 0) next += 1 - change;
+    out.text += c;
+    for (let u = 0; u < c.length; u++) {
+      out.starts.push(start);
+      out.ends.push(end);
+    }
+  });
+  return out;
 }

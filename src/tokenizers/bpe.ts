@@ -56,8 +56,8 @@ export class BpeModel implements TokenizerModel {
   constructor(options: BpeOptions) {
     const { vocab, file } = options;
     this.vocab = vocab;
-    this.tokens = invertVocab(vocab, (token, id) => {
-      throw new ModelFormatError(file, `BPE vocab entry ${JSON.stringify(token)} has invalid id ${String(id)}`);
+    this.tokens = invertVocab(vocab, (detail) => {
+      throw new ModelFormatError(file, `BPE ${detail}`);
     });
     this.size = this.tokens.length;
     this.prefix = options.continuingSubwordPrefix ?? "";

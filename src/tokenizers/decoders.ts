@@ -2,10 +2,12 @@
 // src/decoders): each maps the list of token strings to a new list, and the
 // final list is joined. ByteLevel, Replace, ByteFallback, Fuse, Strip,
 // Metaspace, WordPiece, BPEDecoder and Sequence; without a decoder tokens are
-// joined with spaces. Also transformers' clean_up_tokenization.
+// joined with spaces. Also transformers' clean_up_tokenization, and
+// sentencepiece's own decoding for tokenizers read from .model files.
 import { byteLevelTokenBytes } from "./byte-level.js";
 import type { PrependScheme } from "./pretokenizers.js";
 import { compileOnigurumaPattern } from "./regex.js";
+import { SentencePieceDecoder, type SentencePieceDecoderOptions } from "./sentencepiece-decoder.js";
 import { utf8DecodeLossy, utf8DecodeStrict } from "./unicode-text.js";
 
 export type DecoderSpec =
@@ -17,7 +19,8 @@ export type DecoderSpec =
   | { type: "Metaspace"; replacement: string; prependScheme: PrependScheme }
   | { type: "WordPiece"; prefix: string; cleanup: boolean }
   | { type: "BPEDecoder"; suffix: string }
-  | { type: "Sequence"; decoders: readonly DecoderSpec[] };
+  | { type: "Sequence"; decoders: readonly DecoderSpec[] }
+  | ({ type: "SentencePiece" } & SentencePieceDecoderOptions);
 
 /** The byte of a "<0xXX>" token, or -1 (HF ByteFallback accepts either hex case). */
 export function byteFallbackValue(token: string): number {
@@ -131,6 +134,10 @@ function applyDecoder(spec: DecoderSpec, tokens: string[]): string[] {
       return tokens.map((t, i) => t.split(spec.suffix).join(i === tokens.length - 1 ? "" : " "));
     case "Sequence":
       return spec.decoders.reduce((list, d) => applyDecoder(d, list), tokens);
+    case "SentencePiece": {
+      const decoder = new SentencePieceDecoder(spec);
+      return [...tokens.map((t) => decoder.push(t)), decoder.flush()];
+    }
   }
 }
 

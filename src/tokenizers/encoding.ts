@@ -4,7 +4,7 @@
 // to the longest sequence or to a fixed length.
 import { OptionError } from "../errors.js";
 import type { PostProcessor } from "./post-processor.js";
-import type { BatchEncodeOptions, Encoding, PairEncodeOptions, TruncationOptions } from "./tokenizer.js";
+import type { BatchEncodeOptions, EncodeOptions, Encoding, PairEncodeOptions, TruncationOptions } from "./tokenizer.js";
 
 /** What the pair and batch helpers need from a tokenizer. */
 export interface EncodingContext {
@@ -12,8 +12,8 @@ export interface EncodingContext {
   padTokenId: number | undefined;
   modelMaxLength: number | undefined;
   postProcessor: PostProcessor;
-  /** Ids of a text without special tokens. */
-  encodeText(text: string): number[];
+  /** Ids of a text without the post-processor's special tokens. */
+  encodeText(text: string, options: EncodeOptions): number[];
 }
 
 export function resolveMaxLength(ctx: EncodingContext, options: TruncationOptions): number {
@@ -25,8 +25,8 @@ export function resolveMaxLength(ctx: EncodingContext, options: TruncationOption
 
 /** Encodes one text or a pair with special tokens, type ids and attention mask. */
 export function encodeInput(ctx: EncodingContext, a: string, b: string | undefined, options: PairEncodeOptions): Encoding {
-  let first = ctx.encodeText(a);
-  let second = b === undefined ? undefined : ctx.encodeText(b);
+  let first = ctx.encodeText(a, options);
+  let second = b === undefined ? undefined : ctx.encodeText(b, options);
   const addSpecial = options.addSpecialTokens ?? true;
   if (options.truncation !== undefined && typeof options.truncation !== "boolean") {
     throw new OptionError("truncation", `expected true or false, got ${JSON.stringify(options.truncation)}`);

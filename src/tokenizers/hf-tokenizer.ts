@@ -3,12 +3,12 @@
 // the raw text, each remaining segment is normalized, pre-tokenized into
 // pieces and encoded by the model, and the post-processor adds the special
 // tokens. Decoding maps ids to token strings and runs the decoder chain.
-import { InputError } from "../errors.js";
+import { InputError, ModelFormatError } from "../errors.js";
 import type { AddedVocabulary, SegmentSink } from "./added-tokens.js";
 import { alignedIdentity } from "./alignment.js";
 import { cleanUpTokenization, decodeTokens, type DecoderSpec } from "./decoders.js";
 import { encodeBatch, encodeInput, type EncodingContext } from "./encoding.js";
-import type { TokenizerModel } from "./model.js";
+import { idLimit, type TokenizerModel } from "./model.js";
 import type { Normalizer } from "./normalizers.js";
 import type { PostProcessor } from "./post-processor.js";
 import type { PreTokenizer } from "./pretokenizers.js";
@@ -54,7 +54,16 @@ export class HfTokenizer implements TextTokenizer {
     this.parts = parts;
     this.source = parts.source;
     let size = parts.model.size;
-    for (const t of parts.addedTokens.tokens) size = Math.max(size, t.id + 1);
+    const limit = idLimit(parts.model.size + parts.addedTokens.size);
+    for (const t of parts.addedTokens.tokens) {
+      if (t.id >= limit) {
+        throw new ModelFormatError(
+          parts.source,
+          `added token ${JSON.stringify(t.content)} has id ${t.id}, far past the vocabulary (${parts.model.size} model ids, ${parts.addedTokens.size} added tokens; ids must stay below ${limit})`,
+        );
+      }
+      size = Math.max(size, t.id + 1);
+    }
     this.vocabSize = size;
     this.bosTokenId = parts.specialTokens.bos;
     this.eosTokenId = parts.specialTokens.eos;
@@ -68,12 +77,12 @@ export class HfTokenizer implements TextTokenizer {
       padTokenId: this.padTokenId,
       modelMaxLength: this.modelMaxLength,
       postProcessor: parts.postProcessor,
-      encodeText: (text) => this.encodeWithoutSpecial(text),
+      encodeText: (text, options) => this.encodeWithoutSpecial(text, options.splitSpecialTokens ?? false),
     };
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
-    const ids = this.encodeWithoutSpecial(text);
+    const ids = this.encodeWithoutSpecial(text, options.splitSpecialTokens ?? false);
     if (options.addSpecialTokens === false || this.parts.postProcessor.addedTokens(false) === 0) return ids;
     return this.parts.postProcessor.process(ids, undefined).ids;
   }
@@ -88,7 +97,8 @@ export class HfTokenizer implements TextTokenizer {
     const ids: number[] = [];
     const spans: number[] = [];
     const { normalizer, preTokenizer, model, addedTokens } = this.parts;
-    addedTokens.splitRaw(toWellFormed(text), {
+    const withSpecial = !(options.splitSpecialTokens ?? false);
+    const rawSink: SegmentSink = {
       token: (id, offset, length) => {
         ids.push(id);
         spans.push(offset, offset + length);
@@ -103,7 +113,7 @@ export class HfTokenizer implements TextTokenizer {
           const e = Math.min(Math.max(end, 1), last + 1);
           spans.push(aligned.starts[s]!, Math.max(aligned.starts[s]!, aligned.ends[e - 1]!));
         };
-        addedTokens.splitNormalized(aligned.text, 0, {
+        const normalizedSink: SegmentSink = {
           token: (id, at, length) => {
             ids.push(id);
             original(at, at + length);
@@ -117,9 +127,11 @@ export class HfTokenizer implements TextTokenizer {
             if (preTokenizer === undefined) encodePiece(part, 0);
             else preTokenizer.split(part, encodePiece, offset === 0 && at === 0);
           },
-        });
+        };
+        addedTokens.splitNormalized(aligned.text, 0, normalizedSink, withSpecial);
       },
-    });
+    };
+    addedTokens.splitRaw(toWellFormed(text), rawSink, withSpecial);
     const offsets: [number, number][] = [];
     for (let k = 0; k < spans.length; k += 2) offsets.push([spans[k]!, spans[k + 1]!]);
     if (options.addSpecialTokens === false) return { ids, offsets };
@@ -183,7 +195,7 @@ export class HfTokenizer implements TextTokenizer {
     return token;
   }
 
-  private encodeWithoutSpecial(text: string): number[] {
+  private encodeWithoutSpecial(text: string, splitSpecialTokens: boolean): number[] {
     const ids: number[] = [];
     const { normalizer, preTokenizer, model, addedTokens } = this.parts;
     const encodePiece = (piece: string): void => model.tokenize(piece, ids);
@@ -200,11 +212,11 @@ export class HfTokenizer implements TextTokenizer {
     const rawSink: SegmentSink = {
       text: (segment, offset) => {
         const normalized = normalizer === undefined ? segment : normalizer.normalize(segment);
-        addedTokens.splitNormalized(normalized, offset, normalizedSink);
+        addedTokens.splitNormalized(normalized, offset, normalizedSink, !splitSpecialTokens);
       },
       token: onToken,
     };
-    addedTokens.splitRaw(toWellFormed(text), rawSink);
+    addedTokens.splitRaw(toWellFormed(text), rawSink, !splitSpecialTokens);
     return ids;
   }
 }

@@ -1,8 +1,9 @@
 // Finds and loads a tokenizer from disk: a directory holding tokenizer.json
 // (+ tokenizer_config.json), vocab.json + merges.txt (GPT-2 style byte-level
-// BPE), vocab.txt (BERT WordPiece) or a llama2.c tokenizer.bin; or one of
-// those files named directly. The classic-file layouts are assembled the way
-// transformers' GPT2Tokenizer and BertTokenizer behave.
+// BPE), vocab.txt (BERT WordPiece), a SentencePiece .model (spiece.model,
+// sentencepiece.bpe.model, tokenizer.model) or a llama2.c tokenizer.bin; or one
+// of those files named directly. The classic-file layouts are assembled the
+// way transformers' GPT2Tokenizer and BertTokenizer behave.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ModelFormatError } from "../errors.js";
@@ -13,6 +14,8 @@ import { parseLlama2cTokenizer, type Llama2cTokenizer } from "./llama2c-tokenize
 import { BertNormalizer } from "./normalizers.js";
 import { bertProcessor, bosEosProcessor, IdentityProcessor } from "./post-processor.js";
 import { BertPreTokenizer, ByteLevelPreTokenizer } from "./pretokenizers.js";
+import { parseSentencePieceModel } from "./sentencepiece-model.js";
+import { tokenizerFromSentencePiece } from "./sentencepiece-tokenizer.js";
 import {
   configModelMaxLength,
   JsonReader,
@@ -22,6 +25,7 @@ import {
   type Json,
   type TokenizerConfig,
 } from "./tokenizer-json.js";
+import { utf8DecodeStrict } from "./unicode-text.js";
 import { WordPieceModel } from "./wordpiece.js";
 
 export type LoadedTokenizer = HfTokenizer | Llama2cTokenizer;
@@ -35,8 +39,31 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Tokenizer files larger than this are refused before reading (the largest real tokenizer.json files are ~35 MB). */
+const MAX_TOKENIZER_FILE_BYTES = 256 * 1024 * 1024;
+
+/** A tokenizer file's bytes, size-checked; every failure is a ModelFormatError naming the file. */
+async function readTokenizerFile(path: string): Promise<Uint8Array> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new ModelFormatError(path, "is not a regular file");
+    if (info.size > MAX_TOKENIZER_FILE_BYTES) throw new ModelFormatError(path, `is ${info.size} bytes, more than the ${MAX_TOKENIZER_FILE_BYTES} a tokenizer file may have`);
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    if (error instanceof ModelFormatError) throw error;
+    throw new ModelFormatError(path, `cannot read: ${(error as Error).message}`);
+  }
+}
+
+/** A tokenizer file as strict UTF-8 text. */
+async function readText(path: string): Promise<string> {
+  const text = utf8DecodeStrict(await readTokenizerFile(path));
+  if (text === undefined) throw new ModelFormatError(path, "is not valid UTF-8");
+  return text;
+}
+
 async function readJson(path: string): Promise<Json> {
-  const text = await readFile(path, "utf8");
+  const text = await readText(path);
   try {
     return JSON.parse(text) as Json;
   } catch (error) {
@@ -99,7 +126,7 @@ export async function loadVocabMergesTokenizer(vocabPath: string, mergesPath: st
     vocab.set(token, r.integer(id, JSON.stringify(token)));
   }
   const merges: [string, string][] = [];
-  (await readFile(mergesPath, "utf8")).split("\n").forEach((line, i) => {
+  (await readText(mergesPath)).split("\n").forEach((line, i) => {
     const text = line.replace(/\r$/, "");
     if (text === "" || (i === 0 && text.startsWith("#version"))) return;
     const parts = text.split(" ");
@@ -133,7 +160,7 @@ export async function loadVocabTxtTokenizer(vocabPath: string): Promise<HfTokeni
   const dir = dirname(vocabPath);
   const config = await readConfig(dir);
   const vocab = new Map<string, number>();
-  const lines = (await readFile(vocabPath, "utf8")).split("\n");
+  const lines = (await readText(vocabPath)).split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   lines.forEach((line, id) => {
     const token = line.replace(/\r$/, "");
@@ -169,7 +196,22 @@ export async function loadVocabTxtTokenizer(vocabPath: string): Promise<HfTokeni
 
 /** Loads a llama2.c tokenizer.bin. */
 export async function loadLlama2cTokenizer(path: string): Promise<Llama2cTokenizer> {
-  return parseLlama2cTokenizer(new Uint8Array(await readFile(path)), path);
+  return parseLlama2cTokenizer(await readTokenizerFile(path), path);
+}
+
+/** SentencePiece model files, in the order a folder is searched for them. */
+const SENTENCEPIECE_FILES = ["tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"];
+
+/**
+ * Loads a SentencePiece .model file (encoding as sentencepiece does) with the
+ * tokenizer_config.json / special_tokens_map.json beside it.
+ */
+export async function loadSentencePieceTokenizer(path: string): Promise<HfTokenizer> {
+  const dir = dirname(path);
+  const config = await readConfig(dir);
+  const configFile = join(dir, "tokenizer_config.json");
+  const model = parseSentencePieceModel(new Uint8Array(await readFile(path)), path);
+  return tokenizerFromSentencePiece(model, config, configAddedTokens(config, configFile), configFile);
 }
 
 /** Loads tokenizer.json with the tokenizer_config.json / special_tokens_map.json beside it. */
@@ -179,8 +221,8 @@ export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
 
 /**
  * Loads the tokenizer in a model directory, or the tokenizer file named:
- * tokenizer.json, vocab.json (+ merges.txt beside it), vocab.txt or a llama2.c
- * tokenizer.bin.
+ * tokenizer.json, vocab.json (+ merges.txt beside it), vocab.txt, a
+ * SentencePiece .model or a llama2.c tokenizer.bin.
  */
 export async function loadTokenizer(pathOrDir: string): Promise<LoadedTokenizer> {
   let info;
@@ -196,17 +238,19 @@ export async function loadTokenizer(pathOrDir: string): Promise<LoadedTokenizer>
       return loadVocabMergesTokenizer(join(dir, "vocab.json"), join(dir, "merges.txt"));
     }
     if (await exists(join(dir, "vocab.txt"))) return loadVocabTxtTokenizer(join(dir, "vocab.txt"));
+    for (const name of SENTENCEPIECE_FILES) if (await exists(join(dir, name))) return loadSentencePieceTokenizer(join(dir, name));
     const llama2c = (await readdir(dir)).filter((f) => f === "tokenizer.bin" || /^tok\d+\.bin$/.test(f)).sort();
     if (llama2c.length > 0) return loadLlama2cTokenizer(join(dir, llama2c[0]!));
-    throw new ModelFormatError(dir, "no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, vocab.txt or a llama2.c tokenizer.bin / tok<N>.bin");
+    throw new ModelFormatError(
+      dir,
+      `no tokenizer found: expected tokenizer.json, vocab.json + merges.txt, vocab.txt, a SentencePiece model (${SENTENCEPIECE_FILES.join(", ")}) or a llama2.c tokenizer.bin / tok<N>.bin`,
+    );
   }
   const name = basename(pathOrDir);
   if (name === "vocab.txt") return loadVocabTxtTokenizer(pathOrDir);
   if (name === "vocab.json") return loadVocabMergesTokenizer(pathOrDir, join(dirname(pathOrDir), "merges.txt"));
   if (name.endsWith(".json")) return loadTokenizerJson(pathOrDir);
   if (name.endsWith(".bin")) return loadLlama2cTokenizer(pathOrDir);
-  if (name.endsWith(".model")) {
-    throw new ModelFormatError(pathOrDir, "SentencePiece .model files are not read directly; use the tokenizer.json beside it");
-  }
-  throw new ModelFormatError(pathOrDir, "unknown tokenizer file: expected tokenizer.json, vocab.json, vocab.txt or a llama2.c .bin");
+  if (name.endsWith(".model")) return loadSentencePieceTokenizer(pathOrDir);
+  throw new ModelFormatError(pathOrDir, "unknown tokenizer file: expected tokenizer.json, vocab.json, vocab.txt, a SentencePiece .model or a llama2.c .bin");
 }

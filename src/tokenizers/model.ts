@@ -12,12 +12,29 @@ export interface TokenizerModel {
   readonly size: number;
 }
 
-/** Builds the id → token table of a vocabulary, checking ids are non-negative integers. */
-export function invertVocab(vocab: ReadonlyMap<string, number>, onBadId: (token: string, id: number) => never): string[] {
+/**
+ * The largest id + 1 a vocabulary of `tokenCount` tokens may use. Ids may leave
+ * holes (padded or pruned vocabularies) but not run far past the tokens there
+ * are: an id of 10⁹ in a file of a few thousand tokens is a broken or hostile
+ * file, and would size every table indexed by id.
+ */
+export function idLimit(tokenCount: number): number {
+  return 2 * tokenCount + 1024;
+}
+
+/**
+ * Builds the id → token table of a vocabulary. `fail` receives what is wrong: an id
+ * that is not a non-negative integer, an id past idLimit, or one id given to two tokens.
+ */
+export function invertVocab(vocab: ReadonlyMap<string, number>, fail: (detail: string) => never): string[] {
+  const limit = idLimit(vocab.size);
   const tokens: string[] = [];
   for (const [token, id] of vocab) {
-    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) onBadId(token, id);
-    if (tokens[id] === undefined) tokens[id] = token;
+    if (!Number.isInteger(id) || id < 0) fail(`vocab entry ${JSON.stringify(token)} has invalid id ${String(id)}`);
+    if (id >= limit) fail(`vocab entry ${JSON.stringify(token)} has id ${id}, far past the ${vocab.size} tokens of the vocab (ids must stay below ${limit})`);
+    const holder = tokens[id];
+    if (holder !== undefined) fail(`vocab entries ${JSON.stringify(holder)} and ${JSON.stringify(token)} both have id ${id}`);
+    tokens[id] = token;
   }
   return tokens;
 }

@@ -2,6 +2,7 @@
 // huggingface/tokenizers src/normalizers: Unicode forms, Lowercase, Strip,
 // StripAccents, Replace, Prepend, BertNormalizer and Sequence. Each maps the
 // text of one segment (the pieces between added tokens) to new text.
+import { isBertOther } from "./bert-other-chars.js";
 import { coarseAlignment, mapCodePoints, replaceAligned, sliceAligned, type AlignedText } from "./alignment.js";
 import { compileOnigurumaPattern, escapeRegExp } from "./regex.js";
 import { isWhiteSpace } from "./unicode-text.js";
@@ -152,8 +153,6 @@ export function isCjkIdeograph(cp: number): boolean {
   );
 }
 
-const OTHER = /^\p{C}$/u;
-
 /** BertNormalizer: clean text, space out CJK ideographs, strip accents, lowercase (in that order). */
 export class BertNormalizer implements Normalizer {
   constructor(readonly options: BertNormalizerOptions) {}
@@ -171,7 +170,7 @@ export class BertNormalizer implements Normalizer {
             built += " ";
             continue;
           }
-          if (OTHER.test(ch)) continue;
+          if (isBertOther(cp)) continue;
           if (isWhiteSpace(ch)) {
             built += " ";
             continue;

@@ -63,35 +63,38 @@ export function splitWithRegex(
     last = m.index + m[0].length;
   }
   if (last < text.length) spans.push({ start: last, end: text.length, isMatch: invert });
+  // huggingface/tokenizers' fold over the spans: a delimiter joins the piece
+  // before (or after) it only when that piece is not itself a delimiter.
   const out: { start: number; end: number }[] = [];
-  let pendingNext: number | undefined;
-  for (let k = 0; k < spans.length; k++) {
-    const s = spans[k]!;
-    switch (behavior) {
-      case "Removed":
-        if (!s.isMatch) out.push(s);
-        break;
-      case "MergedWithPrevious":
-        if (s.isMatch && out.length > 0) out[out.length - 1]!.end = s.end;
+  switch (behavior) {
+    case "Removed":
+      for (const s of spans) if (!s.isMatch) out.push({ start: s.start, end: s.end });
+      break;
+    case "MergedWithPrevious":
+    case "Contiguous": {
+      let previousMatch = false;
+      for (const s of spans) {
+        const joins = behavior === "Contiguous" ? s.isMatch === previousMatch : s.isMatch && !previousMatch;
+        if (joins && out.length > 0) out[out.length - 1]!.end = s.end;
         else out.push({ start: s.start, end: s.end });
-        break;
-      case "MergedWithNext":
-        if (s.isMatch) {
-          pendingNext ??= s.start;
-        } else {
-          out.push({ start: pendingNext ?? s.start, end: s.end });
-          pendingNext = undefined;
-        }
-        break;
-      case "Contiguous":
-        if (s.isMatch && out.length > 0 && spans[k - 1]?.isMatch === true) out[out.length - 1]!.end = s.end;
-        else out.push({ start: s.start, end: s.end });
-        break;
-      default:
-        out.push(s);
+        previousMatch = s.isMatch;
+      }
+      break;
     }
+    case "MergedWithNext": {
+      let nextMatch = false;
+      for (let k = spans.length - 1; k >= 0; k--) {
+        const s = spans[k]!;
+        if (s.isMatch && !nextMatch && out.length > 0) out[out.length - 1]!.start = s.start;
+        else out.push({ start: s.start, end: s.end });
+        nextMatch = s.isMatch;
+      }
+      out.reverse();
+      break;
+    }
+    default:
+      for (const s of spans) out.push({ start: s.start, end: s.end });
   }
-  if (pendingNext !== undefined) out.push({ start: pendingNext, end: text.length });
   for (const s of out) if (s.end > s.start) sink(text.slice(s.start, s.end), base + s.start);
 }
 
@@ -189,27 +192,37 @@ export class DigitsPreTokenizer implements PreTokenizer {
 
 export type PrependScheme = "always" | "first" | "never";
 
-/** Metaspace: spaces become the replacement ("▁"), optional prefix, split before each "▁". */
+/**
+ * Metaspace: spaces become the replacement ("▁"), optional prefix, and with
+ * `split` a piece starts at every replacement character (tokenizers' split
+ * MergedWithNext on a one-character delimiter: "▁a▁▁b" → "▁a", "▁", "▁b").
+ */
 export class MetaspacePreTokenizer implements PreTokenizer {
-  private readonly regex: RegExp;
   constructor(
     readonly replacement: string,
     readonly prependScheme: PrependScheme,
     readonly splitPieces: boolean,
-  ) {
-    this.regex = new RegExp(escapeRegExp(replacement), "gu");
-  }
+  ) {}
   split(text: string, sink: PieceSink, atStart: boolean): void {
     if (text === "") return;
-    let replaced = text.split(" ").join(this.replacement);
+    const r = this.replacement;
+    let replaced = text.split(" ").join(r);
     let base = 0;
     const prepend = this.prependScheme === "always" || (this.prependScheme === "first" && atStart);
-    if (prepend && !replaced.startsWith(this.replacement)) {
-      replaced = this.replacement + replaced;
-      base = -this.replacement.length;
+    if (prepend && !replaced.startsWith(r)) {
+      replaced = r + replaced;
+      base = -r.length;
     }
-    if (this.splitPieces) splitWithRegex(replaced, this.regex, "MergedWithNext", false, sink, base);
-    else sink(replaced, base);
+    if (!this.splitPieces) {
+      sink(replaced, base);
+      return;
+    }
+    let start = 0;
+    for (let at = replaced.indexOf(r, r.length); at > 0; at = replaced.indexOf(r, at + r.length)) {
+      sink(replaced.slice(start, at), base + start);
+      start = at;
+    }
+    sink(replaced.slice(start), base + start);
   }
 }
 

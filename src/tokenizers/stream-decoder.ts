@@ -8,6 +8,7 @@
 // and the flush gives exactly the batch `decodeTokens`.
 import { byteLevelTokenBytes } from "./byte-level.js";
 import { byteFallbackValue, CLEANUP_CHARS, cleanUpTokenization, replaceAll, wordPieceCleanup, type DecoderSpec } from "./decoders.js";
+import { SentencePieceDecoder } from "./sentencepiece-decoder.js";
 import type { StreamDecoder } from "./tokenizer.js";
 import { utf8DecodeStrict } from "./unicode-text.js";
 
@@ -163,6 +164,20 @@ class BpeSuffixStage implements Stage {
   }
 }
 
+/** sentencepiece's decoding, which is token by token already (sentencepiece-decoder.ts). */
+class SentencePieceStage implements Stage {
+  private readonly decoder: SentencePieceDecoder;
+  constructor(spec: Extract<DecoderSpec, { type: "SentencePiece" }>) {
+    this.decoder = new SentencePieceDecoder(spec);
+  }
+  push(text: string, startsToken: boolean, emit: Emit): void {
+    emit(this.decoder.push(text), startsToken);
+  }
+  flush(emit: Emit): void {
+    emit(this.decoder.flush(), true);
+  }
+}
+
 /** No decoder: tokens joined with single spaces. */
 class JoinWithSpacesStage implements Stage {
   private first = true;
@@ -194,6 +209,8 @@ function buildStages(spec: DecoderSpec | undefined): Stage[] {
       return [new BpeSuffixStage(spec.suffix)];
     case "Sequence":
       return spec.decoders.flatMap((d) => buildStages(d));
+    case "SentencePiece":
+      return [new SentencePieceStage(spec)];
   }
 }
 

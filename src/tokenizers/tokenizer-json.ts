@@ -8,6 +8,8 @@ import { BpeModel } from "./bpe.js";
 import type { DecoderSpec } from "./decoders.js";
 import { HfTokenizer, type SpecialTokenIds } from "./hf-tokenizer.js";
 import type { TokenizerModel } from "./model.js";
+import { PrecompiledCharsmap } from "./precompiled-charsmap.js";
+import { PrecompiledNormalizer } from "./precompiled-normalizer.js";
 import {
   BertNormalizer,
   LowercaseNormalizer,
@@ -43,6 +45,7 @@ import {
   type PreTokenizer,
   type SplitBehavior,
 } from "./pretokenizers.js";
+import { UnigramModel, type UnigramPiece } from "./unigram.js";
 import { WordPieceModel } from "./wordpiece.js";
 
 /** A parsed JSON value. */
@@ -158,6 +161,11 @@ function parseNormalizer(r: JsonReader, value: Json | undefined, path: string): 
       return withRegex(r, path, () => new ReplaceNormalizer(r.pattern(o.pattern, `${path}.pattern`), r.string(o.content, `${path}.content`)));
     case "Prepend":
       return new PrependNormalizer(r.string(o.prepend, `${path}.prepend`));
+    case "Precompiled": {
+      const where = `${path}.precompiled_charsmap`;
+      const blob = base64Bytes(r, r.string(o.precompiled_charsmap ?? "", where), where);
+      return new PrecompiledNormalizer(blob.length === 0 ? PrecompiledCharsmap.identity() : PrecompiledCharsmap.parse(blob, r.file, where));
+    }
     case "BertNormalizer": {
       const lowercase = r.boolean(o.lowercase, `${path}.lowercase`, true);
       return new BertNormalizer({
@@ -170,6 +178,15 @@ function parseNormalizer(r: JsonReader, value: Json | undefined, path: string): 
     default:
       return r.unsupported(path, "normalizer", type);
   }
+}
+
+/** Decodes standard base64 (as serde writes the Precompiled charsmap). */
+function base64Bytes(r: JsonReader, text: string, path: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) r.fail(path, "not valid base64");
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 const SPLIT_BEHAVIORS = new Set(["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"]);
@@ -188,6 +205,13 @@ function prependScheme(r: JsonReader, o: JsonObject, path: string): PrependSchem
     return s;
   }
   return r.boolean(o.add_prefix_space, `${path}.add_prefix_space`, true) ? "always" : "never";
+}
+
+/** Metaspace's replacement: one character, "▁" by default. */
+function replacementChar(r: JsonReader, o: JsonObject, path: string): string {
+  const replacement = r.string(o.replacement ?? "\u2581", `${path}.replacement`);
+  if (Array.from(replacement).length !== 1) r.fail(`${path}.replacement`, `expected a single character, got ${describe(replacement)}`);
+  return replacement;
 }
 
 function parsePreTokenizer(r: JsonReader, value: Json | undefined, path: string): PreTokenizer | undefined {
@@ -219,7 +243,7 @@ function parsePreTokenizer(r: JsonReader, value: Json | undefined, path: string)
     case "BertPreTokenizer":
       return new BertPreTokenizer();
     case "Metaspace":
-      return new MetaspacePreTokenizer(r.string(o.replacement ?? "\u2581", `${path}.replacement`), prependScheme(r, o, path), r.boolean(o.split, `${path}.split`, true));
+      return new MetaspacePreTokenizer(replacementChar(r, o, path), prependScheme(r, o, path), r.boolean(o.split, `${path}.split`, true));
     case "Digits":
       return new DigitsPreTokenizer(r.boolean(o.individual_digits, `${path}.individual_digits`, false));
     case "Punctuation":
@@ -252,7 +276,7 @@ function parseDecoder(r: JsonReader, value: Json | undefined, path: string): Dec
       return { type, content, start: r.integer(o.start, `${path}.start`, 0), stop: r.integer(o.stop, `${path}.stop`, 0) };
     }
     case "Metaspace":
-      return { type, replacement: r.string(o.replacement ?? "\u2581", `${path}.replacement`), prependScheme: prependScheme(r, o, path) };
+      return { type, replacement: replacementChar(r, o, path), prependScheme: prependScheme(r, o, path) };
     case "WordPiece":
       return { type, prefix: r.string(o.prefix ?? "##", `${path}.prefix`), cleanup: r.boolean(o.cleanup, `${path}.cleanup`, true) };
     case "BPEDecoder":
@@ -286,10 +310,22 @@ function parseMerges(r: JsonReader, value: Json | undefined, path: string): [str
   });
 }
 
+/** A Unigram vocabulary: [piece, score] pairs, the index being the id. */
+function parseUnigramVocab(r: JsonReader, value: Json | undefined): UnigramPiece[] {
+  return r.array(value, "model.vocab").map((entry, i) => {
+    const path = `model.vocab[${i}]`;
+    if (!Array.isArray(entry) || entry.length !== 2) r.fail(path, `expected [piece, score], got ${describe(entry)}`);
+    const [piece, score] = entry as Json[];
+    if (typeof score !== "number" || !Number.isFinite(score)) r.fail(`${path}[1]`, `expected a finite score, got ${describe(score)}`);
+    return { piece: r.string(piece, `${path}[0]`), score: score as number, kind: "normal" };
+  });
+}
+
 function parseModel(r: JsonReader, value: Json | undefined, byteLevel: boolean): TokenizerModel {
   const o = r.object(value, "model");
-  const type = typeof o.type === "string" ? o.type : o.merges !== undefined ? "BPE" : o.max_input_chars_per_word !== undefined ? "WordPiece" : undefined;
-  if (type === undefined) r.fail("model.type", "missing, and the model is neither BPE (merges) nor WordPiece");
+  const inferred = o.merges !== undefined ? "BPE" : o.max_input_chars_per_word !== undefined ? "WordPiece" : Array.isArray(o.vocab) ? "Unigram" : undefined;
+  const type = typeof o.type === "string" ? o.type : inferred;
+  if (type === undefined) r.fail("model.type", "missing, and the model is neither BPE (merges), WordPiece nor Unigram ([piece, score] vocab)");
   if (type === "BPE") {
     if (o.dropout !== undefined && o.dropout !== null && o.dropout !== 0) r.fail("model.dropout", `BPE dropout ${describe(o.dropout)} is not supported (it makes encoding random)`);
     return new BpeModel({
@@ -313,6 +349,12 @@ function parseModel(r: JsonReader, value: Json | undefined, byteLevel: boolean):
       maxInputCharsPerWord: r.integer(o.max_input_chars_per_word, "model.max_input_chars_per_word", 100),
       file: r.file,
     });
+  }
+  if (type === "Unigram") {
+    const pieces = parseUnigramVocab(r, o.vocab);
+    const unkId = o.unk_id === undefined || o.unk_id === null ? undefined : r.integer(o.unk_id, "model.unk_id");
+    if (unkId !== undefined && unkId >= pieces.length) r.fail("model.unk_id", `${unkId} is not an id of the ${pieces.length}-entry vocab`);
+    return new UnigramModel({ pieces, unkId, byteFallback: r.boolean(o.byte_fallback, "model.byte_fallback", false), lattice: "tokenizers", file: r.file });
   }
   return r.unsupported("model", "model", type);
 }
@@ -432,7 +474,8 @@ export function tokenizerFromJson(json: Json, config?: TokenizerConfig, file = "
   const decoder = parseDecoder(r, root.decoder, "decoder");
   const lookup = (token: string): number | undefined => addedTokens.idOf(token) ?? model.tokenToId(token);
   const modelObject = r.object(root.model, "model");
-  const specialTokens = resolveSpecialTokens(lookup, config, typeof modelObject.unk_token === "string" ? modelObject.unk_token : undefined);
+  const modelUnk = model instanceof UnigramModel ? (model.unkId === undefined ? undefined : model.idToToken(model.unkId)) : typeof modelObject.unk_token === "string" ? modelObject.unk_token : undefined;
+  const specialTokens = resolveSpecialTokens(lookup, config, modelUnk);
   let postProcessor = parsePostProcessor(r, root.post_processor, "post_processor");
   // transformers' Llama/Gemma fast tokenizers rebuild the template from add_bos_token / add_eos_token;
   // without a post_processor, those flags are the only word on special tokens.

@@ -7,6 +7,12 @@ import { InputError } from "../errors.js";
 export interface EncodeOptions {
   /** Add the special tokens the tokenizer's post-processor defines (BOS, [CLS]/[SEP]). Default true. */
   addSpecialTokens?: boolean;
+  /**
+   * Encode the text of special tokens ("</s>", "<extra_id_0>") as plain text
+   * instead of as their ids, as transformers' `split_special_tokens=True`.
+   * Default false.
+   */
+  splitSpecialTokens?: boolean;
 }
 
 export interface DecodeOptions {

@@ -23,8 +23,8 @@ export class WordPieceModel implements TokenizerModel {
 
   constructor(options: WordPieceOptions) {
     this.vocab = options.vocab;
-    this.tokens = invertVocab(options.vocab, (token, id) => {
-      throw new ModelFormatError(options.file, `WordPiece vocab entry ${JSON.stringify(token)} has invalid id ${String(id)}`);
+    this.tokens = invertVocab(options.vocab, (detail) => {
+      throw new ModelFormatError(options.file, `WordPiece ${detail}`);
     });
     this.size = this.tokens.length;
     const unk = options.vocab.get(options.unkToken);

@@ -3,6 +3,7 @@
 // the npm packages the page imports by name, served under vendor/ and found by
 // the page through an import map — nothing comes from a CDN.
 
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +28,7 @@ export interface BrowserDependency {
 
 /** Bare names the page's modules import, and the package each is resolved from (its dependents' own copy). */
 const BROWSER_IMPORTS: readonly { name: string; from?: string }[] = [
+  { name: "@huggingface/jinja" },
   { name: "d3-scale-chromatic" },
   { name: "d3-interpolate", from: "d3-scale-chromatic" },
   { name: "d3-color", from: "d3-scale-chromatic" },
@@ -36,20 +38,33 @@ let resolved: BrowserDependency[] | undefined;
 
 export function browserDependencies(): BrowserDependency[] {
   if (resolved !== undefined) return resolved;
-  const ours = createRequire(import.meta.url);
   resolved = BROWSER_IMPORTS.map(({ name, from }) => {
-    const require = from === undefined ? ours : createRequire(ours.resolve(from));
-    const file = require.resolve(name);
-    const packageRoot = packageRootOf(file, name);
-    return { name, file, url: `vendor/${name}/${relative(packageRoot, file).split(sep).join("/")}` };
+    const root = packageDirectory(name, from === undefined ? fileURLToPath(import.meta.url) : join(packageDirectory(from, fileURLToPath(import.meta.url)), "package.json"));
+    const file = esmEntry(root);
+    return { name, file, url: `vendor/${name}/${relative(root, file).split(sep).join("/")}` };
   });
   return resolved;
 }
 
-function packageRootOf(file: string, name: string): string {
-  const marker = `${sep}node_modules${sep}${name.split("/").join(sep)}${sep}`;
-  const at = file.lastIndexOf(marker);
-  return at === -1 ? dirname(file) : file.slice(0, at + marker.length - 1);
+/** The folder of package `name` as Node would find it from `from` (a file path). */
+function packageDirectory(name: string, from: string): string {
+  for (const folder of createRequire(from).resolve.paths(name) ?? []) {
+    const candidate = join(folder, ...name.split("/"));
+    if (existsSync(join(candidate, "package.json"))) return candidate;
+  }
+  throw new Error(`the inspector page needs the npm package ${name}, which is not installed`);
+}
+
+/** A package's ES module entry: exports' "import" or "default" condition, else "module", else "main". */
+function esmEntry(root: string): string {
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { exports?: unknown; module?: string; main?: string };
+  const exports = manifest.exports as Record<string, unknown> | string | undefined;
+  let target: unknown = typeof exports === "object" && exports !== null && "." in exports ? exports["."] : exports;
+  while (typeof target === "object" && target !== null) {
+    const conditions = target as Record<string, unknown>;
+    target = conditions["import"] ?? conditions["default"] ?? conditions["module"];
+  }
+  return join(root, typeof target === "string" ? target : (manifest.module ?? manifest.main ?? "index.js"));
 }
 
 export interface PageOptions {

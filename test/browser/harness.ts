@@ -1,7 +1,8 @@
 // What the browser tests share: finding Chromium, a local HTTP server on 127.0.0.1
 // that serves dist/ twice — under /isolated/ with COOP same-origin + COEP
 // require-corp (cross-origin isolated: SharedArrayBuffer, threads) and under /plain/
-// without — plus named extra files, and running a page module until it leaves
+// without — plus named extra files and the npm dependencies (through an import map),
+// and running a page module until it leaves
 // `lmscopeReport` (or `lmscopeError`) on globalThis.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -11,6 +12,8 @@ import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const DIST = fileURLToPath(new URL("../..", import.meta.url));
+/** npm dependencies the pages import by name, mapped by the page's import map to files served from node_modules. */
+const DEPENDENCIES: Record<string, string> = { "@huggingface/jinja": "node_modules/@huggingface/jinja/dist/index.js" };
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 
 /** Chromium's executable (CHROMIUM_PATH, or Debian's), or undefined when there is none. */
@@ -36,10 +39,14 @@ export function serve(extra: Record<string, string> = {}): Promise<Server> {
     const relative = normalize(rest.join("/"));
     const page = /^([a-z-]+)\.html$/.exec(relative);
     if (page !== null) {
-      const html = `<!doctype html><meta charset="utf-8"><title>lmscope browser test</title><script type="module" src="test/browser/${page[1]}.js"></script>`;
+      const importMap = JSON.stringify({ imports: Object.fromEntries(Object.entries(DEPENDENCIES).map(([name, path]) => [name, `./${path}`])) });
+      const html =
+        `<!doctype html><meta charset="utf-8"><title>lmscope browser test</title><script type="importmap">${importMap}</script>` +
+        `<script type="module" src="test/browser/${page[1]}.js"></script>`;
       return send(200, TYPES[".html"]!, html);
     }
-    const file = extra[relative] ?? (relative.startsWith("src") || relative.startsWith(join("test", "browser")) ? join(DIST, relative) : undefined);
+    const dependency = Object.values(DEPENDENCIES).includes(relative) ? join(DIST, "..", relative) : undefined;
+    const file = extra[relative] ?? dependency ?? (relative.startsWith("src") || relative.startsWith(join("test", "browser")) ? join(DIST, relative) : undefined);
     if (file === undefined || relative.startsWith("..")) return send(404, "text/plain", "not found");
     readFile(file).then(
       (body) => send(200, TYPES[extname(relative)] ?? "application/octet-stream", body),

@@ -99,6 +99,10 @@ export class WasmBackend implements Backend {
 
   // ---- placement ---------------------------------------------------------------------------
 
+  memoryBudget(): { used: number; limit: number } {
+    return { used: this.mem.top, limit: this.mem.limit };
+  }
+
   allocate(length: number): Float32Array {
     if (!this.mem.shared) return new Float32Array(length);
     const ptr = this.mem.reserve(length * 4);

@@ -20,9 +20,14 @@ export class WasmMemory {
   private readonly buffers = new Set<ArrayBufferLike>();
   private heapView: Float32Array;
 
+  /** The most bytes the memory may grow to. */
+  readonly limit: number;
+
   constructor(shared: boolean) {
     this.shared = shared;
-    this.memory = shared ? createShared() : new WebAssembly.Memory({ initial: 2, maximum: 65536 });
+    const created = shared ? createShared() : { memory: new WebAssembly.Memory({ initial: 2, maximum: 65536 }), maximum: 65536 };
+    this.memory = created.memory;
+    this.limit = created.maximum * PAGE;
     this.buffers.add(this.memory.buffer);
     this.heapView = new Float32Array(this.memory.buffer);
   }
@@ -63,13 +68,13 @@ export class WasmMemory {
   }
 }
 
-function createShared(): WebAssembly.Memory {
+function createShared(): { memory: WebAssembly.Memory; maximum: number } {
   // 4 GiB of address space is only reserved, not committed; smaller limits for
   // runtimes (mobile browsers) that refuse to reserve that much.
   let lastError: unknown;
   for (const maximum of [65536, 32768, 16384]) {
     try {
-      return new WebAssembly.Memory({ initial: 2, maximum, shared: true });
+      return { memory: new WebAssembly.Memory({ initial: 2, maximum, shared: true }), maximum };
     } catch (error) {
       lastError = error;
     }

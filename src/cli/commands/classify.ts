@@ -32,7 +32,7 @@ export const classifyCommand: Command = {
     const texts = [...positionals, ...(file === undefined ? [] : await readLines(file))];
     if (texts.length === 0) throw new OptionError("<text>", "give at least one text (or --file)");
     const pair = stringOption(values, "pair");
-    const model = await loadEncoderFromOptions(values);
+    const model = await loadEncoderFromOptions(values, io);
     const inputs: ClassificationInput[] = texts.map((t) => (pair === undefined ? t : [t, pair]));
     const results = await model.classify(inputs);
     if (values["json"] === true) {

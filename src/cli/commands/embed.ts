@@ -67,7 +67,7 @@ export const embedCommand: Command = {
     const texts = [...positionals, ...(file === undefined ? [] : await readLines(file))];
     if (texts.length === 0 && corpusPath === undefined) throw new OptionError("<text>", "give at least one text (or --file, or --fit)");
 
-    const model = await loadEncoderFromOptions(values);
+    const model = await loadEncoderFromOptions(values, io);
     let stats: ZScoreStats | null = null;
     if (corpusPath !== undefined) {
       const corpus = await readLines(corpusPath);

@@ -4,14 +4,17 @@
 import { readFile } from "node:fs/promises";
 import { loadEncoderModel, type EncoderModel } from "../../encoder-model.js";
 import { ModelFormatError } from "../../errors.js";
+import type { CliIo } from "../command.js";
+import { resolveModelOption } from "../model-argument.js";
 import { requiredString, stringOption, type OptionSpec, type Parsed } from "../options.js";
 
 export const MODEL_OPTIONS: OptionSpec = { model: { type: "string" }, tokenizer: { type: "string" } };
 
-export const MODEL_USAGE = `  --model <dir>             Hugging Face BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json)
+export const MODEL_USAGE = `  --model <dir>             Hugging Face BERT folder (config.json, model.safetensors, vocab.txt or tokenizer.json), or a hub id (org/name)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)`;
 
-export async function loadEncoderFromOptions(values: Parsed["values"]): Promise<EncoderModel> {
+export async function loadEncoderFromOptions(values: Parsed["values"], io: CliIo): Promise<EncoderModel> {
+  await resolveModelOption(values, io);
   const tokenizer = stringOption(values, "tokenizer");
   const model = await loadEncoderModel(requiredString(values, "model"), tokenizer === undefined ? {} : { tokenizer });
   void model.tokenizer; // fails early, with the message saying how to give one

@@ -36,7 +36,7 @@ export const ENCODER_TRAINING_OPTIONS: OptionSpec = {
 };
 
 export const ENCODER_TRAINING_USAGE = `model (one of):
-  --model <dir>             a Hugging Face BERT folder to start from (its tokenizer is used)
+  --model <dir>             a Hugging Face BERT folder or hub id to start from (its tokenizer is used)
   --config <file.json>      config.json fields of a new, randomly initialised BERT
                             (defaults: hidden 64, 2 layers, 4 heads, 128 positions)
 tokenizer of a new model (one of; default: build a WordPiece vocab.txt from --data):

@@ -11,6 +11,7 @@ import { DEFAULT_TRAIN_FRACTION, readTextFile, splitText } from "../../training/
 import { defaultStride, slidingWindowLoss } from "../../training/perplexity.js";
 import { DEFAULT_BACKEND } from "./train.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope eval --model <dir> --data <file> [options]
 
@@ -22,7 +23,7 @@ tokens before it (all of them within the first window). Smaller strides give
 more context and a lower, truer loss, for context/stride times the work
 (Hugging Face, "Perplexity of fixed-length models").
 
-  --model <path>            model folder (e.g. a \`lmscope train\` checkpoint)
+  --model <path>            model folder (e.g. a \`lmscope train\` checkpoint) or hub id (org/name)
   --data <file>             UTF-8 text file
   --split <all|train|validation>
                             score the whole text (default), or the part \`lmscope train\`
@@ -80,6 +81,7 @@ export const evalCommand: Command = {
     const threads = numberOption(values, "threads");
     const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
     const tokenizer = stringOption(values, "tokenizer");
+    await resolveModelOption(values, io);
     const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), tokenizer === undefined ? { backend } : { backend, tokenizer });
 
     const context = contextOption ?? (model.kind === "recurrent" ? trainedWindow(model) : model.config.contextLength);

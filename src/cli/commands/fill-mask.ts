@@ -29,7 +29,7 @@ export const fillMaskCommand: Command = {
     if (positionals.length === 0) throw new OptionError("<text>", "give a text holding [MASK]");
     const topK = numberOption(values, "top-k") ?? 5;
     if (!Number.isInteger(topK) || topK < 1) throw new OptionError("--top-k", `expected a positive integer, got ${topK}`);
-    const model = await loadEncoderFromOptions(values);
+    const model = await loadEncoderFromOptions(values, io);
     const maskToken = stringOption(values, "mask-token");
     const masks = await model.fillMask(positionals.join(" "), { topK, ...(maskToken === undefined ? {} : { maskToken }) });
     if (values["json"] === true) {

@@ -29,6 +29,7 @@ import {
 import { trainEncoder, type EncoderTrainingHooks, type TrainingHistory } from "../../training/encoder-trainer.js";
 import { parseCommandLine, requiredString, stringOption, type Parsed } from "../options.js";
 import { ENCODER_TRAINING_OPTIONS, ENCODER_TRAINING_USAGE, encoderFromOptions, formatEpoch, maxLengthOption, trainingOptions } from "./encoder-training-cli.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope finetune-encoder --task seqcls|tokencls --data <file> --out <dir> (--model <dir> | --config <file.json>) [options]
        lmscope finetune --task seqcls|tokencls …   (the same)
@@ -81,6 +82,7 @@ export async function runEncoderFinetune(argv: string[], io: CliIo): Promise<num
 /** The same, handing back the training history (for tests and programs). */
 export async function finetuneFromCommandLine(argv: string[], io: CliIo): Promise<TrainingHistory> {
   const { values } = parseCommandLine(argv, OPTIONS, false);
+  await resolveModelOption(values, io);
   const task = checkTask(requiredString(values, "task"));
   const dataPath = requiredString(values, "data");
   const outDir = requiredString(values, "out");

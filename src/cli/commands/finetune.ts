@@ -20,6 +20,7 @@ import { numberOption, parseCommandLine, requiredString, stringOption } from "..
 import { runEncoderFinetune } from "./finetune-encoder.js";
 import { applySettings, DEFAULT_BACKEND, readConfigJson } from "./train.js";
 import { finalLine, formatDuration, progressFromJson, runWithCheckpoints } from "./training-run.js";
+import { resolveModelOption } from "../model-argument.js";
 
 export interface LoraSpec {
   r: number;
@@ -95,7 +96,7 @@ PEFT layout (adapter_config.json, adapter_model.safetensors), which
 loadModel(<model>, { adapter: <out> }) applies, plus optimizer.safetensors,
 trainer_state.json and loss.svg.
 
-  --model <path>            the base model folder
+  --model <path>            the base model folder, or a hub id (org/name)
   --lora <spec>             r=<rank>,alpha=<scale numerator>,targets=<module>[,<module>…][,dropout=<p>]
                             (the update is (alpha / r) · B·A)
   --data <file>             UTF-8 text file
@@ -134,6 +135,7 @@ export const finetuneCommand: Command = {
       false,
     );
     const out = resolve(requiredString(values, "out"));
+    await resolveModelOption(values, io);
     const basePath = resolve(requiredString(values, "model"));
     const resume = values["resume"] === true;
     const logInterval = numberOption(values, "log-interval") ?? 10;

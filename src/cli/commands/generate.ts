@@ -1,32 +1,27 @@
 // `lmscope generate`: stream a model's continuation of a prompt to stdout.
 
 import type { Command } from "../command.js";
-import { createBackend, type BackendName } from "../../backend/select.js";
+import { createBackend } from "../../backend/select.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
-import type { GenerateOptions } from "../../generation/generate.js";
-import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
+import { BACKEND_USAGE, backendFlags, GENERATION_FLAGS, generationOptions, SAMPLING_USAGE } from "../generation-flags.js";
+import { parseCommandLine, requiredString, stringOption } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope generate --model <dir|file> [options]
 
 Streams the model's continuation of the prompt to stdout (the prompt is printed first).
 
-  --model <path>            Hugging Face folder, or llama2.c .bin file / folder
+  --model <path>            Hugging Face folder, GGUF file, llama2.c .bin file / folder,
+                            or a hub id (org/name, hf:org/name@rev:Q4_K_M; see lmscope download)
   --tokenizer <path>        tokenizer file or folder (default: found beside the model)
   --prompt <text>           text to continue (default: empty, i.e. start from BOS)
   --max-tokens <n>          new tokens at most (default 256, or what the context allows;
                             a recurrent model has no context limit)
-  --temperature <t>         0 = greedy (default 1)
-  --top-k <k>               sample from the k most likely tokens (default 0 = off)
-  --top-p <p>               nucleus sampling, in (0, 1] (default 1 = off)
-  --min-p <p>               drop tokens below p × the top probability (default 0 = off)
-  --repetition-penalty <r>  CTRL penalty for seen tokens (default 1 = off)
-  --seed <n>                random seed (default 0)
-  --stop <text>             stop before this text (repeatable)
+${SAMPLING_USAGE}
   --ignore-eos              keep generating after an end-of-sequence token
   --stats                   print token counts and speed to stderr
-  --backend <js|wasm|auto>  compute backend (default auto: wasm where WebAssembly SIMD runs)
-  --threads <n>             threads of the wasm backend (default: the available cores)
+${BACKEND_USAGE}
 `;
 
 const DEFAULT_MAX_TOKENS = 256;
@@ -42,38 +37,16 @@ export const generateCommand: Command = {
         model: { type: "string" },
         tokenizer: { type: "string" },
         prompt: { type: "string" },
-        "max-tokens": { type: "string" },
-        temperature: { type: "string" },
-        "top-k": { type: "string" },
-        "top-p": { type: "string" },
-        "min-p": { type: "string" },
-        "repetition-penalty": { type: "string" },
-        seed: { type: "string" },
-        stop: { type: "string", multiple: true },
-        "ignore-eos": { type: "boolean" },
         stats: { type: "boolean" },
-        backend: { type: "string" },
-        threads: { type: "string" },
+        ...GENERATION_FLAGS,
       },
       false,
     );
-    const options: GenerateOptions = {
-      maxTokens: numberOption(values, "max-tokens"),
-      temperature: numberOption(values, "temperature"),
-      topK: numberOption(values, "top-k"),
-      topP: numberOption(values, "top-p"),
-      minP: numberOption(values, "min-p"),
-      repetitionPenalty: numberOption(values, "repetition-penalty"),
-      seed: numberOption(values, "seed"),
-      stop: (values["stop"] as string[] | undefined) ?? [],
-      stopOnEos: values["ignore-eos"] !== true,
-    };
-    for (const key of Object.keys(options) as (keyof GenerateOptions)[]) if (options[key] === undefined) delete options[key];
+    const options = generationOptions(values);
     const tokenizer = stringOption(values, "tokenizer");
-    const backend = (stringOption(values, "backend") ?? "auto") as BackendName;
-    const threads = numberOption(values, "threads");
+    await resolveModelOption(values, io);
     const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), {
-      backend: await createBackend(threads === undefined ? { backend } : { backend, threads }),
+      backend: await createBackend(backendFlags(values)),
       ...(tokenizer === undefined ? {} : { tokenizer }),
     });
     const prompt = stringOption(values, "prompt") ?? "";

@@ -6,13 +6,14 @@ import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { RecurrentInfo, RnnLanguageModel } from "../../recurrent-model.js";
 import { OptionError } from "../../errors.js";
 import { parseCommandLine } from "../options.js";
+import { resolveModelArgument } from "../model-argument.js";
 
 const usage = `usage: lmscope info <model> [--json]
 
 Prints the architecture, exact parameter count beside the 12·n_layers·d_model²
 estimate, context length, vocabulary size, weight dtype and file size.
 
-  <model>   Hugging Face folder, or llama2.c .bin file / folder
+  <model>   Hugging Face folder, GGUF file, llama2.c .bin file / folder, or a hub id (org/name)
   --json    print the same as JSON
 `;
 
@@ -36,7 +37,7 @@ export const infoCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandLine(argv, { json: { type: "boolean" } }, true);
     if (positionals.length !== 1) throw new OptionError("<model>", "give exactly one model path");
-    const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel>(positionals[0]!);
+    const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel>(await resolveModelArgument(positionals[0]!, io));
     const info = model.info();
     if (values["json"] === true) {
       io.stdout.write(`${JSON.stringify(info, null, 2)}\n`);

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command, CliIo } from "../command.js";
-import { createBackend, type BackendName } from "../../backend/select.js";
+import { createBackend } from "../../backend/select.js";
 import { InputError, OptionError } from "../../errors.js";
 import { mostAttendedPrevious } from "../../inspect/attention-summary.js";
 import { attentionGridSvg } from "../../inspect/pictures/attention-grid.js";
@@ -19,6 +19,8 @@ import { displayToken } from "../../inspect/token-texts.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { EncoderModel } from "../../encoder-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
+import { backendFlags } from "../generation-flags.js";
+import { resolveModelOption } from "../model-argument.js";
 import { numberOption, parseCommandLine, requiredString, stringOption, type Parsed } from "../options.js";
 
 const usage = `usage: lmscope inspect --model <path> --prompt <text> [options]
@@ -30,7 +32,8 @@ grid (layers × heads), a head view, the logit lens table and the prompt coloure
 by surprisal — and prints the most likely next tokens and, for each head of the
 last layer, the earlier token the last position attends to most.
 
-  --model <path>          Hugging Face folder, llama2.c file / folder, or GGUF file
+  --model <path>          Hugging Face folder, llama2.c file / folder, GGUF file, or a hub id
+                          (org/name, hf:org/name@rev:Q4_K_M; see lmscope download)
   --prompt <text>         the text to inspect (special tokens added as the model expects)
   --layers <list>         attention layers to capture and draw, e.g. 0,2-3 (default all;
                           fewer layers take less memory)
@@ -83,20 +86,20 @@ export const inspectCommand: Command = {
       io.stdout.write(`wrote the inspector page to ${staticDir} (${written.files} files); serve the folder over HTTP and open ${written.open}\n`);
       return 0;
     }
-    const model = await decoderFrom(values);
+    const model = await decoderFrom(values, io);
     if (values["web"] === true) return serve(model, values, io);
     if (values["prompt"] === undefined) throw new OptionError("--prompt", "is required (the text to inspect), unless --web is given");
     return draw(model, values, io);
   },
 };
 
-async function decoderFrom(values: Parsed["values"]): Promise<LanguageModel> {
+async function decoderFrom(values: Parsed["values"], io: CliIo): Promise<LanguageModel> {
+  requiredString(values, "model");
+  await resolveModelOption(values, io);
   const path = requiredString(values, "model");
   const tokenizer = stringOption(values, "tokenizer");
-  const backend = (stringOption(values, "backend") ?? "auto") as BackendName;
-  const threads = numberOption(values, "threads");
   const model = await loadModel<LanguageModel | EncoderModel | RnnLanguageModel>(path, {
-    backend: await createBackend(threads === undefined ? { backend } : { backend, threads }),
+    backend: await createBackend(backendFlags(values)),
     ...(tokenizer === undefined ? {} : { tokenizer }),
   });
   if (model.kind === "encoder") {

@@ -29,7 +29,7 @@ export const nerCommand: Command = {
     const { values, positionals } = parseCommandLine(argv, { ...MODEL_OPTIONS, aggregation: { type: "string" }, json: { type: "boolean" } }, true);
     if (positionals.length === 0) throw new OptionError("<text>", "give the text to analyse");
     const aggregation = checkAggregation(stringOption(values, "aggregation") ?? "first");
-    const model = await loadEncoderFromOptions(values);
+    const model = await loadEncoderFromOptions(values, io);
     const entities = await model.ner(positionals.join(" "), { aggregation });
     if (values["json"] === true) {
       io.stdout.write(`${JSON.stringify(entities)}\n`);

@@ -6,6 +6,7 @@ import { OptionError } from "../../errors.js";
 import { writeGguf } from "../../io/gguf.js";
 import { GGUF_OUTPUT_TYPES, modelToGguf, type GgufOutputType } from "../../io/gguf-convert.js";
 import { parseCommandLine, requiredString } from "../options.js";
+import { resolveModelArgument } from "../model-argument.js";
 
 const usage = `usage: lmscope quantize --type q8_0|q4_0|f16|f32 <model> <out.gguf>
 
@@ -15,7 +16,7 @@ biases stay f32. Tensor names, hyperparameters and the tokenizer are written as
 llama.cpp expects them, so llama.cpp can load the file too.
 
   <model>      Hugging Face folder (llama or gpt2), llama2.c .bin file / folder,
-               or a GGUF file (re-stored in the new type)
+               a GGUF file (re-stored in the new type), or a hub id (org/name)
   <out.gguf>   the file to write (replaced atomically)
   --type       q8_0 (8-bit blocks), q4_0 (4-bit blocks), f16 or f32
 `;
@@ -31,7 +32,8 @@ export const quantizeCommand: Command = {
       throw new OptionError("--type", `expected one of ${GGUF_OUTPUT_TYPES.join(", ")}, got ${JSON.stringify(type)}`);
     }
     if (positionals.length !== 2) throw new OptionError("<model> <out.gguf>", "give the model path and the output file");
-    const [input, output] = positionals as [string, string];
+    const [model, output] = positionals as [string, string];
+    const input = await resolveModelArgument(model, io);
     const content = await modelToGguf(input, type as GgufOutputType);
     await writeGguf(output, content);
     const counts = new Map<string, number>();

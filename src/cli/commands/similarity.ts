@@ -28,7 +28,7 @@ export const similarityCommand: Command = {
     const pooling = checkPooling(stringOption(values, "pooling") ?? "mean", "--pooling");
     const zscorePath = stringOption(values, "zscore");
     const zscore = zscorePath === undefined ? null : await loadZScore(zscorePath);
-    const model = await loadEncoderFromOptions(values);
+    const model = await loadEncoderFromOptions(values, io);
     const [first, ...others] = await model.embed(positionals, { pooling, zscore });
     others.forEach((v, i) => io.stdout.write(`${formatScore(cosineSimilarity(first!, v))}  ${positionals[i + 1]}\n`));
     return 0;

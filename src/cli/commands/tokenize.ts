@@ -5,6 +5,7 @@ import type { Command } from "../command.js";
 import { OptionError } from "../../errors.js";
 import { loadTokenizer } from "../../tokenizers/index.js";
 import { parseCommandLine, requiredString } from "../options.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope tokenize --model <path> [--ids] [--no-special-tokens] <text>…
 
@@ -12,7 +13,8 @@ Encodes the text (several arguments are joined with spaces) and prints one
 line per token: its id and its vocabulary piece as a JSON string.
 
   --model <path>          model folder or tokenizer file (tokenizer.json,
-                          vocab.json + merges.txt, vocab.txt, llama2.c .bin)
+                          vocab.json + merges.txt, vocab.txt, llama2.c .bin), or
+                          a hub id (org/name: only its tokenizer files are fetched)
   --ids                   print only the ids, space-separated, on one line
   --no-special-tokens     do not add BOS / [CLS] / [SEP]
 `;
@@ -28,6 +30,7 @@ export const tokenizeCommand: Command = {
       true,
     );
     if (positionals.length === 0) throw new OptionError("<text>", "give the text to tokenize");
+    await resolveModelOption(values, io, "tokenizer");
     const tokenizer = await loadTokenizer(requiredString(values, "model"));
     const ids = tokenizer.encode(positionals.join(" "), { addSpecialTokens: values["no-special-tokens"] !== true });
     if (values["ids"] === true) {

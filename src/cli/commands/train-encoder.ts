@@ -11,6 +11,7 @@ import { trainEncoder, type EncoderTrainingHooks, type TrainingHistory } from ".
 import { readFile } from "node:fs/promises";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
 import { ENCODER_TRAINING_OPTIONS, ENCODER_TRAINING_USAGE, encoderFromOptions, formatEpoch, maxLengthOption, trainingOptions } from "./encoder-training-cli.js";
+import { resolveModelOption } from "../model-argument.js";
 
 const usage = `usage: lmscope train-encoder --data <corpus.txt> --out <dir> [options]
 
@@ -34,6 +35,7 @@ const OPTIONS = { ...ENCODER_TRAINING_OPTIONS, "mlm-probability": { type: "strin
 /** Runs the pretraining the command line describes; resolves to the training history. */
 export async function pretrainFromCommandLine(argv: string[], io: CliIo): Promise<TrainingHistory> {
   const { values } = parseCommandLine(argv, OPTIONS, false);
+  await resolveModelOption(values, io);
   const dataPath = requiredString(values, "data");
   const outDir = requiredString(values, "out");
   const evalPath = stringOption(values, "eval");

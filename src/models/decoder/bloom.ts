@@ -92,7 +92,8 @@ export function buildBloom(
   });
   const finalNorm = read.layerNorm("transformer.ln_f", dim, eps);
   const lmHead = read.lmHead("lm_head.weight", tokenEmbedding, config.tieWordEmbeddings);
-  weights.assertAllUsed(null);
-  const parts = { tokenEmbedding, positionEmbedding: null, embeddingNorm, blocks, finalNorm, lmHead };
+  // A tied checkpoint may still store lm_head.weight: transformers ties it to the embeddings all the same.
+  const ignoredTensors = weights.assertAllUsed(config.tieWordEmbeddings ? /^lm_head\.weight$/ : null);
+  const parts = { tokenEmbedding, positionEmbedding: null, embeddingNorm, blocks, finalNorm, lmHead, ignoredTensors };
   return new DecoderOnlyModel(config, parts, backend, weights.parameterCount, weights.parameters);
 }

@@ -78,7 +78,7 @@ export function buildGptNeox(
   });
   const finalNorm = read.layerNorm("gpt_neox.final_layer_norm", dim, eps);
   const lmHead = read.lmHead("embed_out.weight", tokenEmbedding, config.tieWordEmbeddings);
-  weights.assertAllUsed(NEOX_BUFFERS);
-  const parts = { tokenEmbedding, positionEmbedding: null, blocks, finalNorm, lmHead };
+  const ignoredTensors = weights.assertAllUsed(NEOX_BUFFERS);
+  const parts = { tokenEmbedding, positionEmbedding: null, blocks, finalNorm, lmHead, ignoredTensors };
   return new DecoderOnlyModel(config, parts, backend, weights.parameterCount, weights.parameters);
 }

@@ -112,8 +112,9 @@ export function buildGpt2(
   const wpe = weights.take("transformer.wpe.weight", [contextLength, dim]);
   // The head is tied to the token embedding (one copy) unless the file has its own.
   const head = weights.has("lm_head.weight") ? weights.matrix("lm_head.weight", vocabSize, dim) : f32Matrix(table, vocabSize, dim);
-  weights.assertAllUsed(GPT2_BUFFERS);
+  const ignoredTensors = weights.assertAllUsed(GPT2_BUFFERS);
   const parts = {
+    ignoredTensors,
     tokenEmbedding: new Embedding(table, vocabSize, dim),
     positionEmbedding: new Embedding(wpe, contextLength, dim),
     blocks,

@@ -55,6 +55,8 @@ export interface LlamaStyleSpec {
 
 /** Buffers older checkpoints carry that are not parameters. */
 export const LLAMA_BUFFERS = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
+/** The same, and the copy of a tied head some checkpoints store. */
+const LLAMA_BUFFERS_OR_TIED_HEAD = /^(model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq|lm_head\.weight)$/;
 
 export function buildLlamaStyle(
   spec: LlamaStyleSpec,
@@ -150,8 +152,9 @@ export function buildLlamaStyle(
   });
   const finalNorm = norm("model.norm.weight");
   const lmHead = read.lmHead("lm_head.weight", tokenEmbedding, spec.tieWordEmbeddings);
-  weights.assertAllUsed(LLAMA_BUFFERS);
+  const ignoredTensors = weights.assertAllUsed(spec.tieWordEmbeddings ? LLAMA_BUFFERS_OR_TIED_HEAD : LLAMA_BUFFERS);
   const parts = {
+    ignoredTensors,
     tokenEmbedding,
     embeddingScale: spec.embeddingScale,
     positionEmbedding: null,

@@ -113,7 +113,7 @@ test("--static-page writes the page, lmscope's modules and the page's dependenci
   const html = await readFile(join(page, "index.html"), "utf8");
   assert.match(html, /<body data-model="model\.gguf">/);
   const imports = JSON.parse(/<script type="importmap">(.*?)<\/script>/.exec(html)![1]!).imports as Record<string, string>;
-  assert.deepEqual(Object.keys(imports).sort(), ["d3-color", "d3-interpolate", "d3-scale-chromatic"]);
+  assert.deepEqual(Object.keys(imports).sort(), ["@huggingface/jinja", "d3-color", "d3-interpolate", "d3-scale-chromatic"]);
   for (const url of Object.values(imports)) assert.ok(existsSync(join(page, url)), `${url} is copied`);
   for (const file of ["app/web/page/main.js", "app/browser.js", "app/backend/wasm/kernels.wasm", "model.gguf"]) assert.ok(existsSync(join(page, file)), file);
   assert.ok(!existsSync(join(page, "app/web/page/main.d.ts")), "only modules are copied");

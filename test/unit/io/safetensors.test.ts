@@ -201,6 +201,18 @@ describe("parseSafetensors rejects malformed files", () => {
     assertRejects(craft({ __metadata__: "pt" }), /"__metadata__" is not an object/);
   });
 
+  it("a tensor (or any key) listed twice, even when escaped differently", () => {
+    const entry = (begin: number) => `{"dtype":"F32","shape":[1],"data_offsets":[${begin},${begin + 4}]}`;
+    assertRejects(craft(`{"w":${entry(0)},"w":${entry(4)}}`, f32(2)), /lists this tensor twice/, "w");
+    // The same entry twice still fails, and "\u0077" is "w".
+    assertRejects(craft(`{"w":${entry(0)},"\\u0077":${entry(0)}}`, f32(1)), /lists this tensor twice/, "w");
+    assertRejects(craft(`{"__metadata__":{"a":"1","a":"2"}}`), /header object __metadata__ has the key "a" twice/);
+    assertRejects(craft(`{"w":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}`, f32(1)), /header object w has the key "dtype" twice/);
+    // Equal keys in different objects, and strings that merely look like keys, are fine.
+    const fine = `{"__metadata__":{"w":"x"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"v":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`;
+    assert.deepEqual([...parseSafetensors(craft(fine, f32(2)), LABEL).tensors.keys()], ["w", "v"]);
+  });
+
   it("entries with missing or mistyped fields", () => {
     assertRejects(craft({ t: 5 }, f32(2)), /entry is not an object/, "t");
     assertRejects(craft({ t: { shape: [2], data_offsets: [0, 8] } }, f32(2)), /missing or non-string "dtype"/, "t");

@@ -89,6 +89,39 @@ for (const modelType of decoderModelTypes()) {
   });
 }
 
+for (const modelType of decoderModelTypes()) {
+  test(`${modelType}: a batched decode step over sequences of different lengths equals stepping each alone`, () => {
+    const batched = network(modelType, 4);
+    const alone = network(modelType, 4);
+    const vocab = batched.config.vocabSize;
+    const random = seededRandom(21);
+    const prompts = [randomInts(random, 3, vocab), randomInts(random, 9, vocab), randomInts(random, 6, vocab)];
+    const step = new Float32Array(vocab);
+    const batchCaches = prompts.map((p) => {
+      const cache = batched.createCache(40, 4);
+      batched.forward(p, cache, step, "last");
+      return cache;
+    });
+    const aloneCaches = prompts.map((p) => {
+      const cache = alone.createCache(40, 4);
+      alone.forward(p, cache, step, "last");
+      return cache;
+    });
+    const logits = new Float32Array(prompts.length * vocab);
+    for (let t = 0; t < 8; t++) {
+      const ids = prompts.map((_, i) => (7 * t + 3 * i) % vocab);
+      batched.decodeBatch(ids, batchCaches, logits);
+      ids.forEach((id, i) => {
+        alone.forward([id], aloneCaches[i]!, step, "last");
+        const row = logits.subarray(i * vocab, (i + 1) * vocab);
+        assert.ok(maxAbsDiff(row, step) <= 2e-5 * Math.max(1, maxAbs(step)), `step ${t}, sequence ${i}: max |Δ| ${maxAbsDiff(row, step)}`);
+      });
+    }
+    assert.deepEqual(batchCaches.map((c) => c.length), prompts.map((p) => p.length + 8));
+    assert.throws(() => batched.decodeBatch([1, 2], [batchCaches[0]!, batchCaches[0]!], logits), /appears twice/);
+  });
+}
+
 test("a sliding-window model's KV cache has the same size after 40 or 400 generated positions", () => {
   const net = new DecoderOnlyModel(...((): ConstructorParameters<typeof DecoderOnlyModel> => {
     const config = { ...FAMILY_CONFIGS["mistral"]!, max_position_embeddings: 1000 };

@@ -2,7 +2,7 @@
 // fail with ModelFormatError naming the file and the type; loadTokenizer finds
 // each layout in a folder.
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -20,8 +20,8 @@ const formatError = (pattern: RegExp) => (e: unknown) => e instanceof ModelForma
 
 describe("tokenizer.json checks", () => {
   it("names unsupported component types", () => {
-    assert.throws(broken((j) => ((j.model as { type: string }).type = "Unigram")), formatError(/unsupported model type "Unigram"/));
-    assert.throws(broken((j) => (j.normalizer = { type: "Precompiled", precompiled_charsmap: "" })), formatError(/normalizer: unsupported normalizer type "Precompiled"/));
+    assert.throws(broken((j) => ((j.model as { type: string }).type = "WordLevel")), formatError(/unsupported model type "WordLevel"/));
+    assert.throws(broken((j) => (j.normalizer = { type: "Nmt" })), formatError(/normalizer: unsupported normalizer type "Nmt"/));
     assert.throws(broken((j) => (j.pre_tokenizer = { type: "UnicodeScripts" })), formatError(/unsupported pre_tokenizer type "UnicodeScripts"/));
     assert.throws(broken((j) => (j.decoder = { type: "CTC" })), formatError(/unsupported decoder type "CTC"/));
     assert.throws(broken((j) => (j.post_processor = { type: "Magic" })), formatError(/unsupported post_processor type "Magic"/));
@@ -36,6 +36,39 @@ describe("tokenizer.json checks", () => {
     assert.throws(broken((j) => (j.pre_tokenizer = { type: "Split", pattern: { Regex: "a++" }, behavior: "Isolated" })), formatError(/cannot use the regex.*possessive/));
     assert.throws(broken((j) => delete j.model), formatError(/model: missing/));
     assert.throws(() => tokenizerFromJson([] as Json, undefined, "broken/tokenizer.json"), formatError(/expected an object/));
+  });
+
+  it("rejects a vocab that gives one id to two tokens, naming both (BPE and WordPiece)", () => {
+    assert.throws(
+      broken((j) => {
+        const vocab = (j.model as { vocab: { [k: string]: number } }).vocab;
+        vocab["zz"] = vocab["a"]!;
+      }),
+      formatError(/BPE vocab entries "a" and "zz" both have id \d+/),
+    );
+    const wordPiece = wordPieceJson();
+    const vocab = (wordPiece.model as { vocab: { [k: string]: number } }).vocab;
+    vocab["##zz"] = vocab["the"]!;
+    assert.throws(() => tokenizerFromJson(wordPiece, undefined, "broken/tokenizer.json"), formatError(/WordPiece vocab entries "the" and "##zz" both have id/));
+  });
+
+  it("rejects ids far past the vocabulary, in the vocab or in added_tokens, naming the token", () => {
+    assert.throws(broken((j) => ((j.model as { vocab: { [k: string]: number } }).vocab["far"] = 1e9)), formatError(/vocab entry "far" has id 1000000000, far past/));
+    const added = (id: number) => broken((j) => (j.added_tokens = [...(j.added_tokens as Json[]), { id, content: "<|far|>", special: true }]));
+    assert.throws(added(2 ** 32 - 1), formatError(/added token "<\|far\|>" has id 4294967295, far past the vocabulary/));
+    assert.throws(added(1e6), formatError(/added token "<\|far\|>" has id 1000000/));
+    // Just past the vocabulary (the usual place of added tokens) is fine.
+    const size = tokenizerFromJson(sentencePieceJson(), undefined, "ok/tokenizer.json").vocabSize;
+    assert.equal((added(size + 3)() as { vocabSize: number }).vocabSize, size + 4);
+  });
+
+  it("rejects tokenizer files that are not UTF-8 or not files, naming them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "lmscope-tok-"));
+    await writeFile(join(dir, "tokenizer.json"), new Uint8Array([0x7b, 0xff, 0x7d]));
+    await assert.rejects(loadTokenizer(dir), (e: unknown) => e instanceof ModelFormatError && /tokenizer\.json: is not valid UTF-8/.test(e.message));
+    const nested = await mkdtemp(join(tmpdir(), "lmscope-tok-"));
+    await mkdir(join(nested, "vocab.txt"));
+    await assert.rejects(loadTokenizer(nested), (e: unknown) => e instanceof ModelFormatError && /vocab\.txt: is not a regular file/.test(e.message));
   });
 
   it("reports unreadable files with their path", async () => {
