@@ -15,6 +15,7 @@ import { headViewSvg } from "../../inspect/pictures/head-view.js";
 import { lensRowLabel, logitLensTableSvg } from "../../inspect/pictures/logit-lens-table.js";
 import { surprisalStripSvg } from "../../inspect/pictures/surprisal-strip.js";
 import { inspectPrompt, type PromptInspection } from "../../inspect/prompt-inspection.js";
+import type { CapturedArray } from "../../inspect/recorder.js";
 import { displayToken } from "../../inspect/token-texts.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { EncoderModel } from "../../encoder-model.js";
@@ -43,6 +44,8 @@ last layer, the earlier token the last position attends to most.
   --top-k <k>             next tokens listed (default 5)
   --out <dir>             where the files go (default lmscope-inspect)
   --json                  also write inspection.json: every number the pictures show
+  --capture <name>        with --json, also record this capture point (repeatable; wildcards:
+                          blocks.*.mlp.post; the names are in the README's "Look inside")
   --web                   serve the inspector page on 127.0.0.1 instead (Ctrl-C stops it)
   --port <n>              port of --web (default 8080; 0 picks a free one)
   --static-page <dir>     write the page as static files that load a GGUF model in the
@@ -52,6 +55,8 @@ last layer, the earlier token the last position attends to most.
 `;
 
 const DEFAULT_WINDOW = 48;
+/** Captures written as JSON numbers: beyond this the file would be gigabytes. */
+const MAX_CAPTURE_BYTES = 256e6;
 
 export const inspectCommand: Command = {
   name: "inspect",
@@ -68,6 +73,7 @@ export const inspectCommand: Command = {
         head: { type: "string" },
         positions: { type: "string" },
         "top-k": { type: "string" },
+        capture: { type: "string", multiple: true },
         out: { type: "string" },
         json: { type: "boolean" },
         web: { type: "boolean" },
@@ -152,7 +158,9 @@ async function draw(model: LanguageModel, values: Parsed["values"], io: CliIo): 
     ["logit-lens.svg", logitLensTableSvg(inspection, { start, end })],
     ["surprisal.svg", surprisalStripSvg(inspection)],
   ];
-  if (values["json"] === true) files.push(["inspection.json", inspectionJson(model, inspection)]);
+  const captureNames = (values["capture"] as string[] | undefined) ?? [];
+  if (captureNames.length > 0 && values["json"] !== true) throw new OptionError("--capture", "the captures are written to inspection.json: add --json");
+  if (values["json"] === true) files.push(["inspection.json", inspectionJson(model, inspection, await capturesOf(model, inspection.ids, captureNames))]);
   for (const [name, content] of files) await writeFile(join(out, name), content);
   io.stdout.write(summary(model, inspection, topK));
   io.stdout.write(`\nwrote ${files.map(([name]) => join(out, name)).join(", ")}\n`);
@@ -191,7 +199,15 @@ export function summary(model: LanguageModel, inspection: PromptInspection, topK
 }
 
 /** Everything as JSON: the model, the prompt's tokens, the distributions, the lens and every attention map. */
-function inspectionJson(model: LanguageModel, inspection: PromptInspection): string {
+/** The named capture points of the prompt's run (an unknown name is the API's InputError, which lists the scheme). */
+async function capturesOf(model: LanguageModel, ids: readonly number[], names: readonly string[]): Promise<Map<string, CapturedArray>> {
+  if (names.length === 0) return new Map();
+  const bytes = model.captureBytes(names, ids.length);
+  if (bytes > MAX_CAPTURE_BYTES) throw new InputError(`the captures asked for take ${(bytes / 1e6).toFixed(1)} MB for ${ids.length} tokens, over ${MAX_CAPTURE_BYTES / 1e6} MB: name fewer points`);
+  return (await model.forward([ids], { captures: names })).captures!;
+}
+
+function inspectionJson(model: LanguageModel, inspection: PromptInspection, captures: ReadonlyMap<string, CapturedArray>): string {
   const info = model.info();
   return JSON.stringify({
     model: { architecture: info.architecture, layers: info.layers, heads: info.heads, contextLength: info.contextLength, vocabSize: info.vocabSize, source: info.source.path },
@@ -201,6 +217,7 @@ function inspectionJson(model: LanguageModel, inspection: PromptInspection): str
     lens: inspection.lens,
     attentions: inspection.attentions.map((map, i) => ({ layer: inspection.attentionLayers[i], shape: map.shape, data: Array.from(map.data) })),
     texts: inspection.texts,
+    ...(captures.size === 0 ? {} : { captures: Object.fromEntries([...captures].map(([name, array]) => [name, { shape: array.shape, data: Array.from(array.data) }])) }),
   });
 }
 

@@ -45,10 +45,10 @@ test("inspect writes the four pictures and prints the next tokens, the last laye
 
 test("--json writes every number; --layers, --layer, --head and --positions choose what is drawn", async () => {
   const out = join(dir, "json");
-  const { code, stderr } = await run("--model", modelDir, "--prompt", "the cab on the ab", "--out", out, "--json", "--layers", "0-1", "--layer", "0", "--head", "3", "--positions", "1-4", "--top-k", "3", "--backend", "js");
+  const { code, stderr } = await run("--model", modelDir, "--prompt", "the cab on the ab", "--out", out, "--json", "--layers", "0-1", "--layer", "0", "--head", "3", "--positions", "1-4", "--top-k", "3", "--capture", "blocks.*.mlp.post", "--capture", "final_norm", "--backend", "js");
   assert.equal(code, 0, stderr);
   const data = JSON.parse(await readFile(join(out, "inspection.json"), "utf8"));
-  assert.deepEqual(Object.keys(data), ["model", "ids", "tokens", "positions", "lens", "attentions", "texts"]);
+  assert.deepEqual(Object.keys(data), ["model", "ids", "tokens", "positions", "lens", "attentions", "texts", "captures"]);
   assert.deepEqual(data.model, { architecture: "llama", layers: 3, heads: 4, contextLength: 40, vocabSize: 279, source: modelDir });
   const seq = data.ids.length;
   assert.equal(data.tokens.length, seq);
@@ -60,6 +60,9 @@ test("--json writes every number; --layers, --layer, --head and --positions choo
     assert.deepEqual(a.shape, [1, 4, seq, seq]);
     assert.equal(a.data.length, 4 * seq * seq);
   }
+  assert.deepEqual(Object.keys(data.captures), ["blocks.0.mlp.post", "blocks.1.mlp.post", "blocks.2.mlp.post", "final_norm"]);
+  assert.deepEqual(data.captures["blocks.1.mlp.post"].shape, [1, seq, 48]);
+  assert.equal(data.captures["final_norm"].data.length, seq * 32);
   const grid = await readFile(join(out, "attention-grid.svg"), "utf8");
   assert.equal(grid.match(/<g class="map"/g)!.length, 8);
   const head = await readFile(join(out, "head-view-L0-H3.svg"), "utf8");
@@ -82,6 +85,8 @@ test("errors are one line naming what was wrong, exit code 1", async () => {
     [["--model", modelDir, "--prompt", "a", "--top-k", "0"], /option "--top-k": expected a positive integer/],
     [["--model", modelDir, "--prompt", "a", "--web", "--port", "70000"], /option "--port": expected a port number/],
     [["--model", modelDir, "--prompt", "a", "--colour"], /option "--colour": Unknown option/],
+    [["--model", modelDir, "--prompt", "a", "--json", "--capture", "blocks.0.attention"], /unknown capture name "blocks.0.attention": names are blocks.<0…2>.<resid_pre\|attn.pattern/],
+    [["--model", modelDir, "--prompt", "a", "--capture", "final_norm"], /option "--capture": the captures are written to inspection.json: add --json/],
   ];
   for (const [args, message] of cases) {
     const { code, stderr } = await run(...args, "--backend", "js");
