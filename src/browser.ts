@@ -23,6 +23,9 @@ export { LmscopeError, ModelFormatError, ConfigError, OptionError, InputError, H
 export type { BrowserHubOptions, ResponseCache } from "./io/hub/browser-download.js";
 export type { ChatSession, ChatOptions, ChatSendOptions, ChatReply, ChatUsage } from "./chat/session.js";
 export type { ChatMessage } from "./chat/messages.js";
+export { inspectPrompt, type PromptInspection, type PromptInspectionOptions } from "./inspect/prompt-inspection.js";
+export { traceGeneration, type GenerationTrace, type TracedStep, type TraceOptions } from "./inspect/generation-trace.js";
+export type { Intervention } from "./inspect/interventions.js";
 
 export interface GgufLoadOptions extends BackendChoice {
   /** What to call the file in error messages and `info().source.path` (default "model.gguf"). */

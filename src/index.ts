@@ -54,3 +54,8 @@ export { ChatFormat, type ChatFormatOptions, type ChatPrompt, type PromptOptions
 export { ChatTemplate, type RenderOptions } from "./chat/template.js";
 export type { ChatMessage, JsonValue } from "./chat/messages.js";
 export type { SavedChat } from "./chat/saved-chat.js";
+export { inspectPrompt, type PromptInspection, type PromptInspectionOptions } from "./inspect/prompt-inspection.js";
+export { traceGeneration, type GenerationTrace, type TracedStep, type TraceOptions } from "./inspect/generation-trace.js";
+export type { Intervention } from "./inspect/interventions.js";
+export type { PositionSummary } from "./inspect/token-probabilities.js";
+export type { CapturedArray } from "./inspect/recorder.js";

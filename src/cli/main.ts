@@ -13,6 +13,7 @@ import { finetuneCommand } from "./commands/finetune.js";
 import { finetuneEncoderCommand } from "./commands/finetune-encoder.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
+import { inspectCommand } from "./commands/inspect.js";
 import { nerCommand } from "./commands/ner.js";
 import { quantizeCommand } from "./commands/quantize.js";
 import { similarityCommand } from "./commands/similarity.js";
@@ -26,6 +27,7 @@ const commands: Command[] = [
   generateCommand,
   chatCommand,
   infoCommand,
+  inspectCommand,
   downloadCommand,
   fillMaskCommand,
   classifyCommand,

@@ -10,6 +10,7 @@ import type { ForwardObserver } from "../nn/observer.js";
 import { selectCaptureSites, type CaptureSelector, type CaptureSite } from "./capture-names.js";
 import { InterventionObserver, meanPoints, type Intervention, type InterventionShape } from "./interventions.js";
 import { CaptureRecorder, ObserverChain, type CapturedArray } from "./recorder.js";
+import { summarizePositions, type PositionSummary } from "./token-probabilities.js";
 
 export interface InspectOptions {
   /** HF output_attentions: one [batch, heads, seq, seq] map per layer, after softmax. */
@@ -122,21 +123,65 @@ function meansOver(network: DecoderOnlyModel, batch: readonly (readonly number[]
  * for one row of ids: [layers + 1, seq, vocab]. Its last entry equals the logits.
  */
 export function logitLens(network: DecoderOnlyModel, ids: readonly number[], options: Pick<InspectOptions, "interventions"> = {}): CapturedArray {
-  const { numLayers: layers, vocabSize: vocab, hiddenSize: dim } = network.config;
+  const { numLayers: layers, vocabSize: vocab } = network.config;
   const seq = ids.length;
-  const forward = inspectForward(network, [ids], { outputHiddenStates: true, ...(options.interventions === undefined ? {} : { interventions: options.interventions }) });
-  const hidden = forward.hiddenStates!;
   const out = new Float32Array((layers + 1) * seq * vocab); // [layers + 1, seq, vocab]
+  const hidden = hiddenStatesOf(network, ids, options);
+  forEachLensLayer(network, hidden, (i) => out.subarray(i * seq * vocab, (i + 1) * seq * vocab));
+  return { data: out, shape: [layers + 1, seq, vocab] };
+}
+
+/**
+ * The logit lens read as next-token distributions: for each hidden state i (0 …
+ * layers) of one row of ids and each position t, the top `topK` tokens, the entropy
+ * and the rank and probability of the token that came next — summarizePositions of
+ * each layer of logitLens. `hiddenStates` (HF's layers + 1 arrays [1, seq, hidden])
+ * come from a forward pass already run, or one is run. The lens is computed one
+ * layer at a time, so a long prompt on a large vocabulary never holds more than one
+ * [seq, vocab] block.
+ */
+export function logitLensSummaries(
+  network: DecoderOnlyModel,
+  ids: readonly number[],
+  topK: number,
+  options: Pick<InspectOptions, "interventions"> & { hiddenStates?: readonly CapturedArray[] } = {},
+): PositionSummary[][] {
+  const vocab = network.config.vocabSize;
+  const seq = ids.length;
+  const hidden = options.hiddenStates ?? hiddenStatesOf(network, ids, options);
+  const block = new Float32Array(seq * vocab); // [seq, vocab], one layer at a time
+  const summaries: PositionSummary[][] = [];
+  forEachLensLayer(network, hidden, () => block, () => {
+    summaries.push(summarizePositions(block, seq, vocab, topK, (t) => ids[t + 1]));
+  });
+  return summaries;
+}
+
+function hiddenStatesOf(network: DecoderOnlyModel, ids: readonly number[], options: Pick<InspectOptions, "interventions">): CapturedArray[] {
+  const interventions = options.interventions === undefined ? {} : { interventions: options.interventions };
+  return inspectForward(network, [ids], { outputHiddenStates: true, ...interventions }).hiddenStates!;
+}
+
+/** Writes the lens logits of hidden state i ([seq, vocab]) into target(i), calling done(i) after each. */
+function forEachLensLayer(
+  network: DecoderOnlyModel,
+  hidden: readonly CapturedArray[],
+  target: (i: number) => Float32Array,
+  done: (i: number) => void = () => {},
+): void {
+  const { numLayers: layers, vocabSize: vocab, hiddenSize: dim } = network.config;
+  const seq = hidden[0]!.shape[1]!;
   const pass = network.passFor(1);
   const chunk = pass.scratch.sizes.rows;
   for (let i = 0; i <= layers; i++) {
+    const out = target(i); // [seq, vocab]
     for (let start = 0; start < seq; start += chunk) {
       const rows = Math.min(chunk, seq - start);
-      const h = hidden[i]!.data.subarray(start * dim, (start + rows) * dim);
-      const logits = out.subarray((i * seq + start) * vocab, (i * seq + start + rows) * vocab);
+      const h = hidden[i]!.data.subarray(start * dim, (start + rows) * dim); // [rows, dim]
+      const logits = out.subarray(start * vocab, (start + rows) * vocab); // [rows, vocab]
       if (i < layers) network.logitsOf(pass, h, rows, start, logits);
       else network.headOf(h, rows, logits);
     }
+    done(i);
   }
-  return { data: out, shape: [layers + 1, seq, vocab] };
 }
