@@ -17,8 +17,8 @@
 
 import type { AttentionShape, Backend, GeluApproximation, RopeLayout } from "../backend.js";
 import type { BackwardKernels } from "../backward.js";
-import { jsBackwardKernels } from "../js/backward/index.js";
-import { columnsBackwardVia } from "../columns-backward.js";
+import type { OptimizerKernels } from "../optimizer.js";
+import { relaxedSimdSupported } from "../select.js";
 import { embedding } from "../js/elementwise.js";
 import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../../tensor/weights.js";
 import { QUANT_BLOCK, isHalfMatrix } from "../../tensor/weights.js";
@@ -27,14 +27,27 @@ import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_HALF, O
 import { WasmMemory } from "./memory.js";
 import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
 import { ThreadPool } from "./thread-pool.js";
+import { WasmBackwardKernels } from "./backward.js";
+import { runGemm } from "./gemm.js";
+import type { KernelHost } from "./host.js";
+import { WasmOptimizerKernels } from "./optimizer.js";
+import { Tasks } from "./tasks.js";
 
 export interface WasmBackendOptions {
   /** Threads including the caller's (default 1). More than 1 needs SharedArrayBuffer. */
   threads?: number;
   /** Use a shared memory (default: when SharedArrayBuffer is available). */
   sharedMemory?: boolean;
+  /**
+   * Use the kernels built with relaxed SIMD (fused multiply–adds in the matrix
+   * products; default: when the engine validates relaxed SIMD — Node ≥ 21, or Node 20
+   * with --experimental-wasm-relaxed-simd; Chrome ≥ 114).
+   */
+  relaxedSimd?: boolean;
 }
 
+/** From this many rows an f32 product runs as the packed-panel GEMM (gemm.ts); fewer stream the weight rows. */
+const GEMM_ROWS = 4;
 /** Below this many multiply–adds a matmul runs on the calling thread alone. */
 const PARALLEL_MATMUL_WORK = 64 * 1024;
 /**
@@ -60,23 +73,41 @@ export class WasmBackend implements Backend {
   /** Conv1D storages already placed: GPT-2's q, k and v windows share one copy of c_attn. */
   private readonly columnStorage = new WeakMap<Float32Array, number>();
   private disposed = false;
+  private readonly tasks: Tasks;
+  private readonly host: KernelHost;
+  private backward: WasmBackwardKernels | null = null;
+  private optimizer: WasmOptimizerKernels | null = null;
 
   private constructor(
     private readonly mem: WasmMemory,
     private readonly kernels: KernelExports,
     private readonly pool: ThreadPool | null,
-  ) {}
+    /** Whether the kernels are the relaxed-SIMD build. */
+    readonly relaxedSimd: boolean,
+  ) {
+    this.tasks = new Tasks(mem, kernels, pool);
+    this.host = {
+      mem,
+      kernels,
+      tasks: this.tasks,
+      call: (body) => this.call(body),
+      input: (array, length, what) => this.input(array, length, what),
+      output: (array, length, what, copyIn) => this.output(array, length, what, copyIn),
+    };
+  }
 
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
     const canShare = typeof SharedArrayBuffer !== "undefined";
     const shared = options.sharedMemory ?? canShare;
     const threads = Math.max(1, Math.floor(options.threads ?? 1));
     if (shared && !canShare) throw new RangeError("a shared WASM memory needs SharedArrayBuffer");
-    const module = await kernelModule(shared);
+    const relaxed = options.relaxedSimd ?? relaxedSimdSupported();
+    if (relaxed && !relaxedSimdSupported()) throw new RangeError("this engine has no relaxed SIMD (Node 20: run with --experimental-wasm-relaxed-simd)");
+    const module = await kernelModule(shared, relaxed);
     const mem = new WasmMemory(shared);
     const kernels = instantiateKernels(module, mem.memory);
     const pool = shared && threads > 1 ? await ThreadPool.start(threads, module, mem.memory, kernels) : null;
-    return new WasmBackend(mem, kernels, pool);
+    return new WasmBackend(mem, kernels, pool, relaxed);
   }
 
   /** Threads a kernel call uses, the caller's included. */
@@ -272,7 +303,10 @@ export class WasmBackend implements Backend {
       const parallel = pool !== null && m * n * k >= PARALLEL_MATMUL_WORK && n >= 8;
       const rows = chunkRows(n, CHUNKS_PER_THREAD * this.threads, 4);
       const chunks = Math.ceil(n / rows);
-      if (w.type === "f32") {
+      if (w.type === "f32" && m >= GEMM_ROWS) {
+        // [m, n] = x [m, k] · W [n, k]ᵀ: W is B stored transposed.
+        runGemm(this.tasks, this.kernels, { c: op, ldc: n, a: xp, lda: k, aTransposed: false, b: address.data, ldb: k, bTransposed: true, m, n, k, accumulate: false, bias: bp });
+      } else if (w.type === "f32") {
         if (parallel) {
           pool.ints.set([op, xp, address.data, bp, m, n, k, rows], ARGS);
           pool.run(OP_MATMUL_F32, chunks);
@@ -292,7 +326,12 @@ export class WasmBackend implements Backend {
       } else if (w.type === "f32_columns") {
         const { stride, firstColumn } = w;
         if (firstColumn + n > stride) throw new RangeError(`columns ${firstColumn}..${firstColumn + n} exceed the weight's ${stride}`);
-        this.columnsProduct(op, xp, address.data, bp, m, n, k, stride, firstColumn);
+        if (m === 1) {
+          this.columnsProduct(op, xp, address.data, bp, m, n, k, stride, firstColumn);
+        } else {
+          // [m, n] = x [m, k] · W[:, first ..]: the window is B, read through the stride.
+          runGemm(this.tasks, this.kernels, { c: op, ldc: n, a: xp, lda: k, aTransposed: false, b: address.data + firstColumn * 4, ldb: stride, bTransposed: false, m, n, k, accumulate: false, bias: bp });
+        }
       } else {
         if (k % QUANT_BLOCK !== 0) throw new RangeError(`${w.type} weight has ${k} columns, not a multiple of ${QUANT_BLOCK}`);
         const kind = w.type === "q8_0" ? 8 : 4;
@@ -326,11 +365,7 @@ export class WasmBackend implements Backend {
     }
   }
 
-  /**
-   * Backward of out[rows, n] = x[rows, k] · weightᵀ + bias (backward.ts): dx += dOut · weight
-   * and dWeight += dOutᵀ · x as WASM products (the second on a transposed copy of
-   * dOut), dBias += Σ_rows dOut in float64.
-   */
+  /** Backward of out[rows, n] = x[rows, k] · weightᵀ + bias (backward.ts), as backwardKernels().matmulBackward. */
   matmulBackward(
     dx: Float32Array | null,
     dWeight: Float32Array | null,
@@ -342,45 +377,17 @@ export class WasmBackend implements Backend {
     outFeatures: number,
     inFeatures: number,
   ): void {
-    const [n, k] = [outFeatures, inFeatures];
-    if (rows === 0) return;
-    this.call((copyBack) => {
-      const gp = this.input(dOut, rows * n, "matmulBackward dOut");
-      if (dx !== null) {
-        const wp = this.input(weight, n * k, "matmulBackward weight");
-        const dxp = this.output(dx, rows * k, "matmulBackward dx", true);
-        const product = this.mem.reserve(rows * k * 4);
-        this.columnsProduct(product, gp, wp, 0, rows, k, n, k, 0); // [rows, k] = dOut [rows, n] · W [n, k]
-        this.kernels.add(dxp, dxp, product, rows * k);
-        copyBack(dx, dxp, rows * k);
-      }
-      if (dWeight !== null) {
-        const xp = this.input(x, rows * k, "matmulBackward x");
-        const dwp = this.output(dWeight, n * k, "matmulBackward dWeight", true);
-        const transposed = this.mem.reserve(rows * n * 4);
-        const g = this.mem.f32(gp, rows * n);
-        const gt = this.mem.f32(transposed, rows * n);
-        for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) gt[j * rows + r] = g[r * n + j]!;
-        const product = this.mem.reserve(n * k * 4);
-        this.columnsProduct(product, transposed, xp, 0, n, k, rows, k, 0); // [n, k] = dOutᵀ [n, rows] · x [rows, k]
-        this.kernels.add(dwp, dwp, product, n * k);
-        copyBack(dWeight, dwp, n * k);
-      }
-      if (dBias !== null) {
-        checkLength(dBias, n, "matmulBackward dBias");
-        const g = this.mem.f32(gp, rows * n);
-        for (let j = 0; j < n; j++) {
-          let sum = 0;
-          for (let r = 0; r < rows; r++) sum += g[r * n + j]!;
-          dBias[j] = dBias[j]! + sum;
-        }
-      }
-    });
+    this.backwardKernels().matmulBackward(dx, dWeight, dBias, dOut, x, weight, rows, outFeatures, inFeatures);
   }
 
-  /** Backward kernels for training on this backend: the matmul's in WASM, the others the js reference. */
+  /** The backward kernels of a training step on this backend (backward.ts), all in WASM. */
   backwardKernels(): BackwardKernels<Float32Array> {
-    return { ...jsBackwardKernels, matmulBackward: this.matmulBackward.bind(this), matmulColumnsBackward: columnsBackwardVia(this) };
+    return (this.backward ??= new WasmBackwardKernels(this.host));
+  }
+
+  /** The optimizer's kernels (AdamW, gradient norm and scaling) on this backend's memory. */
+  optimizerKernels(): OptimizerKernels<Float32Array> {
+    return (this.optimizer ??= new WasmOptimizerKernels(this.host, (length) => this.allocate(length)));
   }
 
   embedding(out: Float32Array, table: Float32Array, ids: ArrayLike<number>, dim: number): void {

@@ -7,3 +7,6 @@ export { quantizeRowsQ8, matmulQuant } from "./quantized";
 export { matmulHalf } from "./half";
 export { add, mul, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
 export { attention } from "./attention";
+export { runTask } from "./tasks";
+export { gemmScratchBytes } from "./gemm";
+export { attentionBackwardScratchFloats } from "./attention-backward";
