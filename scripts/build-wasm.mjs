@@ -42,6 +42,7 @@ const common = [
   "--initialMemory", "1",
   "--maximumMemory", "65536",
   "--noExportMemory",
+  "--debug",
 ];
 // kernels.wasm: shared memory, for worker threads. kernels-unshared.wasm: the same
 // code on an ordinary memory, for pages without SharedArrayBuffer. The -relaxed

@@ -98,6 +98,11 @@ export class LanguageModel {
     return this.network.config;
   }
 
+  /** Where the model computes (training runs its optimizer kernels there too). */
+  get backend(): Backend {
+    return this.network.backend;
+  }
+
   get hasTokenizer(): boolean {
     return this.maybeTokenizer !== null;
   }

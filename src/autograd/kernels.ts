@@ -16,6 +16,7 @@ import { rope } from "../backend/js/rope.js";
 import { softmaxRows } from "../backend/js/softmax.js";
 import type { FloatArray } from "../tensor/tensor.js";
 import { f32ColumnsMatrix, f32Matrix } from "../tensor/weights.js";
+import type { Parameter } from "./variable.js";
 
 /** The Backend's forward kernels over buffers of type A; matmul takes a dense [outFeatures, inFeatures] weight. */
 export interface ForwardKernels<A extends FloatArray> {
@@ -48,19 +49,35 @@ export interface ForwardKernels<A extends FloatArray> {
 export interface TapeKernels<A extends FloatArray> {
   /** A zeroed buffer of `length` elements (op outputs, gradients, scratch). */
   allocate(length: number): A;
+  /**
+   * The zeroed gradient buffer of a parameter whose gradient starts (it was null),
+   * reused every time (absent: allocate). Parameters' gradients outlive the
+   * recording (the optimizer reads them); op outputs' do not.
+   */
+  parameterGradient?(parameter: Parameter<A>): A;
   readonly forward: ForwardKernels<A>;
   readonly backward: BackwardKernels<A>;
 }
 
-/** Records in float32 through `backend` (its forward kernels) and `backward` (default: the js reference). */
+/** Where a float32 tape's buffers come from: a step's arena and each parameter's reused gradient. */
+export interface TapeMemory {
+  allocate(length: number): Float32Array;
+  parameterGradient(parameter: Parameter): Float32Array;
+}
+
+/**
+ * Records in float32 through `backend` (its forward kernels) and `backward` (default:
+ * the js reference), with buffers from `memory` (training/training-memory.ts: arenas
+ * in the backend's memory, reused across steps) or, without it, fresh arrays.
+ */
 export function backendTapeKernels(
   backend: Backend,
   backward: BackwardKernels<Float32Array> = jsBackwardKernels,
+  memory?: TapeMemory,
 ): TapeKernels<Float32Array> {
   return {
-    // Tape buffers live one step: ordinary arrays the garbage collector reclaims (a
-    // backend's own memory, such as WASM's arena, is for long-lived buffers).
-    allocate: (length) => new Float32Array(length),
+    allocate: memory === undefined ? (length) => new Float32Array(length) : (length) => memory.allocate(length),
+    ...(memory === undefined ? {} : { parameterGradient: (parameter: Parameter) => memory.parameterGradient(parameter) }),
     forward: {
       matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
         backend.matmul(out, x, f32Matrix(weight, outFeatures, inFeatures), bias, rows),

@@ -10,7 +10,7 @@
 
 import type { FloatArray, Shape } from "../tensor/tensor.js";
 import type { TapeKernels } from "./kernels.js";
-import { Variable } from "./variable.js";
+import { Parameter, Variable } from "./variable.js";
 
 interface TapeEntry<A extends FloatArray> {
   readonly output: Variable<A>;
@@ -61,10 +61,16 @@ export class Tape<A extends FloatArray = Float32Array> {
     return output;
   }
 
-  /** The gradient buffer of v to accumulate into, allocated zeroed on first use; null when v needs no gradient. */
+  /**
+   * The gradient buffer of v to accumulate into, zeroed on first use (a parameter's
+   * from the kernels' reused buffers when they keep them); null when v needs no gradient.
+   */
   gradFor(v: Variable<A> | null): A | null {
     if (v === null || !v.requiresGrad) return null;
-    if (v.grad === null) v.grad = this.kernels.allocate(v.size);
+    if (v.grad === null) {
+      const reused = v instanceof Parameter ? this.kernels.parameterGradient?.(v) : undefined;
+      v.grad = reused ?? this.kernels.allocate(v.size);
+    }
     return v.grad;
   }
 

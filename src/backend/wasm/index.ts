@@ -115,6 +115,11 @@ export class WasmBackend implements Backend {
     return this.pool?.parts ?? 1;
   }
 
+  /** Bytes of the memory handed out so far (weights, buffers, training arenas); released temporaries excluded. */
+  get reservedBytes(): number {
+    return this.mem.top;
+  }
+
   /** Whether buffers live in a shared memory (and views from allocate stay valid across growth). */
   get sharedMemory(): boolean {
     return this.mem.shared;

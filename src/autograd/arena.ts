@@ -1,0 +1,56 @@
+// A bump allocator for the buffers of one recording (activations, their
+// gradients, kernel scratch): blocks taken once from a backend and handed out
+// again after reset(), so a training loop allocates nothing per step once its
+// first step has sized the blocks (a step asks for the same sizes in the same
+// order every time). The blocks of the WASM backend live in its memory, so its
+// kernels work on tape buffers in place; the js backend's are plain arrays.
+
+/** Floats per block; a larger request gets a block of its own size. */
+const BLOCK = 1 << 20;
+/** Buffers start on 16-float (64-byte) boundaries. */
+const ALIGN = 16;
+
+export class TapeArena<A extends Float32Array | Float64Array = Float32Array> {
+  private readonly blocks: A[] = [];
+  private block = 0;
+  private used = 0;
+
+  /** `take(length)` returns a new zeroed buffer of `length` floats (backend.allocate). */
+  constructor(private readonly take: (length: number) => A) {}
+
+  /** A zeroed buffer of `length` floats, valid until reset(). */
+  allocate(length: number): A {
+    const size = Math.ceil(length / ALIGN) * ALIGN;
+    for (;;) {
+      let current = this.blocks[this.block];
+      if (current === undefined) {
+        current = this.take(Math.max(BLOCK, size));
+        this.blocks.push(current);
+      }
+      if (this.used + size <= current.length) {
+        const view = current.subarray(this.used, this.used + length) as A;
+        this.used += size;
+        view.fill(0);
+        return view;
+      }
+      if (this.used === 0) {
+        // Too small for this request even empty (a larger shape than before): a block of its size, here.
+        this.blocks.splice(this.block, 0, this.take(size));
+        continue;
+      }
+      this.block++;
+      this.used = 0;
+    }
+  }
+
+  /** Every buffer handed out so far may be handed out again. */
+  reset(): void {
+    this.block = 0;
+    this.used = 0;
+  }
+
+  /** Floats held in blocks. */
+  get capacity(): number {
+    return this.blocks.reduce((sum, b) => sum + b.length, 0);
+  }
+}
