@@ -2,8 +2,11 @@
 // gradients, kernel scratch): blocks taken once from a backend and handed out
 // again after reset(), so a training loop allocates nothing per step once its
 // first step has sized the blocks (a step asks for the same sizes in the same
-// order every time). The blocks of the WASM backend live in its memory, so its
-// kernels work on tape buffers in place; the js backend's are plain arrays.
+// order every time). Gradients spent during the backward pass come back through
+// release() and serve the next ones of the same size, which keeps a step's
+// footprint (and the memory it sweeps) near its activations'. The blocks of the
+// WASM backend live in its memory, so its kernels work on tape buffers in place;
+// the js backend's are plain arrays.
 
 /** Floats per block; a larger request gets a block of its own size. */
 const BLOCK = 1 << 20;
@@ -14,12 +17,40 @@ export class TapeArena<A extends Float32Array | Float64Array = Float32Array> {
   private readonly blocks: A[] = [];
   private block = 0;
   private used = 0;
+  /** Buffers given back with release(), by length: reused before the blocks are cut further. */
+  private readonly spare = new Map<number, A[]>();
 
   /** `take(length)` returns a new zeroed buffer of `length` floats (backend.allocate). */
   constructor(private readonly take: (length: number) => A) {}
 
-  /** A zeroed buffer of `length` floats, valid until reset(). */
+  /** A zeroed buffer of `length` floats, valid until reset() (or its release()). */
   allocate(length: number): A {
+    const reused = this.spare.get(length)?.pop();
+    if (reused !== undefined) {
+      reused.fill(0);
+      return reused;
+    }
+    const view = this.cut(length);
+    view.fill(0);
+    return view;
+  }
+
+  /** A buffer of `length` floats with whatever it held before: for outputs their kernel overwrites. */
+  allocateOutput(length: number): A {
+    return this.cut(length);
+  }
+
+  /** Takes back a buffer that nothing reads any more; allocate() hands it out again. */
+  release(buffer: A): void {
+    let list = this.spare.get(buffer.length);
+    if (list === undefined) {
+      list = [];
+      this.spare.set(buffer.length, list);
+    }
+    list.push(buffer);
+  }
+
+  private cut(length: number): A {
     const size = Math.ceil(length / ALIGN) * ALIGN;
     for (;;) {
       let current = this.blocks[this.block];
@@ -30,7 +61,6 @@ export class TapeArena<A extends Float32Array | Float64Array = Float32Array> {
       if (this.used + size <= current.length) {
         const view = current.subarray(this.used, this.used + length) as A;
         this.used += size;
-        view.fill(0);
         return view;
       }
       if (this.used === 0) {
@@ -47,6 +77,7 @@ export class TapeArena<A extends Float32Array | Float64Array = Float32Array> {
   reset(): void {
     this.block = 0;
     this.used = 0;
+    for (const list of this.spare.values()) list.length = 0;
   }
 
   /** Floats held in blocks. */

@@ -73,8 +73,8 @@ export function attention<A extends FloatArray>(
   const qWidth = queryCount * nHeads * headDim;
   const kvWidth = keyCount * nKvHeads * headDim;
   const maskOf = (b: number) => (keyMask === undefined ? undefined : Array.prototype.slice.call(keyMask, b * keyCount, (b + 1) * keyCount));
-  const scratch = tape.allocate(2 * keyCount);
-  const out = tape.allocate(q.size); // [batch · queries, nHeads · headDim]
+  const scratch = tape.output(2 * keyCount);
+  const out = tape.output(q.size); // [batch · queries, nHeads · headDim]
   for (let b = 0; b < batch; b++) {
     tape.kernels.forward.attention(
       view(out, b * qWidth, qWidth),

@@ -55,6 +55,10 @@ export interface TapeKernels<A extends FloatArray> {
    * recording (the optimizer reads them); op outputs' do not.
    */
   parameterGradient?(parameter: Parameter<A>): A;
+  /** A buffer its user overwrites entirely, not necessarily zeroed (absent: allocate). */
+  allocateOutput?(length: number): A;
+  /** Takes back a buffer from allocate that nothing reads any more (a spent gradient), for reuse in the same recording. */
+  release?(buffer: A): void;
   readonly forward: ForwardKernels<A>;
   readonly backward: BackwardKernels<A>;
 }
@@ -62,6 +66,8 @@ export interface TapeKernels<A extends FloatArray> {
 /** Where a float32 tape's buffers come from: a step's arena and each parameter's reused gradient. */
 export interface TapeMemory {
   allocate(length: number): Float32Array;
+  allocateOutput(length: number): Float32Array;
+  release(buffer: Float32Array): void;
   parameterGradient(parameter: Parameter): Float32Array;
 }
 
@@ -77,7 +83,13 @@ export function backendTapeKernels(
 ): TapeKernels<Float32Array> {
   return {
     allocate: memory === undefined ? (length) => new Float32Array(length) : (length) => memory.allocate(length),
-    ...(memory === undefined ? {} : { parameterGradient: (parameter: Parameter) => memory.parameterGradient(parameter) }),
+    ...(memory === undefined
+      ? {}
+      : {
+          allocateOutput: (length: number) => memory.allocateOutput(length),
+          release: (buffer: Float32Array) => memory.release(buffer),
+          parameterGradient: (parameter: Parameter) => memory.parameterGradient(parameter),
+        }),
     forward: {
       matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
         backend.matmul(out, x, f32Matrix(weight, outFeatures, inFeatures), bias, rows),

@@ -38,7 +38,7 @@ export function rope<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, option
     throw new RangeError(`rope: positions up to ${firstPosition + seq - 1} exceed the cos/sin tables`);
   }
   const width = seq * nHeads * headDim;
-  const out = tape.allocate(x.size);
+  const out = tape.output(x.size);
   out.set(x.data);
   for (let b = 0; b < batch; b++) {
     tape.kernels.forward.rope(view(out, b * width, width), seq, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout);

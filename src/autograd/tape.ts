@@ -49,6 +49,15 @@ export class Tape<A extends FloatArray = Float32Array> {
   }
 
   /**
+   * A buffer for an op's output (or scratch) that its kernel overwrites entirely
+   * before anything reads it: not necessarily zeroed (an arena may hand back a
+   * previous step's bytes), so no time is spent clearing it.
+   */
+  output(length: number): A {
+    return this.kernels.allocateOutput?.(length) ?? this.kernels.allocate(length);
+  }
+
+  /**
    * Wraps an op's freshly computed output. When recording and any input requires
    * a gradient, the output requires one too and `backward` is recorded; it is
    * called with ∂loss/∂output once backward reaches it (never if the loss does
@@ -89,7 +98,8 @@ export class Tape<A extends FloatArray = Float32Array> {
       const { output, backward } = this.entries[i]!;
       if (output.grad === null) continue;
       backward(output.grad);
-      output.grad = null; // an op output's gradient is spent once passed on (PyTorch keeps only leaves' .grad)
+      this.kernels.release?.(output.grad); // an op output's gradient is spent once passed on (PyTorch keeps only leaves' .grad)
+      output.grad = null;
     }
     this.clear();
   }

@@ -23,7 +23,12 @@ export class TrainingMemory {
     arena.reset();
     return {
       arena,
-      memory: { allocate: (length) => arena.allocate(length), parameterGradient: (p) => this.parameterGradient(p) },
+      memory: {
+        allocate: (length) => arena.allocate(length),
+        allocateOutput: (length) => arena.allocateOutput(length),
+        release: (buffer) => arena.release(buffer),
+        parameterGradient: (p) => this.parameterGradient(p),
+      },
     };
   }
 

@@ -31,7 +31,9 @@ import { WasmBackwardKernels } from "./backward.js";
 import { runGemm } from "./gemm.js";
 import type { KernelHost } from "./host.js";
 import { WasmOptimizerKernels } from "./optimizer.js";
-import { Tasks } from "./tasks.js";
+import {
+  ACTIVATION_GELU_ERF, ACTIVATION_GELU_TANH, ACTIVATION_SILU, ACTIVATION_TANH, PARALLEL_POINTWISE, POINTWISE_CHUNK, TASK_ACTIVATION, TASK_NORM_ROWS, Tasks,
+} from "./tasks.js";
 
 export interface WasmBackendOptions {
   /** Threads including the caller's (default 1). More than 1 needs SharedArrayBuffer. */
@@ -56,6 +58,10 @@ const PARALLEL_MATMUL_WORK = 64 * 1024;
  * holds it, so results do not depend on the thread count) or of 16 columns.
  */
 const CHUNKS_PER_THREAD = 8;
+/** Elementwise forward kernels (activations, norms) run on every thread from this many elements. */
+const PARALLEL_ELEMENTWISE = PARALLEL_POINTWISE;
+/** Rows per chunk of a parallel norm. */
+const NORM_ROWS_CHUNK = 32;
 /** Below this many query·key products attention runs on the calling thread alone. */
 const PARALLEL_ATTENTION_WORK = 16 * 1024;
 
@@ -424,7 +430,7 @@ export class WasmBackend implements Backend {
       const xp = this.input(x, rows * dim, "rmsNorm x");
       const wp = this.input(weight, dim, "rmsNorm weight");
       const op = this.output(out, rows * dim, "rmsNorm out", false);
-      this.kernels.rmsNorm(op, xp, wp, rows, dim, eps, weightOffset);
+      this.normRows(op, xp, wp, 0, rows, dim, eps, weightOffset, true);
       copyBack(out, op, rows * dim);
     });
   }
@@ -435,9 +441,20 @@ export class WasmBackend implements Backend {
       const wp = this.input(weight, dim, "layerNorm weight");
       const bp = this.input(bias, dim, "layerNorm bias");
       const op = this.output(out, rows * dim, "layerNorm out", false);
-      this.kernels.layerNorm(op, xp, wp, bp, rows, dim, eps);
+      this.normRows(op, xp, wp, bp, rows, dim, eps, 0, false);
       copyBack(out, op, rows * dim);
     });
+  }
+
+  /** A norm over rows (addresses in the memory): in blocks of rows on every thread when large. */
+  private normRows(out: number, x: number, weight: number, bias: number, rows: number, dim: number, eps: number, weightOffset: number, rms: boolean): void {
+    if (this.pool === null || rows * dim < PARALLEL_ELEMENTWISE) {
+      if (rms) this.kernels.rmsNorm(out, x, weight, rows, dim, eps, weightOffset);
+      else this.kernels.layerNorm(out, x, weight, bias, rows, dim, eps);
+      return;
+    }
+    const block = this.tasks.block([out, x, weight, bias, rows, dim, eps, weightOffset, NORM_ROWS_CHUNK, rms ? 1 : 0], [6, 7]);
+    this.tasks.run(TASK_NORM_ROWS, block, Math.ceil(rows / NORM_ROWS_CHUNK), true);
   }
 
   softmax(x: Float32Array, rows: number, cols: number): void {
@@ -445,15 +462,25 @@ export class WasmBackend implements Backend {
   }
 
   gelu(x: Float32Array, n: number, approximation: GeluApproximation): void {
-    this.inPlace(x, n, "gelu x", (p) => (approximation === "tanh" ? this.kernels.geluTanh(p, n) : this.kernels.geluErf(p, n)));
+    const op = approximation === "tanh" ? ACTIVATION_GELU_TANH : ACTIVATION_GELU_ERF;
+    this.inPlace(x, n, "gelu x", (p) => this.activation(op, p, n, () => (approximation === "tanh" ? this.kernels.geluTanh(p, n) : this.kernels.geluErf(p, n))));
   }
 
   silu(x: Float32Array, n: number): void {
-    this.inPlace(x, n, "silu x", (p) => this.kernels.silu(p, n));
+    this.inPlace(x, n, "silu x", (p) => this.activation(ACTIVATION_SILU, p, n, () => this.kernels.silu(p, n)));
   }
 
   tanh(x: Float32Array, n: number): void {
-    this.inPlace(x, n, "tanh x", (p) => this.kernels.tanhInPlace(p, n));
+    this.inPlace(x, n, "tanh x", (p) => this.activation(ACTIVATION_TANH, p, n, () => this.kernels.tanhInPlace(p, n)));
+  }
+
+  /** An activation in place: `single` on this thread, or in blocks on every thread when large. */
+  private activation(op: number, x: number, n: number, single: () => void): void {
+    if (this.pool === null || n < PARALLEL_ELEMENTWISE) {
+      single();
+      return;
+    }
+    this.tasks.run(TASK_ACTIVATION, this.tasks.block([op, x, n, POINTWISE_CHUNK]), Math.ceil(n / POINTWISE_CHUNK), true);
   }
 
   private inPlace(x: Float32Array, n: number, what: string, kernel: (ptr: number) => void): void {

@@ -24,6 +24,14 @@ export const TASK_ROPE_BACKWARD = 8;
 export const TASK_CROSS_ENTROPY = 9;
 export const TASK_ADAMW = 10;
 export const TASK_SUM_OF_SQUARES = 11;
+export const TASK_ACTIVATION = 12;
+export const TASK_NORM_ROWS = 13;
+
+/** The activations of TASK_ACTIVATION (kernels/forward-tasks.ts). */
+export const ACTIVATION_GELU_TANH = 0;
+export const ACTIVATION_GELU_ERF = 1;
+export const ACTIVATION_SILU = 2;
+export const ACTIVATION_TANH = 3;
 
 /** The operations of TASK_POINTWISE (kernels/pointwise-backward.ts). */
 export const POINTWISE_ADD_SCALED = 0;

@@ -210,8 +210,8 @@ test("quantized matmuls (Q8_0, Q4_0) match the js reference and stay near the f3
   console.log(`quantized matmul error against the f32 product:\n  ${rows.join("\n  ")}`);
 });
 
-test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, aliasing)", () => {
-  for (const [rows, dim, offset] of [[1, 1, 0], [3, 7, 0], [2, 65, 1], [5, 768, 0], [3, 13, 1]] as [number, number, number][]) {
+test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, aliasing, row blocks on threads)", () => {
+  for (const [rows, dim, offset] of [[1, 1, 0], [3, 7, 0], [2, 65, 1], [5, 768, 0], [3, 13, 1], [700, 131, 1]] as [number, number, number][]) {
     const x = randomNormal(random, rows * dim, 3, 1);
     const w = randomNormal(random, dim);
     const b = randomNormal(random, dim);
@@ -245,7 +245,7 @@ test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, a
   }
 });
 
-test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the reference", () => {
+test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the reference (and in blocks on threads)", () => {
   for (const [rows, cols] of [[1, 1], [3, 7], [2, 1000]] as [number, number][]) {
     const x = randomNormal(random, rows * cols, 4);
     x[0] = 1e4;
@@ -259,7 +259,10 @@ test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the referenc
       }
     }
   }
-  const n = 1003;
+  for (const n of [1003, 70001]) activations(n);
+});
+
+function activations(n: number): void {
   const x = randomNormal(random, n, 3);
   x[1] = -40;
   x[2] = 40;
@@ -288,7 +291,7 @@ test("softmax, GELU (tanh and erf, told apart), SiLU and tanh match the referenc
       close(d, tanh, 2e-7, `tanh ${label}`);
     }
   }
-});
+}
 
 test("rope (half and interleaved, partial rotary, offsets) matches the reference", () => {
   for (const layout of ["half", "interleaved"] as const) {

@@ -11,6 +11,7 @@ import { columnSumsTask, embeddingBackwardTask } from "./gradient-sums";
 import { pointwiseTask, ropeBackwardTask, softmaxBackwardTask } from "./pointwise-backward";
 import { crossEntropyTask } from "./cross-entropy";
 import { adamwTask, sumOfSquaresTask } from "./optimizer";
+import { activationTask, normRowsTask } from "./forward-tasks";
 
 export function runTask(task: i32, args: usize, chunk: i32, thread: i32): void {
   switch (task) {
@@ -25,6 +26,8 @@ export function runTask(task: i32, args: usize, chunk: i32, thread: i32): void {
     case 9: crossEntropyTask(args, chunk); break;
     case 10: adamwTask(args, chunk); break;
     case 11: sumOfSquaresTask(args, chunk); break;
+    case 12: activationTask(args, chunk); break;
+    case 13: normRowsTask(args, chunk); break;
     default: unreachable();
   }
 }
