@@ -292,7 +292,7 @@ export class WasmBackwardKernels implements BackwardKernels<Float32Array> {
       }
       const sp = slopes === null ? 0 : host.input(slopes, nHeads, "attentionBackward ALiBi slopes");
       const parallel = nKvHeads > 1 && queryCount * keyCount * nHeads * headDim >= PARALLEL_ATTENTION_WORK;
-      const scratch = host.tasks.scratch(host.kernels.attentionBackwardScratchFloats(keyCount, headDim) * 4, parallel);
+      const scratch = host.tasks.scratch(host.kernels.attentionBackwardScratchFloats(keyCount) * 4, parallel);
       const block = host.tasks.block(
         [dqp, dkp, dvp, gp, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, causal ? 1 : 0, mp, window, softcap, sp, scratch.at, scratch.bytes],
         [13, 17],

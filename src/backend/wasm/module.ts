@@ -33,7 +33,7 @@ export interface KernelExports {
   /** Per-thread scratch bytes of a GEMM block of `colsPerChunk` columns (gemm.ts). */
   gemmScratchBytes(colsPerChunk: number): number;
   /** Per-thread scratch floats of the attention backward (attention-backward.ts). */
-  attentionBackwardScratchFloats(keyCount: number, headDim: number): number;
+  attentionBackwardScratchFloats(keyCount: number): number;
   attention(
     out: number, q: number, k: number, v: number,
     queryCount: number, keyCount: number, queryOffset: number,

@@ -9,8 +9,8 @@
 //   dp_t = dOut_i · v_t,   ds_t = p_t (dp_t − Σ_u p_u dp_u) · scale · c_t
 //   dq_i += Σ_t ds_t k_t,  dk_t += ds_t q_i,  dv_t += p_t dOut_i
 // where c_t = 1 − tanh²(raw_t / cap) is the soft-cap's derivative (1 without one).
-// Dot products run four keys at a time along headDim; the three updates share one
-// pass over each key's rows. A chunk is one kv head with every query head that
+// Dot products run four keys at a time along headDim; dq_i sums sixteen
+// dimensions at a time in registers over the keys; dk and dv are updated key by key. A chunk is one kv head with every query head that
 // reads it (GQA), so no two threads ever add into the same dk or dv row.
 
 import { hsum, laneSums } from "./lanes";
@@ -30,9 +30,9 @@ const SCALE = 13, CAUSAL = 14, MASK = 15, WINDOW = 16, SOFTCAP = 17, SLOPES = 18
   return load<f32>(args + (<usize>slot << 2));
 }
 
-/** Floats of per-thread scratch: three rows of keyCount (rounded up to 4) and one of headDim. */
-export function attentionBackwardScratchFloats(keyCount: i32, headDim: i32): i32 {
-  return 3 * ((keyCount + 3) & ~3) + ((headDim + 3) & ~3);
+/** Floats of per-thread scratch: three rows of keyCount (rounded up to 4). */
+export function attentionBackwardScratchFloats(keyCount: i32): i32 {
+  return 3 * ((keyCount + 3) & ~3);
 }
 
 export function attentionBackwardTask(args: usize, chunk: i32, thread: i32): void {
@@ -43,12 +43,11 @@ export function attentionBackwardTask(args: usize, chunk: i32, thread: i32): voi
   const probs = <usize>arg(args, SCRATCH) + <usize>thread * <usize>arg(args, SCRATCH_BYTES);
   const grads = probs + row;
   const capSlopes = grads + row;
-  const dqSum = capSlopes + row;
   const slopes = <usize>arg(args, SLOPES);
   for (let h = chunk * group; h < (chunk + 1) * group; h++) {
     const slope: f32 = slopes != 0 ? load<f32>(slopes + (<usize>h << 2)) : 0;
     for (let i = 0; i < arg(args, QUERY_COUNT); i++) {
-      queryRow(args, i, h, chunk, keyCount, headDim, slope, probs, grads, capSlopes, dqSum);
+      queryRow(args, i, h, chunk, keyCount, headDim, slope, probs, grads, capSlopes);
     }
   }
 }
@@ -88,7 +87,7 @@ export function attentionBackwardTask(args: usize, chunk: i32, thread: i32): voi
 
 function queryRow(
   args: usize, i: i32, h: i32, kvIndex: i32, keyCount: i32, headDim: i32, slope: f32,
-  probs: usize, grads: usize, capSlopes: usize, dqSum: usize,
+  probs: usize, grads: usize, capSlopes: usize,
 ): void {
   const queryOffset = arg(args, QUERY_OFFSET), nHeads = arg(args, N_HEADS), nKvHeads = arg(args, N_KV_HEADS);
   const causal = arg(args, CAUSAL) != 0, window = arg(args, WINDOW);
@@ -156,21 +155,53 @@ function queryRow(
     store<f32>(at, ds);
   }
 
-  // One pass over the keys: dq_i += ds_t k_t (summed in scratch), dk_t += ds_t q_i, dv_t += p_t dOut_i.
+  // dq_i += Σ_t ds_t k_t, sixteen dimensions at a time summed in registers over the keys.
   const dq = <usize>arg(args, DQ), dk = <usize>arg(args, DK), dv = <usize>arg(args, DV);
-  for (let d: usize = 0; d < headBytes; d += 4) store<f32>(dqSum + d, 0);
+  if (dq != 0) {
+    const dqi = dq + qOffset;
+    const k0 = k + <usize>start * kvStride;
+    let d: usize = 0;
+    for (; d + 64 <= d4; d += 64) {
+      let a0 = v128.load(dqi + d), a1 = v128.load(dqi + d, 16), a2 = v128.load(dqi + d, 32), a3 = v128.load(dqi + d, 48);
+      let kt = k0 + d;
+      for (let u = 0; u < count; u++) {
+        const ds4 = v128.load32_splat(grads + (<usize>u << 2));
+        a0 = madd(ds4, v128.load(kt), a0);
+        a1 = madd(ds4, v128.load(kt, 16), a1);
+        a2 = madd(ds4, v128.load(kt, 32), a2);
+        a3 = madd(ds4, v128.load(kt, 48), a3);
+        kt += kvStride;
+      }
+      v128.store(dqi + d, a0); v128.store(dqi + d, a1, 16); v128.store(dqi + d, a2, 32); v128.store(dqi + d, a3, 48);
+    }
+    for (; d < d4; d += 16) {
+      let a0 = v128.load(dqi + d);
+      let kt = k0 + d;
+      for (let u = 0; u < count; u++) {
+        a0 = madd(v128.load32_splat(grads + (<usize>u << 2)), v128.load(kt), a0);
+        kt += kvStride;
+      }
+      v128.store(dqi + d, a0);
+    }
+    for (; d < headBytes; d += 4) {
+      let a: f32 = load<f32>(dqi + d);
+      let kt = k0 + d;
+      for (let u = 0; u < count; u++) {
+        a += load<f32>(grads + (<usize>u << 2)) * load<f32>(kt);
+        kt += kvStride;
+      }
+      store<f32>(dqi + d, a);
+    }
+  }
+
+  // dk_t += ds_t q_i and dv_t += p_t dOut_i, key after key.
+  if (dk == 0 && dv == 0) return;
   for (let u = 0; u < count; u++) {
     const ds = load<f32>(grads + (<usize>u << 2));
     const p = load<f32>(probs + (<usize>u << 2));
     if (ds == 0 && p == 0) continue; // a masked key
     const rowOffset = <usize>(start + u) * kvStride + kvHead;
-    const kt = k + <usize>(start + u) * kvStride;
     const ds4 = f32x4.splat(ds), p4 = f32x4.splat(p);
-    if (dq != 0) {
-      let d: usize = 0;
-      for (; d < d4; d += 16) v128.store(dqSum + d, madd(ds4, v128.load(kt + d), v128.load(dqSum + d)));
-      for (; d < headBytes; d += 4) store<f32>(dqSum + d, load<f32>(dqSum + d) + ds * load<f32>(kt + d));
-    }
     if (dk != 0) {
       const dkt = dk + rowOffset;
       let d: usize = 0;
@@ -183,11 +214,5 @@ function queryRow(
       for (; d < d4; d += 16) v128.store(dvt + d, madd(p4, v128.load(gi + d), v128.load(dvt + d)));
       for (; d < headBytes; d += 4) store<f32>(dvt + d, load<f32>(dvt + d) + p * load<f32>(gi + d));
     }
-  }
-  if (dq != 0) {
-    const dqi = dq + qOffset;
-    let d: usize = 0;
-    for (; d < d4; d += 16) v128.store(dqi + d, f32x4.add(v128.load(dqi + d), v128.load(dqSum + d)));
-    for (; d < headBytes; d += 4) store<f32>(dqi + d, load<f32>(dqi + d) + load<f32>(dqSum + d));
   }
 }
