@@ -11,7 +11,7 @@ import type { Variable } from "./variable.js";
 export function gelu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, approximation: GeluApproximation): Variable<A> {
   const n = x.size;
   const out = tape.output(n);
-  out.set(x.data);
+  tape.kernels.forward.copy(out, x.data, n);
   tape.kernels.forward.gelu(out, n, approximation);
   return tape.record(out, x.shape, [x], (dOut) =>
     tape.kernels.backward.geluBackward(tape.gradFor(x)!, dOut, x.data, n, approximation),
@@ -21,7 +21,7 @@ export function gelu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, approx
 export function silu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {
   const n = x.size;
   const out = tape.output(n);
-  out.set(x.data);
+  tape.kernels.forward.copy(out, x.data, n);
   tape.kernels.forward.silu(out, n);
   return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.siluBackward(tape.gradFor(x)!, dOut, x.data, n));
 }
@@ -29,7 +29,7 @@ export function silu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Varia
 export function tanh<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {
   const n = x.size;
   const out = tape.output(n);
-  out.set(x.data);
+  tape.kernels.forward.copy(out, x.data, n);
   tape.kernels.forward.tanh(out, n);
   return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.tanhBackward(tape.gradFor(x)!, dOut, out, n));
 }

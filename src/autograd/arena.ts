@@ -20,18 +20,24 @@ export class TapeArena<A extends Float32Array | Float64Array = Float32Array> {
   /** Buffers given back with release(), by length: reused before the blocks are cut further. */
   private readonly spare = new Map<number, A[]>();
 
-  /** `take(length)` returns a new zeroed buffer of `length` floats (backend.allocate). */
-  constructor(private readonly take: (length: number) => A) {}
+  /**
+   * `take(length)` returns a new zeroed buffer of `length` floats (backend.allocate);
+   * `clear` zeroes a buffer (a backend's faster way, or fill).
+   */
+  constructor(
+    private readonly take: (length: number) => A,
+    private readonly clear: (buffer: A) => void = (buffer) => buffer.fill(0),
+  ) {}
 
   /** A zeroed buffer of `length` floats, valid until reset() (or its release()). */
   allocate(length: number): A {
     const reused = this.spare.get(length)?.pop();
     if (reused !== undefined) {
-      reused.fill(0);
+      this.clear(reused);
       return reused;
     }
     const view = this.cut(length);
-    view.fill(0);
+    this.clear(view);
     return view;
   }
 

@@ -20,6 +20,8 @@ import type { Parameter } from "./variable.js";
 
 /** The Backend's forward kernels over buffers of type A; matmul takes a dense [outFeatures, inFeatures] weight. */
 export interface ForwardKernels<A extends FloatArray> {
+  /** dst[i] = src[i] for i < n (an in-place kernel's input copied to its output first). */
+  copy(dst: A, src: A, n: number): void;
   matmul(out: A, x: A, weight: A, bias: A | null, rows: number, outFeatures: number, inFeatures: number): void;
   /** out[rows, count] = x · W[:, first .. first+count) + bias, W a Conv1D weight [inFeatures, stride], bias [count]. */
   matmulColumns(out: A, x: A, weight: A, bias: A | null, rows: number, inFeatures: number, stride: number, first: number, count: number): void;
@@ -91,6 +93,7 @@ export function backendTapeKernels(
           parameterGradient: (parameter: Parameter) => memory.parameterGradient(parameter),
         }),
     forward: {
+      copy: copyVia(backend),
       matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
         backend.matmul(out, x, f32Matrix(weight, outFeatures, inFeatures), bias, rows),
       matmulColumns: (out, x, weight, bias, rows, inFeatures, stride, first, count) =>
@@ -112,10 +115,21 @@ export function backendTapeKernels(
   };
 }
 
+/** The backend's own copy when it has one (the WASM backend's bulk copy), else TypedArray.set. */
+function copyVia(backend: Backend): ForwardKernels<Float32Array>["copy"] {
+  const own = (backend as Partial<{ copy(dst: Float32Array, src: Float32Array, n: number): void }>).copy;
+  return own === undefined ? copyArray : (dst, src, n) => own.call(backend, dst, src, n);
+}
+
+function copyArray<A extends FloatArray>(dst: A, src: A, n: number): void {
+  dst.set(src.length === n ? src : src.subarray(0, n));
+}
+
 /** The plain reference kernels in float64: for finite-difference gradient checks. */
 export const float64TapeKernels: TapeKernels<Float64Array> = {
   allocate: (length) => new Float64Array(length),
   forward: {
+    copy: copyArray,
     matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
       matmulF32(out, x, { data: weight, rows: outFeatures, cols: inFeatures }, bias, rows),
     matmulColumns: (out, x, weight, bias, rows, inFeatures, stride, first, count) =>

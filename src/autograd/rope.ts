@@ -39,7 +39,7 @@ export function rope<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, option
   }
   const width = seq * nHeads * headDim;
   const out = tape.output(x.size);
-  out.set(x.data);
+  tape.kernels.forward.copy(out, x.data, x.size);
   for (let b = 0; b < batch; b++) {
     tape.kernels.forward.rope(view(out, b * width, width), seq, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout);
   }

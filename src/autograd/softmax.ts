@@ -10,7 +10,7 @@ export function softmax<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Va
   const cols = lastDim(x, "softmax", "x");
   const rows = x.size / cols;
   const out = tape.output(x.size);
-  out.set(x.data);
+  tape.kernels.forward.copy(out, x.data, x.size);
   tape.kernels.forward.softmax(out, rows, cols);
   return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.softmaxBackward(tape.gradFor(x)!, dOut, out, rows, cols));
 }

@@ -14,12 +14,17 @@ import type { Backend } from "../backend/backend.js";
 export class TrainingMemory {
   private readonly idle: TapeArena[] = [];
   private readonly gradients = new WeakMap<Parameter, Float32Array>();
+  /** Zeroes a buffer: the backend's own way when it has one (the WASM backend's bulk fill). */
+  private readonly zero: (buffer: Float32Array) => void;
 
-  constructor(private readonly backend: Backend) {}
+  constructor(private readonly backend: Backend) {
+    const own = (backend as Partial<{ zero(buffer: Float32Array): void }>).zero;
+    this.zero = own === undefined ? (buffer) => buffer.fill(0) : (buffer) => own.call(backend, buffer);
+  }
 
   /** An arena for one recording (an idle one, or a new one), and the tape memory over it. */
   acquire(): { arena: TapeArena; memory: TapeMemory } {
-    const arena = this.idle.pop() ?? new TapeArena((length) => this.backend.allocate(length));
+    const arena = this.idle.pop() ?? new TapeArena((length) => this.backend.allocate(length), this.zero);
     arena.reset();
     return {
       arena,
@@ -49,7 +54,7 @@ export class TrainingMemory {
       grad = this.backend.allocate(parameter.size);
       this.gradients.set(parameter, grad);
     } else {
-      grad.fill(0);
+      this.zero(grad);
     }
     return grad;
   }

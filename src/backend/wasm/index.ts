@@ -142,9 +142,25 @@ export class WasmBackend implements Backend {
   allocate(length: number): Float32Array {
     if (!this.mem.shared) return new Float32Array(length);
     const ptr = this.mem.reserve(length * 4);
-    const view = this.mem.f32(ptr, length);
-    view.fill(0); // the region may have held a call's temporaries
-    return view;
+    this.kernels.zero(ptr, length * 4); // the region may have held a call's temporaries
+    return this.mem.f32(ptr, length);
+  }
+
+  /** dst[i] = src[i] for i < n (both in the memory: a bulk copy, much faster there than dst.set). */
+  copy(dst: Float32Array, src: Float32Array, n: number): void {
+    checkLength(dst, n, "copy dst");
+    checkLength(src, n, "copy src");
+    const to = this.mem.addressOf(dst);
+    const from = this.mem.addressOf(src);
+    if (to < 0 || from < 0) dst.set(src.length === n ? src : src.subarray(0, n));
+    else this.kernels.copy(to, from, n * 4);
+  }
+
+  /** Sets every element of `array` to 0 (in the memory: a bulk fill, much faster there than array.fill). */
+  zero(array: Float32Array): void {
+    const ptr = this.mem.addressOf(array);
+    if (ptr < 0) array.fill(0);
+    else this.kernels.zero(ptr, array.length * 4);
   }
 
   upload(data: Float32Array): Float32Array {

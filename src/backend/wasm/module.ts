@@ -17,6 +17,8 @@ export interface KernelExports {
     kind: number, out: number, xq: number, xs: number, w: number, bias: number,
     m: number, n: number, k: number, j0: number, j1: number,
   ): void;
+  zero(at: number, bytes: number): void;
+  copy(to: number, from: number, bytes: number): void;
   add(out: number, a: number, b: number, n: number): void;
   mul(out: number, a: number, b: number, n: number): void;
   rmsNorm(out: number, x: number, weight: number, rows: number, dim: number, eps: number, weightOffset: number): void;

@@ -394,6 +394,21 @@ test("embedding copies rows", () => {
   assert.deepEqual(out, expected);
 });
 
+test("zero and copy (bulk memory in the memory, array methods outside it)", () => {
+  for (const [label, B] of backends()) {
+    for (const inMemory of [true, false]) {
+      const src = place(B, randomNormal(random, 1003), inMemory);
+      const dst = place(B, new Float32Array(1005).fill(9), inMemory);
+      B.copy(dst, src, 1003);
+      assert.deepEqual([...dst.subarray(0, 1003)], [...src], `copy ${label}`);
+      assert.deepEqual([...dst.subarray(1003)], [9, 9], `copy stops at n ${label}`);
+      B.zero(dst);
+      assert.ok(dst.every((v) => v === 0), `zero ${label}`);
+    }
+  }
+  assert.throws(() => wasm.one.copy(new Float32Array(2), new Float32Array(3), 3), RangeError);
+});
+
 test("buffers stay valid when the memory grows; kernels reject short arrays", () => {
   const B = wasm.one;
   const early = B.allocate(1000);

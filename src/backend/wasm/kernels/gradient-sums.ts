@@ -13,10 +13,7 @@ const IDS = 2, COUNT = 3, DIM = 4, SKIP = 6;
   return load<i32>(args + (<usize>slot << 2));
 }
 
-/**
- * dst[j] += Σ_r src[r · stride + j] for the chunk's columns: four columns in f32
- * lanes over blocks of 32 rows, the blocks' sums added in f64.
- */
+/** dst[j] += Σ_r src[r · stride + j] for the chunk's columns, four at a time, summed in f64 lanes. */
 export function columnSumsTask(args: usize, chunk: i32): void {
   const rows = arg(args, ROWS), cols = arg(args, COLS), perChunk = arg(args, COLS_PER_CHUNK);
   const dst = <usize>arg(args, DST), src = <usize>arg(args, SRC);
@@ -26,12 +23,10 @@ export function columnSumsTask(args: usize, chunk: i32): void {
   for (; j + 4 <= j1; j += 4) {
     const column = src + (<usize>j << 2);
     let lo = f64x2.splat(0), hi = f64x2.splat(0);
-    for (let r0 = 0; r0 < rows; r0 += 32) {
-      const r1 = min(rows, r0 + 32);
-      let acc = f32x4.splat(0);
-      for (let r = r0; r < r1; r++) acc = f32x4.add(acc, v128.load(column + <usize>r * stride));
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(acc));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(acc, acc, 2, 3, 0, 1)));
+    for (let r = 0; r < rows; r++) {
+      const v = v128.load(column + <usize>r * stride);
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
     }
     const at = dst + (<usize>j << 2);
     const sums = v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);

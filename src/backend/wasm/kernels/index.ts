@@ -5,7 +5,7 @@
 export { matmulF32, matmulF32Columns } from "./matmul";
 export { quantizeRowsQ8, matmulQuant } from "./quantized";
 export { matmulHalf } from "./half";
-export { add, mul, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
+export { zero, copy, add, mul, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
 export { attention } from "./attention";
 export { runTask } from "./tasks";
 export { gemmScratchBytes } from "./gemm";
