@@ -85,9 +85,4 @@ export class TapeArena<A extends Float32Array | Float64Array = Float32Array> {
     this.used = 0;
     for (const list of this.spare.values()) list.length = 0;
   }
-
-  /** Floats held in blocks. */
-  get capacity(): number {
-    return this.blocks.reduce((sum, b) => sum + b.length, 0);
-  }
 }
