@@ -6,17 +6,23 @@
 // process started with --experimental-wasm-relaxed-simd where the engine needs the
 // flag), side by side with a PyTorch GPT of the same configuration
 // (bench/peers/torch_gpt.py) at the same thread counts, when a python with torch is
-// found: $LMSCOPE_TORCH_PYTHON, else python3. Each figure is the median (and mean)
-// ms per iteration — one forward, backward, clipping and AdamW step of 768 tokens —
-// after one warm-up iteration; "× PyTorch" divides by PyTorch's median at the same
-// thread count, and the last column is the wall time 2,000 iterations take at that
-// speed (with --full: measured, by running all 2,000). Nothing here asserts a time.
+// found: $LMSCOPE_TORCH_PYTHON, else python3.
+//
+// Every engine is set up and warmed up (one iteration) first; then they take turns,
+// a few iterations each per round, so that a machine whose load drifts (one shared
+// with other jobs) slows them alike. Each figure is the median (and mean) ms per
+// iteration — one forward, backward, clipping and AdamW step of 768 tokens; "×
+// PyTorch" divides by PyTorch's median at the same thread count; the last column is
+// the wall time 2,000 iterations take at that speed (with --full: the sum of the
+// 2,000 iterations' times, measured). Nothing here asserts a time.
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createBackend, disposeBackend, relaxedSimdSupported, wasmSimdSupported, type BackendName } from "../src/backend/select.js";
 import { createWasmBackend } from "../src/backend/wasm/index.js";
+import type { Backend } from "../src/backend/backend.js";
 import { createModel } from "../src/language-model.js";
 import { characterDataset, readTextFile } from "../src/training/datasets/index.js";
 import { PRESETS, runConfigFromJson } from "../src/training/train-config.js";
@@ -27,17 +33,26 @@ const DEFAULT_DATA = fileURLToPath(new URL("../../../shared/data/tinyshakespeare
 const PEER = fileURLToPath(new URL("../../bench/peers/torch_gpt.py", import.meta.url));
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 const FULL_ITERATIONS = 2000;
+const ROUNDS = 4;
 
-interface Measurement {
-  engine: string;
-  threads: number;
-  /** ms per iteration after the warm-up */
-  ms: number[];
+/** What an engine reports when it is ready (after its warm-up) and after each batch of iterations. */
+interface Ready {
   first: number;
-  last: number;
   parameters: number;
-  /** wall time of the timed iterations */
-  wallSeconds: number;
+  torch?: string;
+}
+interface Batch {
+  ms: number[];
+  losses: number[];
+}
+
+/** An engine that runs iterations on request. */
+interface Engine {
+  readonly name: string;
+  readonly threads: number;
+  readonly ready: Ready;
+  run(iterations: number): Promise<Batch>;
+  close(): void;
 }
 
 const median = (values: number[]): number => {
@@ -46,58 +61,78 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Trains the preset on one backend for `iters` iterations after a warm-up, in this process. */
-async function measure(name: BackendName, threads: number, relaxed: boolean, iters: number, data: string): Promise<Measurement> {
+/** lmscope training the preset in this process, warmed up. */
+async function lmscopeEngine(name: BackendName, threads: number, relaxed: boolean, data: string): Promise<Engine> {
   const config = runConfigFromJson(PRESETS["shakespeare-char"]!, "preset shakespeare-char");
   const dataset = characterDataset(await readTextFile(data), { trainFraction: config.data.trainFraction });
-  const backend = name === "wasm" ? await createWasmBackend({ threads, relaxedSimd: relaxed }) : await createBackend({ backend: name, threads });
-  try {
-    const model = await createModel({ ...config.model, vocab_size: dataset.vocabSize }, { seed: config.training.seed, tokenizer: dataset.tokenizer, backend });
-    const trainer = new Trainer(model, dataset, { ...config.training, maxIters: iters + 1 });
-    const first = await trainer.step(); // warm-up: JIT, the arenas' first sizing
-    const ms: number[] = [];
-    let last = first;
-    const started = performance.now();
-    for (let i = 0; i < iters; i++) {
-      const t0 = performance.now();
-      last = await trainer.step();
-      ms.push(performance.now() - t0);
-    }
-    const wallSeconds = (performance.now() - started) / 1000;
-    const parameters = model.parameters().reduce((n, p) => n + p.size, 0);
-    const engine = name === "wasm" ? `lmscope wasm${relaxed ? " relaxed" : ""}` : `lmscope ${name}`;
-    return { engine, threads, ms, first: first.loss, last: last.loss, parameters, wallSeconds };
-  } finally {
-    disposeBackend(backend);
-  }
+  const backend: Backend = name === "wasm" ? await createWasmBackend({ threads, relaxedSimd: relaxed }) : await createBackend({ backend: name, threads });
+  const model = await createModel({ ...config.model, vocab_size: dataset.vocabSize }, { seed: config.training.seed, tokenizer: dataset.tokenizer, backend });
+  const trainer = new Trainer(model, dataset, { ...config.training, maxIters: FULL_ITERATIONS + 1 });
+  const first = (await trainer.step()).loss; // warm-up: JIT, the arenas' first sizing
+  return {
+    name: name === "wasm" ? `lmscope wasm${relaxed ? " relaxed" : ""}` : `lmscope ${name}`,
+    threads,
+    ready: { first, parameters: model.parameters().reduce((n, p) => n + p.size, 0) },
+    async run(iterations) {
+      const ms: number[] = [];
+      const losses: number[] = [];
+      for (let i = 0; i < iterations; i++) {
+        const t0 = performance.now();
+        losses.push((await trainer.step()).loss);
+        ms.push(performance.now() - t0);
+      }
+      return { ms, losses };
+    },
+    close: () => disposeBackend(backend),
+  };
 }
 
-/** The relaxed-SIMD measurement in a child process with the engine flag (Node 20). */
-function measureRelaxedInChild(threads: number, iters: number, data: string): Measurement | string {
-  const child = spawnSync(
-    process.execPath,
-    ["--experimental-wasm-relaxed-simd", MAIN, "train", "--measure", "--threads", String(threads), "--iters", String(iters), "--data", data],
-    { encoding: "utf8", maxBuffer: 1 << 24 },
+/** An engine in a child process speaking the line protocol of bench/peers/torch_gpt.py. */
+async function childEngine(name: string, threads: number, command: string, args: string[]): Promise<Engine> {
+  const child: ChildProcessWithoutNullStreams = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const lines: Interface = createInterface({ input: child.stdout });
+  const pending: ((line: string) => void)[] = [];
+  const failed = new Promise<never>((_, reject) =>
+    child.on("close", (code) => reject(new Error(`${name} exited with ${code}: ${stderr.trim().split("\n").pop() ?? ""}`))),
   );
-  if (child.status !== 0) return `relaxed SIMD child failed: ${child.stderr.trim().split("\n").pop() ?? child.status}`;
-  return JSON.parse(child.stdout.trim().split("\n").pop()!) as Measurement;
+  failed.catch(() => undefined);
+  lines.on("line", (line) => pending.shift()?.(line));
+  const next = (): Promise<string> => Promise.race([new Promise<string>((resolve) => pending.push(resolve)), failed]);
+  const ready = JSON.parse(await next()) as Ready;
+  return {
+    name: ready.torch === undefined ? name : `${name} ${ready.torch}`,
+    threads,
+    ready,
+    async run(iterations) {
+      child.stdin.write(`${iterations}\n`);
+      return JSON.parse(await next()) as Batch;
+    },
+    close() {
+      child.stdin.end("\n");
+    },
+  };
 }
 
-function findTorch(): { python: string } | { skipped: string } {
+/** Serves lmscopeEngine over stdin/stdout (the child of the relaxed-SIMD measurement). */
+async function serve(threads: number, data: string): Promise<void> {
+  const engine = await lmscopeEngine("wasm", threads, true, data);
+  process.stdout.write(`${JSON.stringify(engine.ready)}\n`);
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === "") break;
+    process.stdout.write(`${JSON.stringify(await engine.run(Number(line)))}\n`);
+  }
+  engine.close();
+}
+
+function torchPython(): { python: string } | { skipped: string } {
   const python = process.env["LMSCOPE_TORCH_PYTHON"] ?? "python3";
   const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.error !== undefined || probe.status !== 0) {
     return { skipped: `${python} cannot import torch (set LMSCOPE_TORCH_PYTHON to a python that has it)` };
   }
   return { python };
-}
-
-function measureTorch(python: string, threads: number, iters: number, data: string, full: boolean): Measurement | string {
-  const args = [PEER, "--data", data, "--threads", String(threads), "--iters", String(iters), ...(full ? ["--full"] : [])];
-  const child = spawnSync(python, args, { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (child.status !== 0) return `the PyTorch peer failed: ${child.stderr.trim().split("\n").pop() ?? child.status}`;
-  const result = JSON.parse(child.stdout.trim().split("\n").pop()!) as Measurement & { torch: string };
-  return { ...result, engine: `PyTorch ${result.torch}` };
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -109,7 +144,7 @@ export async function main(args: string[]): Promise<void> {
       threads: { type: "string", default: "1,2" },
       data: { type: "string", default: DEFAULT_DATA },
       full: { type: "boolean", default: false },
-      measure: { type: "boolean", default: false },
+      serve: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -119,50 +154,67 @@ export async function main(args: string[]): Promise<void> {
   const threadCounts = values.threads.split(",").map(Number);
   if (!threadCounts.every((t) => Number.isInteger(t) && t >= 1)) throw new Error(`--threads: expected thread counts like 1,2, got ${values.threads}`);
   const data = values.data;
-  if (values.measure) {
-    // The child of measureRelaxedInChild: one relaxed wasm measurement, as JSON.
-    process.stdout.write(`${JSON.stringify(await measure("wasm", threadCounts[0]!, true, iters, data))}\n`);
-    return;
-  }
-  const backends = (values.backend ?? (wasmSimdSupported() ? "js,wasm" : "js")).split(",");
+  if (values.serve) return serve(threadCounts[0]!, data);
+  // The js backend takes ~3.5 s an iteration: by default only in the short run.
+  const backends = (values.backend ?? (!wasmSimdSupported() ? "js" : full ? "wasm" : "js,wasm")).split(",");
   for (const b of backends) if (b !== "js" && b !== "wasm") throw new Error(`--backend: expected js and/or wasm, got ${b}`);
 
   process.stdout.write(
     `nanoGPT CPU baseline (shakespeare-char): 4 layers, 4 heads, 128 wide, block 64, batch 12, character vocabulary; ` +
-      `${full ? `the full ${FULL_ITERATIONS}` : iters} iterations after 1 warm-up; ${new Date().toISOString()}, node ${process.version}\n\n`,
+      `${iters} iterations after 1 warm-up${backends.includes("js") && !full ? " (js: " + Math.min(iters, ROUNDS) + ")" : ""}, ` +
+      `in ${ROUNDS} interleaved rounds; ${new Date().toISOString()}, node ${process.version}\n\n`,
   );
-  const results: Measurement[] = [];
   const notes: string[] = [];
-  const add = (result: Measurement | string): void => {
-    if (typeof result === "string") notes.push(result);
-    else results.push(result);
-  };
-  if (backends.includes("js")) add(await measure("js", 1, false, full ? iters : Math.min(iters, 5), data));
-  if (backends.includes("wasm")) {
-    for (const threads of threadCounts) add(await measure("wasm", threads, false, iters, data));
-    for (const threads of threadCounts) add(relaxedSimdSupported() ? await measure("wasm", threads, true, iters, data) : measureRelaxedInChild(threads, iters, data));
-  }
-  const torch = findTorch();
-  if ("skipped" in torch) notes.push(`PyTorch peer skipped: ${torch.skipped}`);
-  else for (const threads of threadCounts) add(measureTorch(torch.python, threads, iters, data, full));
+  const engines: Engine[] = [];
+  try {
+    if (backends.includes("js")) engines.push(await lmscopeEngine("js", 1, false, data));
+    if (backends.includes("wasm")) {
+      for (const threads of threadCounts) engines.push(await lmscopeEngine("wasm", threads, false, data));
+      for (const threads of threadCounts) {
+        if (relaxedSimdSupported()) engines.push(await lmscopeEngine("wasm", threads, true, data));
+        else {
+          const flags = ["--experimental-wasm-relaxed-simd", MAIN, "train", "--serve", "--threads", String(threads), "--data", data];
+          engines.push(await childEngine("lmscope wasm relaxed", threads, process.execPath, flags));
+        }
+      }
+    }
+    const torch = torchPython();
+    if ("skipped" in torch) notes.push(`PyTorch peer skipped: ${torch.skipped}`);
+    else for (const threads of threadCounts) engines.push(await childEngine("PyTorch", threads, torch.python, [PEER, "--data", data, "--threads", String(threads)]));
 
-  const torchMs = new Map(results.filter((r) => r.engine.startsWith("PyTorch")).map((r) => [r.threads, median(r.ms)]));
-  const tokens = 12 * 64;
-  const rows: string[][] = [["engine", "threads", "ms/iter (median)", "ms/iter (mean)", "tokens/s", "× PyTorch", "loss first → last", `${FULL_ITERATIONS} iterations`]];
-  for (const r of results) {
-    const med = median(r.ms);
-    const mean = r.ms.reduce((a, b) => a + b, 0) / r.ms.length;
-    const peer = torchMs.get(r.threads);
-    const baseline = full ? r.wallSeconds : (FULL_ITERATIONS * med) / 1000;
-    rows.push([
-      r.engine, String(r.threads), med.toFixed(1), mean.toFixed(1), ((tokens * 1000) / med).toFixed(0),
-      peer === undefined ? "—" : (med / peer).toFixed(2), `${r.first.toFixed(3)} → ${r.last.toFixed(3)}`,
-      `${full ? "" : "≈ "}${baseline < 120 ? `${baseline.toFixed(0)} s` : `${(baseline / 60).toFixed(1)} min`}`,
-    ]);
+    const batches = new Map<Engine, Batch>(engines.map((e) => [e, { ms: [], losses: [] }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const engine of engines) {
+        const total = engine.name === "lmscope js" && !full ? Math.min(iters, ROUNDS) : iters;
+        const count = Math.floor((total * (round + 1)) / ROUNDS) - Math.floor((total * round) / ROUNDS);
+        if (count === 0) continue;
+        const batch = await engine.run(count);
+        batches.get(engine)!.ms.push(...batch.ms);
+        batches.get(engine)!.losses.push(...batch.losses);
+      }
+    }
+
+    const torchMs = new Map(engines.filter((e) => e.name.startsWith("PyTorch")).map((e) => [e.threads, median(batches.get(e)!.ms)]));
+    const tokens = 12 * 64;
+    const rows: string[][] = [["engine", "threads", "ms/iter (median)", "ms/iter (mean)", "tokens/s", "× PyTorch", "loss first → last", `${FULL_ITERATIONS} iterations`]];
+    for (const engine of engines) {
+      const { ms, losses } = batches.get(engine)!;
+      const med = median(ms);
+      const sum = ms.reduce((a, b) => a + b, 0);
+      const peer = torchMs.get(engine.threads);
+      const baseline = (full ? sum : FULL_ITERATIONS * med) / 1000;
+      rows.push([
+        engine.name, String(engine.threads), med.toFixed(1), (sum / ms.length).toFixed(1), ((tokens * 1000) / med).toFixed(0),
+        peer === undefined ? "—" : (med / peer).toFixed(2), `${engine.ready.first.toFixed(3)} → ${losses[losses.length - 1]!.toFixed(3)}`,
+        `${full ? "" : "≈ "}${baseline < 120 ? `${baseline.toFixed(0)} s` : `${(baseline / 60).toFixed(1)} min`}`,
+      ]);
+    }
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+    for (const row of rows) process.stdout.write(`${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")}\n`);
+    const counts = [...new Set(engines.map((e) => e.ready.parameters))];
+    process.stdout.write(`\nparameters: ${counts.join(" / ")}${counts.length > 1 ? " (the engines' models differ!)" : ""}\n`);
+  } finally {
+    for (const engine of engines) engine.close();
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  for (const row of rows) process.stdout.write(`${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")}\n`);
-  const counts = [...new Set(results.map((r) => r.parameters))];
-  process.stdout.write(`\nparameters: ${counts.join(" / ")}${counts.length > 1 ? " (the engines' models differ!)" : ""}\n`);
   for (const note of notes) process.stdout.write(`${note}\n`);
 }

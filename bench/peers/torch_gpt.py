@@ -11,16 +11,19 @@ AdamW lr 1e-3 (betas 0.9/0.99, weight decay 0.1 on every matrix, eps 1e-8), warm
 100 then cosine decay to 1e-4 at 2000. Initialised as GPT-2 (std 0.02, residual
 projections 0.02/sqrt(2 n_layer)).
 
-Prints one JSON line: per-iteration milliseconds (forward, backward, clip and AdamW
-step) after one warm-up iteration, the loss of the first and last, the thread count
-and torch's version. With --full, the full 2,000 iterations, and their wall time.
+After one warm-up iteration it serves the bench (bench/train.ts) line by line on
+stdin/stdout: a line holding a number N runs N more iterations and answers one JSON
+line with their milliseconds (forward, backward, clipping and AdamW step each) and
+the losses; an empty line or end of input stops it. The first answer line, before
+any request, describes the run (torch's version, threads, parameters, the warm-up's loss).
 
-  python3 bench/peers/torch_gpt.py --data ../shared/data/tinyshakespeare.txt --iters 20 --threads 2
+  python3 bench/peers/torch_gpt.py --data ../shared/data/tinyshakespeare.txt --threads 2
 """
 
 import argparse
 import json
 import math
+import sys
 import time
 
 import torch
@@ -99,9 +102,7 @@ def learning_rate(it):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
-    parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--full", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1337)
@@ -132,19 +133,20 @@ def main():
         optimizer.step()
         return loss.item()
 
-    iters = MAX_ITERS if args.full else args.iters
     first = step(0)  # warm-up
-    times, last = [], first
-    started = time.perf_counter()
-    for it in range(1, iters + 1):
-        t0 = time.perf_counter()
-        last = step(it)
-        times.append((time.perf_counter() - t0) * 1000)
-    wall = time.perf_counter() - started
-    print(json.dumps({
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "ms": times, "first": first, "last": last,
-        "parameters": sum(p.numel() for p in model.parameters()), "wallSeconds": wall,
-    }))
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "first": first,
+                      "parameters": sum(p.numel() for p in model.parameters())}), flush=True)
+    it = 1
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        times, losses = [], []
+        for _ in range(int(line)):
+            t0 = time.perf_counter()
+            losses.append(step(it))
+            times.append((time.perf_counter() - t0) * 1000)
+            it += 1
+        print(json.dumps({"ms": times, "losses": losses}), flush=True)
 
 
 if __name__ == "__main__":
