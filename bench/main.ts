@@ -5,7 +5,7 @@ const benches: Record<string, string> = {
   generate: "prefill and decode speed of a model, with peak RSS",
   kernels: "memory bandwidth; matvec/matmul GB/s and GFLOP/s per backend and thread count",
   tokenize: "tokenizer throughput on tinyshakespeare against other JS tokenizers",
-  train: "training steps of nanoGPT's CPU baseline (shakespeare-char): ms/iteration and tokens/s per backend",
+  train: "training steps of nanoGPT's CPU baseline (shakespeare-char): ms/iteration per backend and thread count, beside a PyTorch peer",
 };
 
 async function run(): Promise<void> {

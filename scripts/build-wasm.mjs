@@ -42,11 +42,18 @@ const common = [
   "--initialMemory", "1",
   "--maximumMemory", "65536",
   "--noExportMemory",
+  "--debug",
 ];
 // kernels.wasm: shared memory, for worker threads. kernels-unshared.wasm: the same
-// code on an ordinary memory, for pages without SharedArrayBuffer.
-await compile([...common, "--enable", "threads", "--sharedMemory", "--outFile", output]);
-await compile([...common, "--outFile", output.replace(/\.wasm$/, "-unshared.wasm")]);
+// code on an ordinary memory, for pages without SharedArrayBuffer. The -relaxed
+// builds enable relaxed SIMD (kernels/fma.ts: fused multiply–adds), for engines
+// that validate it (src/backend/select.ts relaxedSimdSupported).
+for (const relaxed of [false, true]) {
+  const features = relaxed ? [...common, "--enable", "relaxed-simd"] : common;
+  const name = relaxed ? output.replace(/\.wasm$/, "-relaxed.wasm") : output;
+  await compile([...features, "--enable", "threads", "--sharedMemory", "--outFile", name]);
+  await compile([...features, "--outFile", name.replace(/\.wasm$/, "-unshared.wasm")]);
+}
 
 async function compile(args) {
   const { error, stderr } = await asc.main(args);
@@ -57,12 +64,19 @@ async function compile(args) {
   }
   const file = args[args.indexOf("--outFile") + 1];
   const bytes = readFileSync(file);
-  const module = new WebAssembly.Module(bytes);
+  // An engine without relaxed SIMD (Node 20 without --experimental-wasm-relaxed-simd)
+  // cannot compile the relaxed builds; they are then only written.
+  const compiles = WebAssembly.validate(bytes);
+  if (!compiles && !args.includes("relaxed-simd")) {
+    process.stderr.write(`build-wasm: ${file} does not validate\n`);
+    process.exit(1);
+  }
+  const exports = compiles ? `${WebAssembly.Module.exports(new WebAssembly.Module(bytes)).length} exports` : "relaxed SIMD: not loadable by this engine";
   if (sectionSize(bytes, 11) > 60 * 1024) {
     process.stderr.write("build-wasm: the kernels' data would reach the buffers placed from 64 KiB\n");
     process.exit(1);
   }
-  process.stdout.write(`build-wasm: ${file} (${bytes.length} bytes, ${WebAssembly.Module.exports(module).length} exports)\n`);
+  process.stdout.write(`build-wasm: ${file} (${bytes.length} bytes, ${exports})\n`);
 }
 
 /** Size in bytes of the module's section of the given id (11 = data), 0 if absent. */

@@ -6,6 +6,7 @@ import { checkPooling, poolRow, type Pooling } from "./embeddings/pooling.js";
 import { normalizeL2 } from "./embeddings/similarity.js";
 import { applyZScore, type ZScoreStats } from "./embeddings/zscore.js";
 import type { Parameter } from "./autograd/variable.js";
+import type { Backend } from "./backend/backend.js";
 import { InputError, OptionError } from "./errors.js";
 import { writeHfFolder } from "./io/hf-folder-writer.js";
 import { loadEncoder, type EncoderLoadOptions, type LoadedEncoder } from "./io/load-encoder.js";
@@ -83,6 +84,11 @@ export class EncoderModel {
 
   get config(): EncoderConfig {
     return this.network.config;
+  }
+
+  /** Where the model computes (training runs its optimizer kernels there too). */
+  get backend(): Backend {
+    return this.network.backend;
   }
 
   get hasTokenizer(): boolean {

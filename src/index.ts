@@ -12,7 +12,7 @@ export {
   type ModelOptions,
   type BackendChoice,
 } from "./language-model.js";
-export { createBackend, disposeBackend, wasmSimdSupported, type BackendName } from "./backend/select.js";
+export { createBackend, disposeBackend, relaxedSimdSupported, wasmSimdSupported, type BackendName } from "./backend/select.js";
 export { EncoderModel, loadEncoderModel, type EncoderInfo, type EmbedOptions } from "./encoder-model.js";
 export { RnnLanguageModel, type RecurrentInfo } from "./recurrent-model.js";
 export type { RecurrentConfig, CellType } from "./models/recurrent/rnn-config.js";

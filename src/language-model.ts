@@ -139,6 +139,11 @@ export class LanguageModel {
     return [`${this.source.path}: ignored ${ignored.length} tensor${ignored.length === 1 ? "" : "s"} the model does not use (buffers or a tied head's copy): ${shown}`];
   }
 
+  /** Where the model computes (training runs its optimizer kernels there too). */
+  get backend(): Backend {
+    return this.network.backend;
+  }
+
   get hasTokenizer(): boolean {
     return this.maybeTokenizer !== null;
   }

@@ -10,8 +10,8 @@ import type { Variable } from "./variable.js";
 
 export function gelu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, approximation: GeluApproximation): Variable<A> {
   const n = x.size;
-  const out = tape.allocate(n);
-  out.set(x.data);
+  const out = tape.output(n);
+  tape.kernels.forward.copy(out, x.data, n);
   tape.kernels.forward.gelu(out, n, approximation);
   return tape.record(out, x.shape, [x], (dOut) =>
     tape.kernels.backward.geluBackward(tape.gradFor(x)!, dOut, x.data, n, approximation),
@@ -28,16 +28,16 @@ export function relu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Varia
 
 export function silu<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {
   const n = x.size;
-  const out = tape.allocate(n);
-  out.set(x.data);
+  const out = tape.output(n);
+  tape.kernels.forward.copy(out, x.data, n);
   tape.kernels.forward.silu(out, n);
   return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.siluBackward(tape.gradFor(x)!, dOut, x.data, n));
 }
 
 export function tanh<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {
   const n = x.size;
-  const out = tape.allocate(n);
-  out.set(x.data);
+  const out = tape.output(n);
+  tape.kernels.forward.copy(out, x.data, n);
   tape.kernels.forward.tanh(out, n);
   return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.tanhBackward(tape.gradFor(x)!, dOut, out, n));
 }

@@ -54,7 +54,8 @@ export function attention<A extends FloatArray>(
 ): Variable<A> {
   const bias = options.positionBias ?? null;
   const shape = attentionShape(q, k, v, options, bias);
-  return attentionOp(tape, q, k, v, shape, options, tape.kernels.forward.attention, tape.kernels.backward.attentionBackward, bias);
+  const { forward, backward } = tape.kernels; // bound: a backend's kernels may be class methods
+  return attentionOp(tape, q, k, v, shape, options, forward.attention.bind(forward), backward.attentionBackward.bind(backward), bias);
 }
 
 /** The kernel shape of a call (per sequence), after checking q, k, v, the options and a position bias against each other. */
@@ -130,8 +131,8 @@ export function attentionOp<A extends FloatArray, S extends AttentionShape>(
   const qWidth = queryCount * nHeads * headDim;
   const kvWidth = keyCount * nKvHeads * headDim;
   const maskOf = (b: number) => (keyMask === undefined ? undefined : Array.prototype.slice.call(keyMask, b * keyCount, (b + 1) * keyCount));
-  const scratch = tape.allocate(2 * keyCount);
-  const out = tape.allocate(q.size); // [batch · queries, nHeads · headDim]
+  const scratch = tape.output(2 * keyCount);
+  const out = tape.output(q.size); // [batch · queries, nHeads · headDim]
   for (let b = 0; b < batch; b++) {
     forward(
       view(out, b * qWidth, qWidth),

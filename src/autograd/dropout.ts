@@ -14,9 +14,9 @@ export function dropout<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, p: 
   if (p === 0) return x;
   const n = x.size;
   const keepScale = 1 / (1 - p);
-  const mask = tape.allocate(n);
+  const mask = tape.output(n);
   for (let i = 0; i < n; i++) mask[i] = random() < p ? 0 : keepScale;
-  const out = tape.allocate(n);
+  const out = tape.output(n);
   tape.kernels.forward.mul(out, x.data, mask, n);
   return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.mulBackward(tape.gradFor(x), null, dOut, x.data, mask, n));
 }

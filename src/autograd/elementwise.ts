@@ -10,7 +10,7 @@ import type { Variable } from "./variable.js";
 export function add<A extends FloatArray>(tape: Tape<A>, a: Variable<A>, b: Variable<A>): Variable<A> {
   expectShape(b, a.shape, "add", "b");
   const n = a.size;
-  const out = tape.allocate(n);
+  const out = tape.output(n);
   tape.kernels.forward.add(out, a.data, b.data, n);
   return tape.record(out, a.shape, [a, b], (dOut) => {
     const da = tape.gradFor(a);
@@ -24,7 +24,7 @@ export function add<A extends FloatArray>(tape: Tape<A>, a: Variable<A>, b: Vari
 export function mul<A extends FloatArray>(tape: Tape<A>, a: Variable<A>, b: Variable<A>): Variable<A> {
   expectShape(b, a.shape, "mul", "b");
   const n = a.size;
-  const out = tape.allocate(n);
+  const out = tape.output(n);
   tape.kernels.forward.mul(out, a.data, b.data, n);
   return tape.record(out, a.shape, [a, b], (dOut) =>
     tape.kernels.backward.mulBackward(tape.gradFor(a), tape.gradFor(b), dOut, a.data, b.data, n),

@@ -28,7 +28,7 @@ export function embedding<A extends FloatArray>(
       throw new InputError(`id ${id} at index ${i} is outside the embedding table${table.name === undefined ? "" : ` "${table.name}"`} [0, ${count})`);
     }
   }
-  const out = tape.allocate(ids.length * dim); // [ids.length, dim]
+  const out = tape.output(ids.length * dim); // [ids.length, dim]
   tape.kernels.forward.embedding(out, table.data, ids, dim);
   const savedIds = Array.from(ids);
   return tape.record(out, [ids.length, dim], [table], (dOut) =>

@@ -21,9 +21,12 @@ import { rope } from "../backend/js/rope.js";
 import { softmaxRows } from "../backend/js/softmax.js";
 import type { FloatArray } from "../tensor/tensor.js";
 import { f32ColumnsMatrix, f32Matrix } from "../tensor/weights.js";
+import type { Parameter } from "./variable.js";
 
 /** The Backend's forward kernels over buffers of type A; matmul takes a dense [outFeatures, inFeatures] weight. */
 export interface ForwardKernels<A extends FloatArray> extends AttentionVariantKernels<A> {
+  /** dst[i] = src[i] for i < n (an in-place kernel's input copied to its output first). */
+  copy(dst: A, src: A, n: number): void;
   matmul(out: A, x: A, weight: A, bias: A | null, rows: number, outFeatures: number, inFeatures: number): void;
   /** out[rows, count] = x · W[:, first .. first+count) + bias, W a Conv1D weight [inFeatures, stride], bias [count]. */
   matmulColumns(out: A, x: A, weight: A, bias: A | null, rows: number, inFeatures: number, stride: number, first: number, count: number): void;
@@ -56,20 +59,49 @@ export interface ForwardKernels<A extends FloatArray> extends AttentionVariantKe
 export interface TapeKernels<A extends FloatArray> {
   /** A zeroed buffer of `length` elements (op outputs, gradients, scratch). */
   allocate(length: number): A;
+  /**
+   * The zeroed gradient buffer of a parameter whose gradient starts (it was null),
+   * reused every time (absent: allocate). Parameters' gradients outlive the
+   * recording (the optimizer reads them); op outputs' do not.
+   */
+  parameterGradient?(parameter: Parameter<A>): A;
+  /** A buffer its user overwrites entirely, not necessarily zeroed (absent: allocate). */
+  allocateOutput?(length: number): A;
+  /** Takes back a buffer from allocate that nothing reads any more (a spent gradient), for reuse in the same recording. */
+  release?(buffer: A): void;
   readonly forward: ForwardKernels<A>;
   readonly backward: BackwardKernels<A>;
 }
 
-/** Records in float32 through `backend` (its forward kernels) and `backward` (default: the js reference). */
+/** Where a float32 tape's buffers come from: a step's arena and each parameter's reused gradient. */
+export interface TapeMemory {
+  allocate(length: number): Float32Array;
+  allocateOutput(length: number): Float32Array;
+  release(buffer: Float32Array): void;
+  parameterGradient(parameter: Parameter): Float32Array;
+}
+
+/**
+ * Records in float32 through `backend` (its forward kernels) and `backward` (default:
+ * the js reference), with buffers from `memory` (training/training-memory.ts: arenas
+ * in the backend's memory, reused across steps) or, without it, fresh arrays.
+ */
 export function backendTapeKernels(
   backend: Backend,
   backward: BackwardKernels<Float32Array> = jsBackwardKernels,
+  memory?: TapeMemory,
 ): TapeKernels<Float32Array> {
   return {
-    // Tape buffers live one step: ordinary arrays the garbage collector reclaims (a
-    // backend's own memory, such as WASM's arena, is for long-lived buffers).
-    allocate: (length) => new Float32Array(length),
+    allocate: memory === undefined ? (length) => new Float32Array(length) : (length) => memory.allocate(length),
+    ...(memory === undefined
+      ? {}
+      : {
+          allocateOutput: (length: number) => memory.allocateOutput(length),
+          release: (buffer: Float32Array) => memory.release(buffer),
+          parameterGradient: (parameter: Parameter) => memory.parameterGradient(parameter),
+        }),
     forward: {
+      copy: copyVia(backend),
       matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
         backend.matmul(out, x, f32Matrix(weight, outFeatures, inFeatures), bias, rows),
       matmulColumns: (out, x, weight, bias, rows, inFeatures, stride, first, count) =>
@@ -98,10 +130,21 @@ export function backendTapeKernels(
   };
 }
 
+/** The backend's own copy when it has one (the WASM backend's bulk copy), else TypedArray.set. */
+function copyVia(backend: Backend): ForwardKernels<Float32Array>["copy"] {
+  const own = (backend as Partial<{ copy(dst: Float32Array, src: Float32Array, n: number): void }>).copy;
+  return own === undefined ? copyArray : (dst, src, n) => own.call(backend, dst, src, n);
+}
+
+function copyArray<A extends FloatArray>(dst: A, src: A, n: number): void {
+  dst.set(src.length === n ? src : src.subarray(0, n));
+}
+
 /** The plain reference kernels in float64: for finite-difference gradient checks. */
 export const float64TapeKernels: TapeKernels<Float64Array> = {
   allocate: (length) => new Float64Array(length),
   forward: {
+    copy: copyArray,
     matmul: (out, x, weight, bias, rows, outFeatures, inFeatures) =>
       matmulF32(out, x, { data: weight, rows: outFeatures, cols: inFeatures }, bias, rows),
     matmulColumns: (out, x, weight, bias, rows, inFeatures, stride, first, count) =>

@@ -29,7 +29,7 @@ export function linearColumns<A extends FloatArray>(
   }
   if (bias !== null) expectShape(bias, [stride], "linearColumns", "bias");
   const rows = rowsOf(x, inFeatures, "linearColumns", "x");
-  const out = tape.allocate(rows * count); // [rows, count]
+  const out = tape.output(rows * count); // [rows, count]
   const biasWindow = bias === null ? null : view(bias.data, first, count);
   tape.kernels.forward.matmulColumns(out, x.data, weight.data, biasWindow, rows, inFeatures, stride, first, count);
   return tape.record(out, [...x.shape.slice(0, -1), count], [x, weight, bias], (dOut) =>

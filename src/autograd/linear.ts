@@ -11,7 +11,7 @@ export function linear<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, weig
   const [outFeatures, inFeatures] = weight.shape as [number, number];
   const rows = rowsOf(x, inFeatures, "linear", "x");
   if (bias !== null) expectShape(bias, [outFeatures], "linear", "bias");
-  const out = tape.allocate(rows * outFeatures); // [rows, outF]
+  const out = tape.output(rows * outFeatures); // [rows, outF]
   tape.kernels.forward.matmul(out, x.data, weight.data, bias === null ? null : bias.data, rows, outFeatures, inFeatures);
   return tape.record(out, [...x.shape.slice(0, -1), outFeatures], [x, weight, bias], (dOut) =>
     tape.kernels.backward.matmulBackward(

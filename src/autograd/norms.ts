@@ -18,7 +18,7 @@ export function layerNorm<A extends FloatArray>(
   expectShape(weight, [dim], "layerNorm", "weight");
   expectShape(bias, [dim], "layerNorm", "bias");
   const rows = x.size / dim;
-  const out = tape.allocate(x.size);
+  const out = tape.output(x.size);
   tape.kernels.forward.layerNorm(out, x.data, weight.data, bias.data, rows, dim, eps);
   return tape.record(out, x.shape, [x, weight, bias], (dOut) =>
     tape.kernels.backward.layerNormBackward(
@@ -46,7 +46,7 @@ export function rmsNorm<A extends FloatArray>(
   const dim = lastDim(x, "rmsNorm", "x");
   expectShape(weight, [dim], "rmsNorm", "weight");
   const rows = x.size / dim;
-  const out = tape.allocate(x.size);
+  const out = tape.output(x.size);
   tape.kernels.forward.rmsNorm(out, x.data, weight.data, rows, dim, eps, weightOffset);
   return tape.record(out, x.shape, [x, weight], (dOut) =>
     tape.kernels.backward.rmsNormBackward(tape.gradFor(x), tape.gradFor(weight), dOut, x.data, weight.data, rows, dim, eps, weightOffset),

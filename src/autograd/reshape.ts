@@ -25,7 +25,7 @@ export function splitColumns<A extends FloatArray>(tape: Tape<A>, x: Variable<A>
   return widths.map((width) => {
     const start = offset;
     offset += width;
-    const out = tape.allocate(rows * width);
+    const out = tape.output(rows * width);
     for (let r = 0; r < rows; r++) out.set(view(x.data, r * total + start, width), r * width);
     return tape.record(out, [rows, width], [x], (dOut) => {
       const dx = tape.gradFor(x)!;
@@ -43,7 +43,7 @@ export function concatColumns<A extends FloatArray>(tape: Tape<A>, parts: readon
   const rows = parts[0]!.size / widths[0]!;
   parts.forEach((p, i) => rowsOf(p, widths[i]!, "concatColumns", `part ${i}`) === rows || badRows(i, rows));
   const total = widths.reduce((s, w) => s + w, 0);
-  const out = tape.allocate(rows * total);
+  const out = tape.output(rows * total);
   let offset = 0;
   const starts = widths.map((w) => (offset += w) - w);
   parts.forEach((p, i) => {
@@ -69,7 +69,7 @@ function badRows(part: number, rows: number): never {
 export function transpose<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {
   if (x.shape.length !== 2) throw new RangeError(`transpose: expected a 2-D variable, got ${shapeString(x.shape)}`);
   const [r, c] = x.shape as [number, number];
-  const out = tape.allocate(x.size);
+  const out = tape.output(x.size);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = x.data[i * c + j]!;
   return tape.record(out, [c, r], [x], (dOut) => {
     const dx = tape.gradFor(x)!;

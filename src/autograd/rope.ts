@@ -38,8 +38,8 @@ export function rope<A extends FloatArray>(tape: Tape<A>, x: Variable<A>, option
     throw new RangeError(`rope: positions up to ${firstPosition + seq - 1} exceed the cos/sin tables`);
   }
   const width = seq * nHeads * headDim;
-  const out = tape.allocate(x.size);
-  out.set(x.data);
+  const out = tape.output(x.size);
+  tape.kernels.forward.copy(out, x.data, x.size);
   for (let b = 0; b < batch; b++) {
     tape.kernels.forward.rope(view(out, b * width, width), seq, nHeads, headDim, firstPosition, cos, sin, rotaryDim, layout);
   }

@@ -9,8 +9,8 @@ import type { Variable } from "./variable.js";
 export function softmax<A extends FloatArray>(tape: Tape<A>, x: Variable<A>): Variable<A> {
   const cols = lastDim(x, "softmax", "x");
   const rows = x.size / cols;
-  const out = tape.allocate(x.size);
-  out.set(x.data);
+  const out = tape.output(x.size);
+  tape.kernels.forward.copy(out, x.data, x.size);
   tape.kernels.forward.softmax(out, rows, cols);
   return tape.record(out, x.shape, [x], (dOut) => tape.kernels.backward.softmaxBackward(tape.gradFor(x)!, dOut, out, rows, cols));
 }

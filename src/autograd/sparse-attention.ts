@@ -26,5 +26,6 @@ export function sparseAttention<A extends FloatArray>(
     throw new RangeError(`sparseAttention: window ${options.window} and stride ${options.stride} must be positive integers`);
   }
   const shape: SparseAttentionShape = { ...attentionShape(q, k, v, options), window: options.window, stride: options.stride };
-  return attentionOp(tape, q, k, v, shape, options, tape.kernels.forward.sparseAttention, tape.kernels.backward.sparseAttentionBackward);
+  const { forward, backward } = tape.kernels; // bound: a backend's kernels may be class methods
+  return attentionOp(tape, q, k, v, shape, options, forward.sparseAttention.bind(forward), backward.sparseAttentionBackward.bind(backward));
 }

@@ -10,7 +10,7 @@
 
 import type { FloatArray, Shape } from "../tensor/tensor.js";
 import type { TapeKernels } from "./kernels.js";
-import { Variable } from "./variable.js";
+import { Parameter, Variable } from "./variable.js";
 
 interface TapeEntry<A extends FloatArray> {
   readonly output: Variable<A>;
@@ -49,6 +49,15 @@ export class Tape<A extends FloatArray = Float32Array> {
   }
 
   /**
+   * A buffer for an op's output (or scratch) that its kernel overwrites entirely
+   * before anything reads it: not necessarily zeroed (an arena may hand back a
+   * previous step's bytes), so no time is spent clearing it.
+   */
+  output(length: number): A {
+    return this.kernels.allocateOutput?.(length) ?? this.kernels.allocate(length);
+  }
+
+  /**
    * Wraps an op's freshly computed output. When recording and any input requires
    * a gradient, the output requires one too and `backward` is recorded; it is
    * called with ∂loss/∂output once backward reaches it (never if the loss does
@@ -61,10 +70,16 @@ export class Tape<A extends FloatArray = Float32Array> {
     return output;
   }
 
-  /** The gradient buffer of v to accumulate into, allocated zeroed on first use; null when v needs no gradient. */
+  /**
+   * The gradient buffer of v to accumulate into, zeroed on first use (a parameter's
+   * from the kernels' reused buffers when they keep them); null when v needs no gradient.
+   */
   gradFor(v: Variable<A> | null): A | null {
     if (v === null || !v.requiresGrad) return null;
-    if (v.grad === null) v.grad = this.kernels.allocate(v.size);
+    if (v.grad === null) {
+      const reused = v instanceof Parameter ? this.kernels.parameterGradient?.(v) : undefined;
+      v.grad = reused ?? this.kernels.allocate(v.size);
+    }
     return v.grad;
   }
 
@@ -83,7 +98,8 @@ export class Tape<A extends FloatArray = Float32Array> {
       const { output, backward } = this.entries[i]!;
       if (output.grad === null) continue;
       backward(output.grad);
-      output.grad = null; // an op output's gradient is spent once passed on (PyTorch keeps only leaves' .grad)
+      this.kernels.release?.(output.grad); // an op output's gradient is spent once passed on (PyTorch keeps only leaves' .grad)
+      output.grad = null;
     }
     this.clear();
   }

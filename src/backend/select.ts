@@ -72,6 +72,23 @@ export function wasmSimdSupported(): boolean {
   }
 }
 
+/**
+ * Whether the engine validates relaxed SIMD (a tiny module using f32x4.relaxed_madd):
+ * Chrome ≥ 114, Firefox ≥ 120, Node ≥ 21; Node 20 with --experimental-wasm-relaxed-simd.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (typeof WebAssembly !== "object") return false;
+  // (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+  ]);
+  try {
+    return WebAssembly.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
 async function availableCores(): Promise<number> {
   if (typeof process !== "undefined" && process.versions?.node !== undefined) {
     const os = await import("node:os");

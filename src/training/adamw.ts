@@ -6,11 +6,15 @@
 //   v  = b2·v + (1 − b2)·g²
 //   p -= lr/(1 − b1^t) · m / (√v / √(1 − b2^t) + eps)
 // Parameter groups carry their own options (e.g. weightDecay 0 for norms, biases
-// and embeddings). A parameter without a gradient is skipped and its step count
+// and embeddings). The per-element update is an optimizer kernel
+// (backend/optimizer.ts): the float64 reference by default, the WASM backend's
+// SIMD one for models on it (then the moments live in its memory too). A parameter without a gradient is skipped and its step count
 // does not advance, as torch does. The state (exp_avg, exp_avg_sq and step of
 // each parameter, torch's names) exports as named Float32Arrays for a checkpoint.
 
 import { Variable, type Parameter } from "../autograd/variable.js";
+import { jsOptimizerKernels } from "../backend/js/optimizer.js";
+import type { OptimizerKernels } from "../backend/optimizer.js";
 import type { FloatArray } from "../tensor/tensor.js";
 
 export interface AdamWOptions {
@@ -49,7 +53,12 @@ export class AdamW<A extends FloatArray = Float32Array> {
   stepCount = 0;
   private readonly state = new Map<Parameter<A>, ParameterState<A>>();
 
-  constructor(params: Iterable<Parameter<A>> | Iterable<AdamWParamGroupSpec<A>>, options: AdamWOptions) {
+  constructor(
+    params: Iterable<Parameter<A>> | Iterable<AdamWParamGroupSpec<A>>,
+    options: AdamWOptions,
+    /** The kernels of the update (default: the js reference; a backend's optimizerKernels() for its models). */
+    private readonly kernels: OptimizerKernels<A> = jsOptimizerKernels as OptimizerKernels<A>,
+  ) {
     validateOptions(options, "AdamW");
     const items = Array.from(params as Iterable<Parameter<A> | AdamWParamGroupSpec<A>>);
     const specs: AdamWParamGroupSpec<A>[] =
@@ -91,18 +100,8 @@ export class AdamW<A extends FloatArray = Float32Array> {
         state.step++;
         const biasCorrection1 = 1 - beta1 ** state.step;
         const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** state.step);
-        const stepSize = lr / biasCorrection1;
-        const decay = 1 - lr * weightDecay;
-        const { data } = p;
-        const { expAvg, expAvgSq } = state;
-        for (let i = 0; i < data.length; i++) {
-          const g = grad[i]!;
-          const m = beta1 * expAvg[i]! + (1 - beta1) * g;
-          const v = beta2 * expAvgSq[i]! + (1 - beta2) * g * g;
-          expAvg[i] = m;
-          expAvgSq[i] = v;
-          data[i] = data[i]! * decay - (stepSize * m) / (Math.sqrt(v) / biasCorrection2Sqrt + eps);
-        }
+        const scalars = { beta1, beta2, eps, stepSize: lr / biasCorrection1, decay: 1 - lr * weightDecay, biasCorrection2Sqrt };
+        this.kernels.adamwStep(p.data, grad, state.expAvg, state.expAvgSq, p.size, scalars);
       }
     }
   }
@@ -166,9 +165,10 @@ export class AdamW<A extends FloatArray = Float32Array> {
     return state;
   }
 
-  /** Moments zeroed, of the parameter's own float width. */
+  /** Moments zeroed, of the parameter's own float width, where the kernels place them. */
   private freshState(p: Parameter<A>): ParameterState<A> {
-    return { step: 0, expAvg: p.data.slice().fill(0) as A, expAvgSq: p.data.slice().fill(0) as A };
+    const zeroed = (): A => this.kernels.allocate?.(p.size) ?? (p.data.slice().fill(0) as A);
+    return { step: 0, expAvg: zeroed(), expAvgSq: zeroed() };
   }
 }
 

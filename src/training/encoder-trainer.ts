@@ -11,6 +11,7 @@ import type { EncoderBatch, EncoderModel } from "../encoder-model.js";
 import { OptionError } from "../errors.js";
 import { Rng } from "../tensor/random.js";
 import { AdamW } from "./adamw.js";
+import { optimizerKernelsOf } from "./backend-kernels.js";
 import { clipGradNorm } from "./grad-clip.js";
 
 export interface EncoderTrainingOptions {
@@ -114,12 +115,14 @@ export async function trainEncoder<E>(
   const nextDropout = (): number => dropoutRandom.nextFloat();
 
   const named = model.namedParameters();
+  const kernels = optimizerKernelsOf(model.backend);
   const optimizer = new AdamW(
     [
       { params: named.filter(([name]) => decaysWeight(name)).map(([, p]) => p), weightDecay: options.weightDecay ?? 0.01 },
       { params: named.filter(([name]) => !decaysWeight(name)).map(([, p]) => p), weightDecay: 0 },
     ],
     { lr: options.learningRate, betas: options.betas ?? [0.9, 0.999], eps: options.eps ?? 1e-8, weightDecay: 0 },
+    kernels,
   );
   const parameters = named.map(([, p]) => p);
 
@@ -138,7 +141,7 @@ export async function trainEncoder<E>(
       const loss = await model.loss(batch, dropout > 0 ? { dropout, random: nextDropout } : {});
       if (!Number.isFinite(loss.value)) throw new OptionError("learningRate", `the loss became ${loss.value} at step ${step + 1}; try a smaller learning rate`);
       await loss.backward();
-      const gradNorm = maxGradNorm > 0 ? clipGradNorm(parameters, maxGradNorm) : Number.NaN;
+      const gradNorm = maxGradNorm > 0 ? clipGradNorm(parameters, maxGradNorm, kernels) : Number.NaN;
       optimizer.step();
       step++;
       lossSum += loss.value;

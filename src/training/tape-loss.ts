@@ -1,16 +1,18 @@
 // Running a model's loss on a fresh autograd tape, for any model (decoder or
 // encoder): `loss()` records and hands back a `backward()` that fills the
 // parameters' gradients; `evaluate()` computes the same value without recording.
+// The tape's buffers come from the backend's training memory (arenas reused from
+// step to step, parameters' gradients reused), and its kernels are the backend's.
 
 import { backendTapeKernels } from "../autograd/kernels.js";
 import { Tape } from "../autograd/tape.js";
 import type { Variable } from "../autograd/variable.js";
 import type { Backend } from "../backend/backend.js";
-import type { BackwardKernels } from "../backend/backward.js";
-import { jsBackwardKernels } from "../backend/js/backward/index.js";
 import { OptionError } from "../errors.js";
 import type { ParameterIndex } from "../nn/parameter-index.js";
 import type { TapeContext } from "../nn/tape-context.js";
+import { backwardKernelsOf } from "./backend-kernels.js";
+import { trainingMemoryOf } from "./training-memory.js";
 
 export interface LossOptions {
   /** Dropout on embeddings and residual branches (GPT-2's embd/resid dropout); default 0. */
@@ -38,19 +40,48 @@ export function recordLoss(
   if ((dropout > 0 || adapterDropout > 0) && options.random === undefined) {
     throw new OptionError("random", "dropout needs a source of random numbers");
   }
-  const tape = new Tape(backendTapeKernels(backend, backwardKernelsOf(backend)));
-  const loss = compute({ tape, parameters, training: true, dropout, random: options.random ?? Math.random });
-  return { value: loss.data[0]!, backward: async () => tape.backward(loss) };
+  const memory = trainingMemoryOf(backend);
+  const { arena, memory: tapeMemory } = memory.acquire();
+  const tape = new Tape(backendTapeKernels(backend, backwardKernelsOf(backend), tapeMemory));
+  let loss: Variable;
+  try {
+    loss = compute({ tape, parameters, training: true, dropout, random: options.random ?? Math.random });
+  } catch (error) {
+    memory.release(arena);
+    throw error;
+  }
+  const token = {};
+  let spent = false;
+  const recorded: Loss = {
+    value: loss.data[0]!,
+    backward: async () => {
+      if (spent) throw new RangeError("backward() was already called for this loss; compute a new loss for another step");
+      spent = true;
+      unreleased.unregister(token);
+      try {
+        tape.backward(loss);
+      } finally {
+        memory.release(arena);
+      }
+    },
+  };
+  // A loss dropped without backward (an evaluation by loss(), a last trajectory
+  // point) gives its arena back when it is garbage collected.
+  unreleased.register(recorded, () => memory.release(arena), token);
+  return recorded;
 }
+
+/** Arenas of losses whose backward never ran, given back when the loss is collected. */
+const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
 export function evaluateLoss(backend: Backend, parameters: ParameterIndex, compute: (ctx: TapeContext) => Variable): number {
-  const tape = new Tape(backendTapeKernels(backend, backwardKernelsOf(backend)));
-  const ctx = { tape, parameters, training: false, dropout: 0, random: Math.random };
-  return tape.noGrad(() => compute(ctx)).data[0]!;
-}
-
-/** The backend's own backward kernels when it has them (wasm), else the js reference. */
-function backwardKernelsOf(backend: Backend): BackwardKernels {
-  const own = (backend as Partial<{ backwardKernels(): BackwardKernels }>).backwardKernels;
-  return own === undefined ? jsBackwardKernels : own.call(backend);
+  const memory = trainingMemoryOf(backend);
+  const { arena, memory: tapeMemory } = memory.acquire();
+  try {
+    const tape = new Tape(backendTapeKernels(backend, backwardKernelsOf(backend), tapeMemory));
+    const ctx = { tape, parameters, training: false, dropout: 0, random: Math.random };
+    return tape.noGrad(() => compute(ctx)).data[0]!;
+  } finally {
+    memory.release(arena);
+  }
 }

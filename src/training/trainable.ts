@@ -4,6 +4,7 @@
 // a LoRA fine-tune passes a view whose parameters are the adapters only and
 // whose save writes the adapter.
 import type { Parameter } from "../autograd/variable.js";
+import type { Backend } from "../backend/backend.js";
 import type { Loss, LossOptions } from "./tape-loss.js";
 
 export type { Loss, LossOptions };
@@ -23,4 +24,6 @@ export interface TrainableModel<B = Batch> {
   namedParameters(): [string, Parameter][];
   /** Writes the model (or adapter) files into dir. */
   save(dir: string): Promise<void>;
+  /** Where the model computes: the optimizer then runs that backend's kernels (absent: the js reference). */
+  readonly backend?: Backend;
 }

@@ -20,7 +20,9 @@
 import type { Parameter } from "../autograd/variable.js";
 import { AdamW, type AdamWParamGroupSpec, type AdamWState } from "./adamw.js";
 import { randomWindows } from "./datasets/text-dataset.js";
-import { clipGradNorm } from "./grad-clip.js";
+import type { OptimizerKernels } from "../backend/optimizer.js";
+import { optimizerKernelsOf } from "./backend-kernels.js";
+import { clipGradNorm, gradNorm } from "./grad-clip.js";
 import { cosineWithWarmup } from "./lr-schedule.js";
 import { slidingWindowLoss, defaultStride, type PerplexityResult } from "./perplexity.js";
 import { Stream, streamRng } from "./random-streams.js";
@@ -145,6 +147,8 @@ export class Trainer<B = Batch> {
   private readonly batches: BatchSource<B>;
   readonly progress: TrainingProgress;
   private readonly parameters: Parameter[];
+  /** The optimizer's kernels: those of the backend the model computes on. */
+  private readonly kernels: OptimizerKernels;
   /** Time spent in steps and in loss estimates this session, for the ETA. */
   private sessionStepMs = 0;
   private sessionSteps = 0;
@@ -162,7 +166,12 @@ export class Trainer<B = Batch> {
     const named = model.namedParameters();
     const groups = parameterGroups(named, config.weightDecay, config.decayEmbeddings);
     this.parameters = groups.flatMap((g) => [...g.params]);
-    this.optimizer = new AdamW(groups, { lr: config.learningRate, betas: [...config.betas], eps: config.eps, weightDecay: config.weightDecay });
+    this.kernels = optimizerKernelsOf(model.backend);
+    this.optimizer = new AdamW(
+      groups,
+      { lr: config.learningRate, betas: [...config.betas], eps: config.eps, weightDecay: config.weightDecay },
+      this.kernels,
+    );
     if (resume !== undefined) {
       this.optimizer.importState(resume.optimizer);
       this.progress = structuredClone(resume.progress);
@@ -225,9 +234,9 @@ export class Trainer<B = Batch> {
     }
     if (accumulation > 1) {
       const scale = 1 / accumulation; // the mean of the micro-batch losses, as nanoGPT's loss / gradient_accumulation_steps
-      for (const p of this.parameters) if (p.grad !== null) for (let i = 0; i < p.grad.length; i++) p.grad[i] = p.grad[i]! * scale;
+      for (const p of this.parameters) if (p.grad !== null) this.kernels.scale(p.grad, p.grad.length, scale);
     }
-    const gradNorm = config.gradClip > 0 ? clipGradNorm(this.parameters, config.gradClip) : globalNorm(this.parameters);
+    const norm = config.gradClip > 0 ? clipGradNorm(this.parameters, config.gradClip, this.kernels) : gradNorm(this.parameters, this.kernels);
     optimizer.step();
     optimizer.zeroGrad();
     const loss = lossSum / accumulation;
@@ -242,7 +251,7 @@ export class Trainer<B = Batch> {
       maxIters: config.maxIters,
       loss,
       learningRate,
-      gradNorm,
+      gradNorm: norm,
       stepMs,
       tokensPerSecond: (tokens * 1000) / stepMs,
       etaMs: this.estimateRemainingMs(),
@@ -290,10 +299,4 @@ export class Trainer<B = Batch> {
     this.progress.evals.push(record);
     hooks.onEval?.(record);
   }
-}
-
-function globalNorm(params: readonly Parameter[]): number {
-  let sum = 0;
-  for (const p of params) if (p.grad !== null) for (let i = 0; i < p.grad.length; i++) sum += p.grad[i]! * p.grad[i]!;
-  return Math.sqrt(sum);
 }

@@ -65,7 +65,9 @@ test("stories260K loaded from llama2.c and saved in the HF layout (q/k permuted)
     await model.save(dir);
     const reloaded = await loadModel(dir, { tokenizer: join(ROOT, "hf") });
     const ids = [manifest.files[0]!.token_ids];
-    assert.ok(maxAbsDiff((await model.forward(ids)).data, (await reloaded.forward(ids)).data) < 1e-5);
+    // The two layouts sum each head's q·k in different orders, so float32 rounding differs
+    // (1.3e-5 on logits up to 18 with the WASM GEMM); the fixture README's float32 tolerance is 1e-4.
+    assert.ok(maxAbsDiff((await model.forward(ids)).data, (await reloaded.forward(ids)).data) < 1e-4);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AdamW, type Loss, type Parameter } from "../../src/index.js";
+import type { Backend } from "../../src/backend/backend.js";
+import { optimizerKernelsOf } from "../../src/training/backend-kernels.js";
 import { maxAbs, readF32 } from "./reference.js";
 
 export interface ArrayRef {
@@ -17,6 +19,8 @@ export interface Trainable<B> {
   loss(batch: B): Promise<Loss>;
   namedParameters(): [string, Parameter][];
   parameters(): Parameter[];
+  /** The backend the model computes on: the optimizer runs its kernels (the WASM backend's SIMD AdamW). */
+  readonly backend?: Backend;
 }
 
 export interface TrainStepCase {
@@ -58,7 +62,7 @@ export async function checkTrainStep<B>(
   }
 
   const { lr, betas, eps, weight_decay: weightDecay } = step.optimizer;
-  const optimizer = new AdamW(model.parameters(), { lr, betas, eps, weightDecay });
+  const optimizer = new AdamW(model.parameters(), { lr, betas, eps, weightDecay }, optimizerKernelsOf(model.backend));
   optimizer.step();
   for (const [name, ref] of Object.entries(step.params_after_step1)) {
     const expected = readF32(join(reference, ref.file));

@@ -17,9 +17,9 @@
 
 import type { AttentionShape, Backend, GeluApproximation, RelativePositionBias, RopeLayout } from "../backend.js";
 import type { BackwardKernels } from "../backward.js";
-import { jsBackwardKernels } from "../js/backward/index.js";
-import { columnsBackwardVia } from "../columns-backward.js";
 import { attentionProbabilities } from "../js/attention.js";
+import type { OptimizerKernels } from "../optimizer.js";
+import { relaxedSimdSupported } from "../select.js";
 import { embedding } from "../js/elementwise.js";
 import { eluPlusOne, positiveRandomFeatures } from "../js/feature-maps.js";
 import { linearAttention, linearAttentionProbabilities } from "../js/linear-attention.js";
@@ -32,14 +32,29 @@ import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_HALF, c
 import { WasmMemory } from "./memory.js";
 import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
 import { ThreadPool } from "./thread-pool.js";
+import { WasmBackwardKernels } from "./backward.js";
+import { runGemm } from "./gemm.js";
+import type { KernelHost } from "./host.js";
+import { WasmOptimizerKernels } from "./optimizer.js";
+import {
+  ACTIVATION_GELU_ERF, ACTIVATION_GELU_TANH, ACTIVATION_SILU, ACTIVATION_TANH, PARALLEL_POINTWISE, POINTWISE_CHUNK, TASK_ACTIVATION, TASK_NORM_ROWS, Tasks,
+} from "./tasks.js";
 
 export interface WasmBackendOptions {
   /** Threads including the caller's (default 1). More than 1 needs SharedArrayBuffer. */
   threads?: number;
   /** Use a shared memory (default: when SharedArrayBuffer is available). */
   sharedMemory?: boolean;
+  /**
+   * Use the kernels built with relaxed SIMD (fused multiply–adds in the matrix
+   * products; default: when the engine validates relaxed SIMD — Node ≥ 21, or Node 20
+   * with --experimental-wasm-relaxed-simd; Chrome ≥ 114).
+   */
+  relaxedSimd?: boolean;
 }
 
+/** From this many rows an f32 product runs as the packed-panel GEMM (gemm.ts); fewer stream the weight rows. */
+const GEMM_ROWS = 4;
 /** Below this many multiply–adds a matmul runs on the calling thread alone. */
 const PARALLEL_MATMUL_WORK = 64 * 1024;
 /**
@@ -48,6 +63,10 @@ const PARALLEL_MATMUL_WORK = 64 * 1024;
  * holds it, so results do not depend on the thread count) or of 16 columns.
  */
 const CHUNKS_PER_THREAD = 8;
+/** Elementwise forward kernels (activations, norms) run on every thread from this many elements. */
+const PARALLEL_ELEMENTWISE = PARALLEL_POINTWISE;
+/** Rows per chunk of a parallel norm. */
+const NORM_ROWS_CHUNK = 32;
 /** Below this many query·key products attention runs on the calling thread alone. */
 const PARALLEL_ATTENTION_WORK = 16 * 1024;
 
@@ -65,28 +84,51 @@ export class WasmBackend implements Backend {
   /** Conv1D storages already placed: GPT-2's q, k and v windows share one copy of c_attn. */
   private readonly columnStorage = new WeakMap<Float32Array, number>();
   private disposed = false;
+  private readonly tasks: Tasks;
+  private readonly host: KernelHost;
+  private backward: WasmBackwardKernels | null = null;
+  private optimizer: WasmOptimizerKernels | null = null;
 
   private constructor(
     private readonly mem: WasmMemory,
     private readonly kernels: KernelExports,
     private readonly pool: ThreadPool | null,
-  ) {}
+    /** Whether the kernels are the relaxed-SIMD build. */
+    readonly relaxedSimd: boolean,
+  ) {
+    this.tasks = new Tasks(mem, kernels, pool);
+    this.host = {
+      mem,
+      kernels,
+      tasks: this.tasks,
+      call: (body) => this.call(body),
+      input: (array, length, what) => this.input(array, length, what),
+      output: (array, length, what, copyIn) => this.output(array, length, what, copyIn),
+    };
+  }
 
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
     const canShare = typeof SharedArrayBuffer !== "undefined";
     const shared = options.sharedMemory ?? canShare;
     const threads = Math.max(1, Math.floor(options.threads ?? 1));
     if (shared && !canShare) throw new RangeError("a shared WASM memory needs SharedArrayBuffer");
-    const module = await kernelModule(shared);
+    const relaxed = options.relaxedSimd ?? relaxedSimdSupported();
+    if (relaxed && !relaxedSimdSupported()) throw new RangeError("this engine has no relaxed SIMD (Node 20: run with --experimental-wasm-relaxed-simd)");
+    const module = await kernelModule(shared, relaxed);
     const mem = new WasmMemory(shared);
     const kernels = instantiateKernels(module, mem.memory);
     const pool = shared && threads > 1 ? await ThreadPool.start(threads, module, mem.memory, kernels) : null;
-    return new WasmBackend(mem, kernels, pool);
+    return new WasmBackend(mem, kernels, pool, relaxed);
   }
 
   /** Threads a kernel call uses, the caller's included. */
   get threads(): number {
     return this.pool?.parts ?? 1;
+  }
+
+  /** Bytes of the memory handed out so far (weights, buffers, training arenas); released temporaries excluded. */
+  get reservedBytes(): number {
+    return this.mem.top;
   }
 
   /** Whether buffers live in a shared memory (and views from allocate stay valid across growth). */
@@ -109,9 +151,25 @@ export class WasmBackend implements Backend {
   allocate(length: number): Float32Array {
     if (!this.mem.shared) return new Float32Array(length);
     const ptr = this.mem.reserve(length * 4);
-    const view = this.mem.f32(ptr, length);
-    view.fill(0); // the region may have held a call's temporaries
-    return view;
+    this.kernels.zero(ptr, length * 4); // the region may have held a call's temporaries
+    return this.mem.f32(ptr, length);
+  }
+
+  /** dst[i] = src[i] for i < n (both in the memory: a bulk copy, much faster there than dst.set). */
+  copy(dst: Float32Array, src: Float32Array, n: number): void {
+    checkLength(dst, n, "copy dst");
+    checkLength(src, n, "copy src");
+    const to = this.mem.addressOf(dst);
+    const from = this.mem.addressOf(src);
+    if (to < 0 || from < 0) dst.set(src.length === n ? src : src.subarray(0, n));
+    else this.kernels.copy(to, from, n * 4);
+  }
+
+  /** Sets every element of `array` to 0 (in the memory: a bulk fill, much faster there than array.fill). */
+  zero(array: Float32Array): void {
+    const ptr = this.mem.addressOf(array);
+    if (ptr < 0) array.fill(0);
+    else this.kernels.zero(ptr, array.length * 4);
   }
 
   upload(data: Float32Array): Float32Array {
@@ -258,7 +316,10 @@ export class WasmBackend implements Backend {
       const parallel = pool !== null && m * n * k >= PARALLEL_MATMUL_WORK && n >= 8;
       const rows = chunkRows(n, CHUNKS_PER_THREAD * this.threads, 4);
       const chunks = Math.ceil(n / rows);
-      if (w.type === "f32") {
+      if (w.type === "f32" && m >= GEMM_ROWS) {
+        // [m, n] = x [m, k] · W [n, k]ᵀ: W is B stored transposed.
+        runGemm(this.tasks, this.kernels, { c: op, ldc: n, a: xp, lda: k, aTransposed: false, b: address.data, ldb: k, bTransposed: true, m, n, k, accumulate: false, bias: bp });
+      } else if (w.type === "f32") {
         if (parallel) {
           pool.ints.set([op, xp, address.data, bp, m, n, k, rows], ARGS);
           pool.run(OP_MATMUL_F32, chunks);
@@ -278,7 +339,12 @@ export class WasmBackend implements Backend {
       } else if (w.type === "f32_columns") {
         const { stride, firstColumn } = w;
         if (firstColumn + n > stride) throw new RangeError(`columns ${firstColumn}..${firstColumn + n} exceed the weight's ${stride}`);
-        this.columnsProduct(op, xp, address.data, bp, m, n, k, stride, firstColumn);
+        if (m === 1) {
+          this.columnsProduct(op, xp, address.data, bp, m, n, k, stride, firstColumn);
+        } else {
+          // [m, n] = x [m, k] · W[:, first ..]: the window is B, read through the stride.
+          runGemm(this.tasks, this.kernels, { c: op, ldc: n, a: xp, lda: k, aTransposed: false, b: address.data + firstColumn * 4, ldb: stride, bTransposed: false, m, n, k, accumulate: false, bias: bp });
+        }
       } else {
         panelProduct(this.mem, this.kernels, pool, w.type, op, xp, address.data, bp, m, n, k);
       }
@@ -302,11 +368,7 @@ export class WasmBackend implements Backend {
     }
   }
 
-  /**
-   * Backward of out[rows, n] = x[rows, k] · weightᵀ + bias (backward.ts): dx += dOut · weight
-   * and dWeight += dOutᵀ · x as WASM products (the second on a transposed copy of
-   * dOut), dBias += Σ_rows dOut in float64.
-   */
+  /** Backward of out[rows, n] = x[rows, k] · weightᵀ + bias (backward.ts), as backwardKernels().matmulBackward. */
   matmulBackward(
     dx: Float32Array | null,
     dWeight: Float32Array | null,
@@ -318,45 +380,17 @@ export class WasmBackend implements Backend {
     outFeatures: number,
     inFeatures: number,
   ): void {
-    const [n, k] = [outFeatures, inFeatures];
-    if (rows === 0) return;
-    this.call((copyBack) => {
-      const gp = this.input(dOut, rows * n, "matmulBackward dOut");
-      if (dx !== null) {
-        const wp = this.input(weight, n * k, "matmulBackward weight");
-        const dxp = this.output(dx, rows * k, "matmulBackward dx", true);
-        const product = this.mem.reserve(rows * k * 4);
-        this.columnsProduct(product, gp, wp, 0, rows, k, n, k, 0); // [rows, k] = dOut [rows, n] · W [n, k]
-        this.kernels.add(dxp, dxp, product, rows * k);
-        copyBack(dx, dxp, rows * k);
-      }
-      if (dWeight !== null) {
-        const xp = this.input(x, rows * k, "matmulBackward x");
-        const dwp = this.output(dWeight, n * k, "matmulBackward dWeight", true);
-        const transposed = this.mem.reserve(rows * n * 4);
-        const g = this.mem.f32(gp, rows * n);
-        const gt = this.mem.f32(transposed, rows * n);
-        for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) gt[j * rows + r] = g[r * n + j]!;
-        const product = this.mem.reserve(n * k * 4);
-        this.columnsProduct(product, transposed, xp, 0, n, k, rows, k, 0); // [n, k] = dOutᵀ [n, rows] · x [rows, k]
-        this.kernels.add(dwp, dwp, product, n * k);
-        copyBack(dWeight, dwp, n * k);
-      }
-      if (dBias !== null) {
-        checkLength(dBias, n, "matmulBackward dBias");
-        const g = this.mem.f32(gp, rows * n);
-        for (let j = 0; j < n; j++) {
-          let sum = 0;
-          for (let r = 0; r < rows; r++) sum += g[r * n + j]!;
-          dBias[j] = dBias[j]! + sum;
-        }
-      }
-    });
+    this.backwardKernels().matmulBackward(dx, dWeight, dBias, dOut, x, weight, rows, outFeatures, inFeatures);
   }
 
-  /** Backward kernels for training on this backend: the matmul's in WASM, the others the js reference. */
+  /** The backward kernels of a training step on this backend (backward.ts), all in WASM. */
   backwardKernels(): BackwardKernels<Float32Array> {
-    return { ...jsBackwardKernels, matmulBackward: this.matmulBackward.bind(this), matmulColumnsBackward: columnsBackwardVia(this) };
+    return (this.backward ??= new WasmBackwardKernels(this.host));
+  }
+
+  /** The optimizer's kernels (AdamW, gradient norm and scaling) on this backend's memory. */
+  optimizerKernels(): OptimizerKernels<Float32Array> {
+    return (this.optimizer ??= new WasmOptimizerKernels(this.host, (length) => this.allocate(length)));
   }
 
   embedding(out: Float32Array, table: Float32Array, ids: ArrayLike<number>, dim: number): void {
@@ -388,7 +422,7 @@ export class WasmBackend implements Backend {
       const xp = this.input(x, rows * dim, "rmsNorm x");
       const wp = this.input(weight, dim, "rmsNorm weight");
       const op = this.output(out, rows * dim, "rmsNorm out", false);
-      this.kernels.rmsNorm(op, xp, wp, rows, dim, eps, weightOffset);
+      this.normRows(op, xp, wp, 0, rows, dim, eps, weightOffset, true);
       copyBack(out, op, rows * dim);
     });
   }
@@ -399,9 +433,20 @@ export class WasmBackend implements Backend {
       const wp = this.input(weight, dim, "layerNorm weight");
       const bp = this.input(bias, dim, "layerNorm bias");
       const op = this.output(out, rows * dim, "layerNorm out", false);
-      this.kernels.layerNorm(op, xp, wp, bp, rows, dim, eps);
+      this.normRows(op, xp, wp, bp, rows, dim, eps, 0, false);
       copyBack(out, op, rows * dim);
     });
+  }
+
+  /** A norm over rows (addresses in the memory): in blocks of rows on every thread when large. */
+  private normRows(out: number, x: number, weight: number, bias: number, rows: number, dim: number, eps: number, weightOffset: number, rms: boolean): void {
+    if (this.pool === null || rows * dim < PARALLEL_ELEMENTWISE) {
+      if (rms) this.kernels.rmsNorm(out, x, weight, rows, dim, eps, weightOffset);
+      else this.kernels.layerNorm(out, x, weight, bias, rows, dim, eps);
+      return;
+    }
+    const block = this.tasks.block([out, x, weight, bias, rows, dim, eps, weightOffset, NORM_ROWS_CHUNK, rms ? 1 : 0], [6, 7]);
+    this.tasks.run(TASK_NORM_ROWS, block, Math.ceil(rows / NORM_ROWS_CHUNK), true);
   }
 
   softmax(x: Float32Array, rows: number, cols: number): void {
@@ -413,7 +458,8 @@ export class WasmBackend implements Backend {
   }
 
   gelu(x: Float32Array, n: number, approximation: GeluApproximation): void {
-    this.inPlace(x, n, "gelu x", (p) => (approximation === "tanh" ? this.kernels.geluTanh(p, n) : this.kernels.geluErf(p, n)));
+    const op = approximation === "tanh" ? ACTIVATION_GELU_TANH : ACTIVATION_GELU_ERF;
+    this.inPlace(x, n, "gelu x", (p) => this.activation(op, p, n, () => (approximation === "tanh" ? this.kernels.geluTanh(p, n) : this.kernels.geluErf(p, n))));
   }
 
   relu(x: Float32Array, n: number): void {
@@ -421,11 +467,20 @@ export class WasmBackend implements Backend {
   }
 
   silu(x: Float32Array, n: number): void {
-    this.inPlace(x, n, "silu x", (p) => this.kernels.silu(p, n));
+    this.inPlace(x, n, "silu x", (p) => this.activation(ACTIVATION_SILU, p, n, () => this.kernels.silu(p, n)));
   }
 
   tanh(x: Float32Array, n: number): void {
-    this.inPlace(x, n, "tanh x", (p) => this.kernels.tanhInPlace(p, n));
+    this.inPlace(x, n, "tanh x", (p) => this.activation(ACTIVATION_TANH, p, n, () => this.kernels.tanhInPlace(p, n)));
+  }
+
+  /** An activation in place: `single` on this thread, or in blocks on every thread when large. */
+  private activation(op: number, x: number, n: number, single: () => void): void {
+    if (this.pool === null || n < PARALLEL_ELEMENTWISE) {
+      single();
+      return;
+    }
+    this.tasks.run(TASK_ACTIVATION, this.tasks.block([op, x, n, POINTWISE_CHUNK]), Math.ceil(n / POINTWISE_CHUNK), true);
   }
 
   // The recurrent cells run the js reference on the buffers (views of this memory or foreign arrays).

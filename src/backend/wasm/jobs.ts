@@ -47,6 +47,8 @@ export const OP_MATMUL_QUANT = 2;
 export const OP_ATTENTION = 3;
 export const OP_MATMUL_COLUMNS = 4;
 export const OP_MATMUL_HALF = 5;
+/** A chunked kernel of tasks.ts: the task number and its argument block. */
+export const OP_TASK = 6;
 
 /** Rows per chunk: about `chunks` chunks, each a multiple of `align` rows. */
 export function chunkRows(count: number, chunks: number, align: number): number {
@@ -120,6 +122,10 @@ function runChunk(kernels: KernelExports, ints: Int32Array, floats: Float32Array
       );
       return;
     }
+    case OP_TASK:
+      // task, argument block
+      kernels.runTask(ints[a]!, ints[a + 1]!, chunk, thread);
+      return;
     default:
       throw new Error(`unknown job ${ints[OP]}`);
   }

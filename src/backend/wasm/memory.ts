@@ -19,6 +19,7 @@ export class WasmMemory {
   /** Every buffer object the memory has had: a view into any of them is in this memory. */
   private readonly buffers = new Set<ArrayBufferLike>();
   private heapView: Float32Array;
+  private intsView: Int32Array;
 
   /** The most bytes the memory may grow to. */
   readonly limit: number;
@@ -30,11 +31,17 @@ export class WasmMemory {
     this.limit = created.maximum * PAGE;
     this.buffers.add(this.memory.buffer);
     this.heapView = new Float32Array(this.memory.buffer);
+    this.intsView = new Int32Array(this.memory.buffer);
   }
 
   /** The whole memory as floats (index = address / 4), for copies without a view per call. */
   get heap(): Float32Array {
     return this.heapView;
+  }
+
+  /** The whole memory as int32 (index = address / 4): kernel argument blocks, token ids. */
+  get ints(): Int32Array {
+    return this.intsView;
   }
 
   /** Reserves `bytes` (64-byte aligned), growing the memory when needed; contents are not cleared. */
@@ -51,6 +58,7 @@ export class WasmMemory {
       }
       this.buffers.add(this.memory.buffer);
       this.heapView = new Float32Array(this.memory.buffer);
+      this.intsView = new Int32Array(this.memory.buffer);
     }
     this.top = end;
     return ptr;

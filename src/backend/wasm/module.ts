@@ -1,4 +1,4 @@
-// Loads the compiled WASM kernels (dist/src/backend/wasm/kernels.wasm, built from
+// Loads the compiled WASM kernels (dist/src/backend/wasm/kernels*.wasm, built from
 // ./kernels/*.ts by scripts/build-wasm.mjs) and describes their exports. Node reads
 // the file beside this module; a browser fetches it by the same relative URL,
 // which bundlers that understand `new URL(…, import.meta.url)` also pick up.
@@ -17,6 +17,8 @@ export interface KernelExports {
     kind: number, out: number, xq: number, xd: number, xs: number, w: number, bias: number,
     m: number, n: number, k: number, j0: number, j1: number, scratch: number,
   ): void;
+  zero(at: number, bytes: number): void;
+  copy(to: number, from: number, bytes: number): void;
   add(out: number, a: number, b: number, n: number): void;
   mul(out: number, a: number, b: number, n: number): void;
   scaleInPlace(x: number, n: number, factor: number): void;
@@ -30,6 +32,12 @@ export interface KernelExports {
   tanhInPlace(x: number, n: number): void;
   sumForBandwidth(x: number, n: number): number;
   rope(x: number, rows: number, nHeads: number, headDim: number, cos: number, sin: number, rotaryDim: number, interleaved: number): void;
+  /** Chunk `chunk` of task `task` (tasks.ts) with its argument block at `args`, on thread `thread`'s scratch. */
+  runTask(task: number, args: number, chunk: number, thread: number): void;
+  /** Per-thread scratch bytes of a GEMM block of `colsPerChunk` columns (gemm.ts). */
+  gemmScratchBytes(colsPerChunk: number): number;
+  /** Per-thread scratch floats of the attention backward (attention-backward.ts). */
+  attentionBackwardScratchFloats(keyCount: number): number;
   attention(
     out: number, q: number, k: number, v: number,
     queryCount: number, keyCount: number, queryOffset: number,
@@ -42,17 +50,19 @@ export interface KernelExports {
 /** Floats of per-thread attention scratch beyond headDim (the kernel's key tile). */
 export const ATTENTION_TILE = 64;
 
-const compiled = new Map<boolean, Promise<WebAssembly.Module>>();
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 /**
  * The compiled kernels (once per process or page): the build for a shared memory
- * (threads), or the same code for an ordinary memory.
+ * (threads), or the same code for an ordinary memory; with `relaxed`, the build
+ * using relaxed SIMD's fused multiply–add (only for engines that validate it).
  */
-export function kernelModule(shared: boolean): Promise<WebAssembly.Module> {
-  let module = compiled.get(shared);
+export function kernelModule(shared: boolean, relaxed = false): Promise<WebAssembly.Module> {
+  const file = `./kernels${relaxed ? "-relaxed" : ""}${shared ? "" : "-unshared"}.wasm`;
+  let module = compiled.get(file);
   if (module === undefined) {
-    module = compileKernels(shared ? "./kernels.wasm" : "./kernels-unshared.wasm");
-    compiled.set(shared, module);
+    module = compileKernels(file);
+    compiled.set(file, module);
   }
   return module;
 }

@@ -204,6 +204,7 @@ export const finetuneCommand: Command = {
       evaluate: (batch) => model.evaluate(batch),
       namedParameters: () => adapters,
       save: (dir) => model.saveAdapter(dir),
+      backend: model.backend,
     };
     const trainer = new Trainer(
       trainable,

@@ -210,8 +210,8 @@ test("quantized matmuls (Q8_0, Q4_0) match the js reference and stay near the f3
   console.log(`quantized matmul error against the f32 product:\n  ${rows.join("\n  ")}`);
 });
 
-test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, aliasing)", () => {
-  for (const [rows, dim, offset] of [[1, 1, 0], [3, 7, 0], [2, 65, 1], [5, 768, 0], [3, 13, 1]] as [number, number, number][]) {
+test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, aliasing, row blocks on threads)", () => {
+  for (const [rows, dim, offset] of [[1, 1, 0], [3, 7, 0], [2, 65, 1], [5, 768, 0], [3, 13, 1], [700, 131, 1]] as [number, number, number][]) {
     const x = randomNormal(random, rows * dim, 3, 1);
     const w = randomNormal(random, dim);
     const b = randomNormal(random, dim);
@@ -245,7 +245,7 @@ test("rmsNorm (both gains), layerNorm, add, mul match the reference (odd dims, a
   }
 });
 
-test("softmax, scale, GELU (tanh and erf, told apart), SiLU and tanh match the reference", () => {
+test("softmax, scale, GELU (tanh and erf, told apart), SiLU and tanh match the reference (and in blocks on threads)", () => {
   for (const [rows, cols] of [[1, 1], [3, 7], [2, 1000]] as [number, number][]) {
     const x = randomNormal(random, rows * cols, 4);
     x[0] = 1e4;
@@ -259,7 +259,10 @@ test("softmax, scale, GELU (tanh and erf, told apart), SiLU and tanh match the r
       }
     }
   }
-  const n = 1003;
+  for (const n of [1003, 70001]) activations(n);
+});
+
+function activations(n: number): void {
   const x = randomNormal(random, n, 3);
   x[1] = -40;
   x[2] = 40;
@@ -291,7 +294,7 @@ test("softmax, scale, GELU (tanh and erf, told apart), SiLU and tanh match the r
       close(e, [...x.subarray(0, n - 2)].map((v) => Math.fround(v * Math.fround(1.7))).concat([x[n - 2]!, x[n - 1]!]), 0, `scale ${label}`);
     }
   }
-});
+}
 
 test("rope (half and interleaved, partial rotary, offsets) matches the reference", () => {
   for (const layout of ["half", "interleaved"] as const) {
@@ -392,6 +395,21 @@ test("embedding copies rows", () => {
   const out = wasm.two.allocate(15);
   wasm.two.embedding(out, wasm.two.upload(table), [4, 0, 10], 5);
   assert.deepEqual(out, expected);
+});
+
+test("zero and copy (bulk memory in the memory, array methods outside it)", () => {
+  for (const [label, B] of backends()) {
+    for (const inMemory of [true, false]) {
+      const src = place(B, randomNormal(random, 1003), inMemory);
+      const dst = place(B, new Float32Array(1005).fill(9), inMemory);
+      B.copy(dst, src, 1003);
+      assert.deepEqual([...dst.subarray(0, 1003)], [...src], `copy ${label}`);
+      assert.deepEqual([...dst.subarray(1003)], [9, 9], `copy stops at n ${label}`);
+      B.zero(dst);
+      assert.ok(dst.every((v) => v === 0), `zero ${label}`);
+    }
+  }
+  assert.throws(() => wasm.one.copy(new Float32Array(2), new Float32Array(3), 3), RangeError);
 });
 
 test("buffers stay valid when the memory grows; kernels reject short arrays", () => {

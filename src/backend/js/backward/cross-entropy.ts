@@ -11,7 +11,8 @@
 import { InputError } from "../../../errors.js";
 import type { FloatArray } from "../../../tensor/tensor.js";
 
-function validTargets(targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number): number {
+/** The number of rows whose target is not ignoreIndex; a target outside the vocabulary is an InputError. */
+export function validTargets(targets: ArrayLike<number>, rows: number, vocab: number, ignoreIndex: number): number {
   if (targets.length < rows) throw new InputError(`${targets.length} targets for ${rows} rows of logits`);
   let count = 0;
   for (let r = 0; r < rows; r++) {

@@ -16,15 +16,9 @@
 // [h0, h1) are the query heads this thread computes; scratch holds TILE + headDim floats.
 
 import { expLanes } from "./exp";
+import { laneSums } from "./lanes";
 
 const TILE = 64;
-
-/** [Σ a0, Σ a1, Σ a2, Σ a3]: the lane sums of four vectors, in one. */
-@inline function laneSums(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const s01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
-  const s23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
-  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
-}
 
 /**
  * Soft-caps, ALiBi-biases and position-biases the first `count` scores of a tile in

@@ -6,6 +6,16 @@
 import { hsum } from "./lanes";
 import { expLanes } from "./exp";
 
+/** Zeroes `bytes` bytes at `at` (bulk memory's memory.fill: several times faster than a typed array's fill on a shared memory). */
+export function zero(at: usize, bytes: usize): void {
+  memory.fill(at, 0, bytes);
+}
+
+/** Copies `bytes` bytes from `from` to `to` (bulk memory's memory.copy; regions may overlap). */
+export function copy(to: usize, from: usize, bytes: usize): void {
+  memory.copy(to, from, bytes);
+}
+
 export function add(out: usize, a: usize, b: usize, n: i32): void {
   const n4 = <usize>(n & ~3) << 2;
   let t: usize = 0;
