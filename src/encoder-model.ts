@@ -7,6 +7,7 @@ import { normalizeL2 } from "./embeddings/similarity.js";
 import { applyZScore, type ZScoreStats } from "./embeddings/zscore.js";
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend } from "./backend/backend.js";
+import { releaseModelBackend } from "./backend/select.js";
 import { InputError, OptionError } from "./errors.js";
 import { writeHfFolder } from "./io/hf-folder-writer.js";
 import { loadEncoder, type EncoderLoadOptions, type LoadedEncoder } from "./io/load-encoder.js";
@@ -89,6 +90,11 @@ export class EncoderModel {
   /** Where the model computes (training runs its optimizer kernels there too). */
   get backend(): Backend {
     return this.network.backend;
+  }
+
+  /** Gives back the backend memory the model holds, as LanguageModel.dispose does. */
+  dispose(): void {
+    releaseModelBackend(this.backend);
   }
 
   get hasTokenizer(): boolean {

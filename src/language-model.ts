@@ -7,7 +7,7 @@
 
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend, RopeLayout } from "./backend/backend.js";
-import { sharedBackend, type BackendName } from "./backend/select.js";
+import { modelBackend, releaseModelBackend, type BackendName } from "./backend/select.js";
 import { ChatFormat } from "./chat/chat-format.js";
 import { ChatSession, type ChatOptions } from "./chat/session.js";
 import { InputError, OptionError } from "./errors.js";
@@ -65,11 +65,15 @@ export interface DecoderGenerateOptions extends GenerateOptions {
   readonly interventions?: readonly Intervention[];
 }
 
-/** The backend a choice names; named ones are shared across the process. */
+/**
+ * The backend a choice names for one model: a Backend object as given; a name, the
+ * process-wide backend of that name through a scope of the model's own, so that
+ * model.dispose() gives its memory back.
+ */
 export async function resolveBackend(choice: BackendChoice = {}): Promise<Backend> {
   const { backend, threads } = choice;
   if (typeof backend === "object") return backend;
-  return sharedBackend(threads === undefined ? { backend: backend ?? "auto" } : { backend: backend ?? "auto", threads });
+  return modelBackend(threads === undefined ? { backend: backend ?? "auto" } : { backend: backend ?? "auto", threads });
 }
 
 
@@ -144,6 +148,16 @@ export class LanguageModel {
     return this.network.backend;
   }
 
+  /**
+   * Gives back the backend memory the model holds (weights, KV caches, buffers) when
+   * the model was loaded onto a named backend (the default); the model, and any array
+   * it handed out from that memory, must not be used afterwards. A Backend object
+   * passed by the caller is left to the caller (disposeBackend).
+   */
+  dispose(): void {
+    releaseModelBackend(this.backend);
+  }
+
   get hasTokenizer(): boolean {
     return this.maybeTokenizer !== null;
   }
@@ -152,7 +166,6 @@ export class LanguageModel {
     return requireTokenizer(this.maybeTokenizer, this.source.path);
   }
 
-  /** Logits at every position of each row of ids (rows of equal length, no padding). */
   /**
    * Logits at every position of each row of ids (rows of equal length, no padding).
    * With Hugging Face's `outputAttentions` / `outputHiddenStates`, also the attention

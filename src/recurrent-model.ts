@@ -6,6 +6,7 @@
 // tape, parameters by name, saving — so the same training loop, evaluation and
 // CLI commands work on it.
 
+import { releaseModelBackend } from "./backend/select.js";
 import type { Parameter } from "./autograd/variable.js";
 import type { Backend } from "./backend/backend.js";
 import { InputError, OptionError } from "./errors.js";
@@ -59,6 +60,11 @@ export class RnnLanguageModel {
 
   get config(): RecurrentConfig {
     return this.network.config;
+  }
+
+  /** Gives back the backend memory the model holds, as LanguageModel.dispose does. */
+  dispose(): void {
+    releaseModelBackend(this.network.backend);
   }
 
   get hasTokenizer(): boolean {

@@ -5,6 +5,7 @@
 // and summarisation helpers, and training (teacher-forced loss on a tape,
 // parameters by HF name, saving in the folder layout the loader reads).
 
+import { releaseModelBackend } from "./backend/select.js";
 import type { Parameter } from "./autograd/variable.js";
 import { InputError, OptionError } from "./errors.js";
 import type { GenerationPiece } from "./generation/generate.js";
@@ -99,6 +100,11 @@ export class Seq2SeqModel {
 
   get config(): Seq2SeqConfig {
     return this.network.config;
+  }
+
+  /** Gives back the backend memory the model holds, as LanguageModel.dispose does. */
+  dispose(): void {
+    releaseModelBackend(this.network.backend);
   }
 
   get hasTokenizer(): boolean {

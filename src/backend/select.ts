@@ -58,6 +58,32 @@ export function sharedBackend(options: BackendOptions = {}): Promise<Backend> {
   return backend;
 }
 
+/** Scopes handed to models by modelBackend: theirs to release. */
+const modelScopes = new WeakSet<Backend>();
+
+/**
+ * The backend a model loads onto: the process-wide one for these options, through a
+ * scope of its own when the backend has scopes (WASM), so that releaseModelBackend
+ * gives back what the model placed there while other models keep running.
+ */
+export async function modelBackend(options: BackendOptions = {}): Promise<Backend> {
+  const backend = await sharedBackend(options);
+  const scoped = (backend as Partial<{ scope(): Backend }>).scope?.();
+  if (scoped === undefined) return backend;
+  modelScopes.add(scoped);
+  return scoped;
+}
+
+/**
+ * Gives back the memory of a model's backend when it is the model's own scope
+ * (modelBackend); a backend the caller passed stays as it is (the caller disposes it).
+ */
+export function releaseModelBackend(backend: Backend): void {
+  if (!modelScopes.has(backend)) return;
+  modelScopes.delete(backend);
+  disposeBackend(backend);
+}
+
 /** Whether WebAssembly with 128-bit SIMD is available (validates a tiny module using v128). */
 export function wasmSimdSupported(): boolean {
   if (typeof WebAssembly !== "object") return false;

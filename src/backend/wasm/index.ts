@@ -3,8 +3,10 @@
 // place on buffers in one linear memory, with the matmuls and attention split by
 // output rows across worker threads.
 //
-// Memory. allocate/upload/uploadMatrix place buffers in the module's memory (a
-// bump allocator; nothing is freed before dispose). Kernels given arrays that are
+// Memory. allocate/upload/uploadMatrix place buffers in the module's memory
+// (memory.ts). A scope (scope()) is a view of the backend — same memory, kernels
+// and threads — that records what it places, so that disposing it gives those
+// bytes back: each model loaded on the shared backend gets one. Kernels given arrays that are
 // NOT in that memory (a caller's logits buffer, RoPE tables) still work: those
 // are copied into a temporary region for the call and outputs copied back.
 //
@@ -17,6 +19,7 @@
 
 import type { AttentionShape, Backend, GeluApproximation, RelativePositionBias, RopeLayout } from "../backend.js";
 import type { BackwardKernels } from "../backward.js";
+import { LmscopeError } from "../../errors.js";
 import { attentionProbabilities } from "../js/attention.js";
 import type { OptimizerKernels } from "../optimizer.js";
 import { relaxedSimdSupported } from "../select.js";
@@ -28,6 +31,7 @@ import { gruCell, lstmCell } from "../js/recurrent-cells.js";
 import type { F32ColumnsMatrix, F32Matrix, HalfMatrix, WeightMatrix } from "../../tensor/weights.js";
 import { isHalfMatrix } from "../../tensor/weights.js";
 import { panelMatrixView, panelProduct, placePanels } from "./quant-matrices.js";
+import { panelBytes } from "./quant-panels.js";
 import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_HALF, chunkRows } from "./jobs.js";
 import { WasmMemory } from "./memory.js";
 import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
@@ -88,6 +92,8 @@ export class WasmBackend implements Backend {
   private readonly host: KernelHost;
   private backward: WasmBackwardKernels | null = null;
   private optimizer: WasmOptimizerKernels | null = null;
+  /** What this backend (or scope) placed and has not released: address → bytes. */
+  private readonly placed = new Map<number, number>();
 
   private constructor(
     private readonly mem: WasmMemory,
@@ -95,6 +101,8 @@ export class WasmBackend implements Backend {
     private readonly pool: ThreadPool | null,
     /** Whether the kernels are the relaxed-SIMD build. */
     readonly relaxedSimd: boolean,
+    /** The backend this is a scope of (null: this owns the memory and the threads). */
+    private readonly root: WasmBackend | null = null,
   ) {
     this.tasks = new Tasks(mem, kernels, pool);
     this.host = {
@@ -136,22 +144,52 @@ export class WasmBackend implements Backend {
     return this.mem.shared;
   }
 
-  /** Stops the worker threads. The backend must not be used afterwards. */
+  /**
+   * A view of this backend that shares its memory, kernels and threads and keeps
+   * account of what it places: disposing the scope gives those bytes back to the
+   * memory (for reuse; a WebAssembly memory never shrinks) and leaves the backend running.
+   */
+  scope(): WasmBackend {
+    this.checkLive();
+    return new WasmBackend(this.mem, this.kernels, this.pool, this.relaxedSimd, this.root ?? this);
+  }
+
+  /**
+   * A scope: releases what it placed (its buffers and weights must not be used
+   * afterwards). The backend itself: stops the worker threads. Either must not be
+   * used afterwards; disposing twice does nothing.
+   */
   dispose(): void {
+    if (this.disposed) return;
     this.disposed = true;
-    this.pool?.dispose();
+    if (this.root === null) this.pool?.dispose();
+    else for (const [ptr, bytes] of this.placed) this.mem.release(ptr, bytes);
+    this.placed.clear();
+  }
+
+  private checkLive(): void {
+    if (this.disposed && this.root !== null) throw new LmscopeError("the model was disposed (model.dispose() gave its memory back): load it again to use it");
+    if (this.disposed || this.root?.disposed === true) throw new LmscopeError("the WASM backend has been disposed");
+  }
+
+  /** A lasting buffer of `bytes` in the memory, on this backend's account. */
+  private place(bytes: number): number {
+    this.checkLive();
+    const ptr = this.mem.place(bytes);
+    this.placed.set(ptr, bytes);
+    return ptr;
   }
 
   // ---- placement ---------------------------------------------------------------------------
 
   memoryBudget(): { used: number; limit: number } {
-    return { used: this.mem.top, limit: this.mem.limit };
+    return { used: this.mem.used, limit: this.mem.limit };
   }
 
   allocate(length: number): Float32Array {
     if (!this.mem.shared) return new Float32Array(length);
-    const ptr = this.mem.reserve(length * 4);
-    this.kernels.zero(ptr, length * 4); // the region may have held a call's temporaries
+    const ptr = this.place(length * 4);
+    this.kernels.zero(ptr, length * 4); // the region may have held a call's temporaries or a released buffer
     return this.mem.f32(ptr, length);
   }
 
@@ -182,7 +220,7 @@ export class WasmBackend implements Backend {
   uploadMatrix(matrix: WeightMatrix): WeightMatrix {
     if (this.matrices.has(matrix)) return matrix;
     const copy = (src: Float32Array): number => {
-      const ptr = this.mem.reserve(src.byteLength);
+      const ptr = this.place(src.byteLength);
       new Uint8Array(this.mem.memory.buffer, ptr, src.byteLength).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
       return ptr;
     };
@@ -216,7 +254,7 @@ export class WasmBackend implements Backend {
       case "f16":
       case "bf16": {
         const { type, rows, cols } = matrix;
-        const data = this.mem.reserve(matrix.data.byteLength);
+        const data = this.place(matrix.data.byteLength);
         new Uint16Array(mem.memory.buffer, data, matrix.data.length).set(matrix.data);
         address = { data, finite: type === "f16" && f16AllFinite(matrix.data) };
         const length = matrix.data.length;
@@ -227,7 +265,7 @@ export class WasmBackend implements Backend {
       }
       default: {
         // Quantized: one copy, as panels (quant-panels.ts); the object handed out rebuilds its arrays on request.
-        address = { data: placePanels(mem, matrix) };
+        address = { data: placePanels(mem, matrix, this.place(panelBytes(matrix.type, matrix.rows, matrix.cols))) };
         placed = panelMatrixView(mem, address.data, matrix);
         break;
       }
@@ -253,7 +291,7 @@ export class WasmBackend implements Backend {
 
   /** Runs `body` with temporaries released afterwards; `outputs` are copied back to foreign arrays. */
   private call(body: (copyBack: (array: Float32Array, ptr: number, length: number) => void) => void): void {
-    if (this.disposed) throw new Error("the WASM backend has been disposed");
+    this.checkLive();
     const mark = this.mem.top;
     const pending = this.pending;
     pending.length = 0;
@@ -299,7 +337,7 @@ export class WasmBackend implements Backend {
       }
       return { data, finite: w.type === "f16" && f16AllFinite(w.data.subarray(0, w.rows * w.cols)) };
     }
-    return { data: placePanels(this.mem, w) };
+    return { data: placePanels(this.mem, w, this.mem.reserve(panelBytes(w.type, w.rows, w.cols))) };
   }
 
   // ---- kernels ------------------------------------------------------------------------------

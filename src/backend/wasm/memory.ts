@@ -1,5 +1,10 @@
-// The WASM backend's linear memory and its bump allocator. Weights, the KV cache
-// and activation buffers are placed here once, so kernels read them in place.
+// The WASM backend's linear memory and its allocator. Weights, the KV cache and
+// activation buffers are placed here once (place), so kernels read them in place,
+// and given back when their model is disposed (release): a first-fit free list
+// whose neighbouring holes merge, and whose last hole lowers the top, so loading
+// models one after another reuses the same bytes. A kernel call's temporaries are
+// reserved above the top (reserve) and dropped by resetting it when the call ends.
+// A WebAssembly memory never shrinks: released bytes are reused, not returned.
 // With a shared memory (SharedArrayBuffer; Node, or a cross-origin-isolated page)
 // views stay valid when the memory grows and worker threads see the same bytes.
 // Without it (a page that is not cross-origin isolated) a grow detaches every
@@ -16,6 +21,10 @@ export class WasmMemory {
   readonly shared: boolean;
   /** Next free byte. */
   top = ARENA_START;
+  /** Released regions below the top, by address, none adjacent to another: [ptr, bytes]. */
+  private readonly holes: [number, number][] = [];
+  /** Bytes in the holes. */
+  private holeBytes = 0;
   /** Every buffer object the memory has had: a view into any of them is in this memory. */
   private readonly buffers = new Set<ArrayBufferLike>();
   private heapView: Float32Array;
@@ -44,7 +53,7 @@ export class WasmMemory {
     return this.intsView;
   }
 
-  /** Reserves `bytes` (64-byte aligned), growing the memory when needed; contents are not cleared. */
+  /** Reserves `bytes` (64-byte aligned) at the top, growing the memory when needed; contents are not cleared. A call's temporaries. */
   reserve(bytes: number): number {
     const ptr = Math.ceil(this.top / ALIGN) * ALIGN;
     const end = ptr + bytes;
@@ -62,6 +71,57 @@ export class WasmMemory {
     }
     this.top = end;
     return ptr;
+  }
+
+  /** Bytes placed and not released (the top minus the holes). */
+  get used(): number {
+    return this.top - this.holeBytes;
+  }
+
+  /** Places a lasting buffer of `bytes` (64-byte aligned): in the first hole it fits, else at the top. */
+  place(bytes: number): number {
+    const size = Math.ceil(bytes / ALIGN) * ALIGN;
+    for (let i = 0; i < this.holes.length; i++) {
+      const [ptr, length] = this.holes[i]!;
+      if (length < size) continue;
+      if (length === size) this.holes.splice(i, 1);
+      else this.holes[i] = [ptr + size, length - size];
+      this.holeBytes -= size;
+      return ptr;
+    }
+    const ptr = this.reserve(size);
+    this.top = ptr + size;
+    return ptr;
+  }
+
+  /** Gives back a buffer from place (its address and the byte count asked for). */
+  release(ptr: number, bytes: number): void {
+    const size = Math.ceil(bytes / ALIGN) * ALIGN;
+    if (ptr % ALIGN !== 0 || ptr < ARENA_START || ptr + size > this.top) throw new RangeError(`release of ${bytes} bytes at ${ptr}: not a placed region`);
+    let i = 0;
+    while (i < this.holes.length && this.holes[i]![0] < ptr) i++;
+    const before = this.holes[i - 1];
+    const after = this.holes[i];
+    if ((before !== undefined && before[0] + before[1] > ptr) || (after !== undefined && ptr + size > after[0])) {
+      throw new RangeError(`release of ${bytes} bytes at ${ptr}: the region is already free`);
+    }
+    let start = ptr, length = size;
+    if (after !== undefined && after[0] === ptr + size) {
+      length += after[1];
+      this.holes.splice(i, 1);
+    }
+    if (before !== undefined && before[0] + before[1] === ptr) {
+      start = before[0];
+      length += before[1];
+      this.holes.splice(--i, 1);
+    }
+    this.holeBytes += size;
+    if (start + length >= this.top) {
+      this.top = start;
+      this.holeBytes -= length;
+    } else {
+      this.holes.splice(i, 0, [start, length]);
+    }
   }
 
   f32(ptr: number, length: number): Float32Array {

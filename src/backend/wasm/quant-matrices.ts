@@ -7,16 +7,15 @@ import type { BlockQuantMatrix, Q4_0Matrix, Q8_0Matrix, WeightMatrix } from "../
 import { ARGS, OP_MATMUL_QUANT, chunkRows } from "./jobs.js";
 import type { WasmMemory } from "./memory.js";
 import type { KernelExports } from "./module.js";
-import { ActivationKind, PANEL_ROWS, isPanelType, packPanels, panelBytes, panelKernel, unpackPanels, type PanelMatrix } from "./quant-panels.js";
+import { ActivationKind, PANEL_ROWS, isPanelType, packPanels, panelKernel, unpackPanels, type PanelMatrix } from "./quant-panels.js";
 import type { ThreadPool } from "./thread-pool.js";
 
 export function isPanelMatrix(w: WeightMatrix): w is PanelMatrix {
   return isPanelType(w.type);
 }
 
-/** Writes `m` as panels into the memory; returns its address. */
-export function placePanels(mem: WasmMemory, m: PanelMatrix): number {
-  const data = mem.reserve(panelBytes(m.type, m.rows, m.cols));
+/** Writes `m` as panels into the memory at `data` (panelBytes of it, reserved by the caller); returns that address. */
+export function placePanels(mem: WasmMemory, m: PanelMatrix, data: number): number {
   packPanels(mem.memory.buffer, data, m);
   return data;
 }
