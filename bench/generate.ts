@@ -10,7 +10,9 @@
 // Runs are interleaved across engines; each figure is the median of --runs runs. A
 // bandwidth probe (bench/bandwidth.ts), run just before each measurement, gives the
 // decode bound (GB/s ÷ weight bytes read per token) and the fraction of it each decode
-// figure reaches. Nothing here asserts a time.
+// figure reaches. The wasm rows say "relaxed" when the backend loaded the relaxed-SIMD
+// build (Node ≥ 21, or `node --experimental-wasm-relaxed-simd dist/bench/main.js generate`
+// on Node 20). Nothing here asserts a time.
 
 import { execFileSync } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -18,7 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createBackend, disposeBackend } from "../src/backend/select.js";
+import { createBackend, disposeBackend, type WasmBackend } from "../src/backend/select.js";
 import type { Backend } from "../src/backend/backend.js";
 import { loadModel, type LanguageModel } from "../src/language-model.js";
 import { GGUF_OUTPUT_TYPES, modelToGguf } from "../src/io/gguf-convert.js";
@@ -165,7 +167,7 @@ export async function main(args: string[]): Promise<void> {
       const prompt = benchmarkPrompt(vocabSize, Math.min(promptTokens, contextLength - decodeLength - 1));
       await measureLmscope(model, prompt.slice(0, 8), 4); // warm-up
       engines.push({
-        label: `lmscope ${backend.name}`,
+        label: `lmscope ${backend.name}${(backend as Partial<WasmBackend>).relaxedSimd === true ? " relaxed" : ""}`,
         model: target.name,
         type: target.type,
         threads: Number(key.split("@")[1]),
