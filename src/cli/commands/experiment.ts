@@ -104,15 +104,14 @@ export const experimentCommand: Command = {
     const out = resolve(stringOption(values, "out") ?? `experiment-${experiment.name}`);
     const data = stringOption(values, "data");
     const command = ["lmscope experiment", experiment.name, ...(quick ? ["--quick"] : []), `--seed ${seed}`, ...(data === undefined ? [] : [`--data ${data}`])].join(" ");
-    const { report, run } = await runExperiment(experiment, {
-      quick,
-      seed,
-      ...(data === undefined ? {} : { data: resolve(data) }),
-      backend,
-      progress: progressBar(io),
-      out,
-      command,
-    });
+    const progress = progressBar(io);
+    let outcome: Awaited<ReturnType<typeof runExperiment>>;
+    try {
+      outcome = await runExperiment(experiment, { quick, seed, ...(data === undefined ? {} : { data: resolve(data) }), backend, progress, out, command });
+    } finally {
+      progress.end(); // a failed run must not leave the bar's timer holding the process
+    }
+    const { report, run } = outcome;
     io.stdout.write(`${report.title}\n`);
     for (const finding of report.findings) io.stdout.write(`- ${finding}\n`);
     io.stdout.write(`report in ${out} (${formatSeconds(run.seconds)})\n`);
