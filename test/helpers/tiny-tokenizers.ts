@@ -48,10 +48,11 @@ export function byteLevelTokenizer(style: ByteLevelStyle, size: number, specials
 
 /**
  * SentencePiece-style BPE: <unk>, <s>, </s>, the 256 byte pieces, the text's characters,
- * then merges of the most frequent adjacent pair inside "▁"-words until `size` tokens.
+ * then merges of the most frequent adjacent pair inside "▁"-words until `size` tokens,
+ * then `extraSpecials` as added special tokens (Phi-3's <|endoftext|>, <|end|>, …).
  * `dummyPrefix`: a "▁" is put before the text (Llama 2), or not (Gemma).
  */
-export function sentencePieceTokenizer(size: number, dummyPrefix: boolean): Json {
+export function sentencePieceTokenizer(size: number, dummyPrefix: boolean, extraSpecials: readonly string[] = []): Json {
   const specials = ["<unk>", "<s>", "</s>"];
   const tokens = [...specials, ...Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`)];
   const words = new Map<string, number>();
@@ -80,12 +81,14 @@ export function sentencePieceTokenizer(size: number, dummyPrefix: boolean): Json
       for (let i = 0; i + 1 < parts.length; i++) if (parts[i] === left && parts[i + 1] === right) parts.splice(i, 2, left + right);
     }
   }
+  const added = [...specials.map((content, id) => ({ id, content })), ...extraSpecials.map((content, i) => ({ id: tokens.length + i, content }))];
+  tokens.push(...extraSpecials);
   const replace = { type: "Replace", pattern: { String: " " }, content: "▁" };
   return {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: specials.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: added.map(({ id, content }) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
     normalizer: dummyPrefix ? { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "▁" }, replace] } : replace,
     pre_tokenizer: null,
     post_processor: {
