@@ -63,7 +63,6 @@ export interface SourceTensor extends NamedTensor {
 
 /** A checkpoint in llama.cpp's terms, ready for the quantization mix. */
 export interface GgufModel {
-  readonly architecture: string;
   readonly metadata: Map<string, GgufValue>;
   readonly tensors: SourceTensor[];
   /** The hyperparameters llama-quantize's rules read. */
@@ -104,24 +103,25 @@ interface ArchitectureWriter {
   readonly adjust?: (h: Hyper, tensors: SourceTensor[]) => SourceTensor[];
 }
 
-const llamaFamily = { metaRows: true, normShift: 0, llamaFamily: true } as const;
-const neox = { metaRows: false, normShift: 0, llamaFamily: false } as const;
+/** llama.cpp's NORM RoPE (adjacent pairs) and Llama's vocabulary rules; NEOX RoPE (HF's halves). */
+const NORM_ROPE = { metaRows: true, normShift: 0, llamaFamily: true } as const;
+const NEOX_ROPE = { metaRows: false, normShift: 0, llamaFamily: false } as const;
 
 const WRITERS: Readonly<Record<string, ArchitectureWriter>> = {
-  llama: { arch: "llama", spec: llamaSpec, ...llamaFamily, check: windowDropped, hyperparameters: llamaHyperparameters },
-  mistral: { arch: "llama", spec: llamaSpec, ...llamaFamily, check: windowDropped, hyperparameters: llamaHyperparameters },
-  granite: { arch: "granite", spec: graniteSpec, ...llamaFamily, check: graniteCheck, hyperparameters: graniteHyperparameters },
-  smollm3: { arch: "smollm3", spec: smollm3Spec, ...llamaFamily, check: smollm3Check, hyperparameters: llamaHyperparameters },
-  qwen2: { arch: "qwen2", spec: llamaSpec, ...neox, check: windowDropped, hyperparameters: baseHyperparameters },
-  qwen3: { arch: "qwen3", spec: llamaSpec, ...neox, check: windowDropped, hyperparameters: baseHyperparameters },
-  olmo2: { arch: "olmo2", spec: olmo2Spec, ...neox, check: windowDropped, hyperparameters: baseHyperparameters },
-  phi3: { arch: "phi3", spec: phi3Spec, ...neox, hyperparameters: phi3Hyperparameters },
+  llama: { arch: "llama", spec: llamaSpec, ...NORM_ROPE, check: windowDropped, hyperparameters: llamaHyperparameters },
+  mistral: { arch: "llama", spec: llamaSpec, ...NORM_ROPE, check: windowDropped, hyperparameters: llamaHyperparameters },
+  granite: { arch: "granite", spec: graniteSpec, ...NORM_ROPE, check: graniteCheck, hyperparameters: graniteHyperparameters },
+  smollm3: { arch: "smollm3", spec: smollm3Spec, ...NORM_ROPE, check: smollm3Check, hyperparameters: llamaHyperparameters },
+  qwen2: { arch: "qwen2", spec: llamaSpec, ...NEOX_ROPE, check: windowDropped, hyperparameters: baseHyperparameters },
+  qwen3: { arch: "qwen3", spec: llamaSpec, ...NEOX_ROPE, check: windowDropped, hyperparameters: baseHyperparameters },
+  olmo2: { arch: "olmo2", spec: olmo2Spec, ...NEOX_ROPE, check: windowDropped, hyperparameters: baseHyperparameters },
+  phi3: { arch: "phi3", spec: phi3Spec, ...NEOX_ROPE, hyperparameters: phi3Hyperparameters },
   gemma2: {
-    arch: "gemma2", spec: (json, source) => gemmaSpec(json, source, "huggingface"), ...neox, normShift: 1,
+    arch: "gemma2", spec: (json, source) => gemmaSpec(json, source, "huggingface"), ...NEOX_ROPE, normShift: 1,
     check: gemma2Check, hyperparameters: gemma2Hyperparameters, adjust: foldGemmaAttentionScale,
   },
   gemma3_text: {
-    arch: "gemma3", spec: (json, source) => gemmaSpec(json, source, "huggingface"), ...neox, normShift: 1,
+    arch: "gemma3", spec: (json, source) => gemmaSpec(json, source, "huggingface"), ...NEOX_ROPE, normShift: 1,
     check: gemma3Check, hyperparameters: gemma3Hyperparameters, adjust: foldGemmaAttentionScale,
   },
 };
@@ -131,7 +131,7 @@ export const GGUF_WRITABLE_MODEL_TYPES: readonly string[] = [...Object.keys(WRIT
 
 /**
  * A Hugging Face decoder (config.json and its tensors by HF name) in llama.cpp's terms.
- * `metaRows`: the q/k rows are already in Meta's order (llama2.c checkpoints).
+ * `rowsInMetaOrder`: the q/k rows are already in Meta's order (llama2.c checkpoints).
  */
 export function hfDecoderToGguf(
   json: JsonObject,
@@ -139,7 +139,7 @@ export function hfDecoderToGguf(
   tensors: ReadonlyMap<string, NamedTensor>,
   source: string,
   name: string,
-  metaRows = false,
+  rowsInMetaOrder = false,
 ): GgufModel {
   const c = new ConfigReader(json, configPath);
   const modelType = c.string("model_type");
@@ -153,7 +153,7 @@ export function hfDecoderToGguf(
   if (writer.metaRows && h.spec.layers.some((l) => l.rope !== null && l.rope.partialFactor !== 1)) {
     throw new ConfigError(configPath, `partial rotary cannot be written for llama.cpp's "${writer.arch}" (it rotates whole heads)`);
   }
-  let out = llamaStyleTensors(h.spec, tensors, source, writer.metaRows && !metaRows, h.warnings);
+  let out = llamaStyleTensors(h.spec, tensors, source, writer.metaRows && !rowsInMetaOrder, h.warnings);
   if (writer.normShift !== 0) out = out.map((t) => (t.name.endsWith("norm.weight") ? { ...t, data: t.data.map((v) => v + writer.normShift) } : t));
   if (writer.adjust !== undefined) out = writer.adjust(h, out);
   const metadata = new Map<string, GgufValue>([
@@ -163,7 +163,6 @@ export function hfDecoderToGguf(
   for (const [key, value] of writer.hyperparameters(h)) metadata.set(key.replace(/^@/, `${writer.arch}.`), value);
   const { numLayers, numHeads, numKvHeads } = h.spec.config;
   return {
-    architecture: writer.arch,
     metadata,
     tensors: out,
     rules: { layers: numLayers, heads: numHeads, kvHeads: numKvHeads },
@@ -458,5 +457,5 @@ function gpt2ToGguf(c: ConfigReader, source: ReadonlyMap<string, NamedTensor>, d
     ["gpt2.attention.layer_norm_epsilon", f32(c.positiveNumber("layer_norm_epsilon", 1e-5))],
     ["gpt2.vocab_size", u32(c.positiveInt("vocab_size"))],
   ]);
-  return { architecture: "gpt2", metadata, tensors: out, rules: { layers, heads, kvHeads: heads }, vocabSize: c.positiveInt("vocab_size"), llamaFamily: false, warnings: [] };
+  return { metadata, tensors: out, rules: { layers, heads, kvHeads: heads }, vocabSize: c.positiveInt("vocab_size"), llamaFamily: false, warnings: [] };
 }
