@@ -4,7 +4,7 @@
 // a dummy prefix, the token list padded to vocab_size, special ids and flags, chat
 // templates; the ids the GGUF tokenizer gives equal the ones of the folder's tokenizer.json.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -16,9 +16,12 @@ import { loadGgufDecoder } from "../../../src/io/gguf-model.js";
 import { tokenizerFromGguf } from "../../../src/io/gguf-tokenizer.js";
 import type { JsonObject } from "../../../src/models/config-reader.js";
 import { loadTokenizer } from "../../../src/tokenizers/load.js";
+import { parseSentencePieceModel } from "../../../src/tokenizers/sentencepiece-model.js";
 import type { Json } from "../../../src/tokenizers/tokenizer-json.js";
 import { FAMILY_CONFIGS } from "../../helpers/family-configs.js";
 import { writeFamilyFolder } from "../../helpers/family-folders.js";
+import { TEST_FIXTURES } from "../../helpers/paths.js";
+import { readJson } from "../../helpers/reference.js";
 import { TOKENIZER_PROBES, byteLevelTokenizer, sentencePieceTokenizer, writeTokenizerFiles, type ByteLevelStyle } from "../../helpers/tiny-tokenizers.js";
 
 let dir: string;
@@ -133,6 +136,31 @@ describe("SentencePiece-style tokenizers (llama)", () => {
     const metadata = await metadataOf(source);
     assert.equal(metadata.has("tokenizer.ggml.add_space_prefix"), false);
     await assertSameTokenizer(source, metadata);
+  });
+});
+
+describe("tokenizer.model (SentencePiece)", () => {
+  it("pieces, scores and types as sentencepiece reports them, padded to vocab_size; encodes as sentencepiece does", async () => {
+    const model = parseSentencePieceModel(new Uint8Array(await readFile(join(TEST_FIXTURES, "unigram/plain-bpe.model"))), "plain-bpe.model");
+    const source = join(dir, "llama-sentencepiece");
+    await writeFamilyFolder(source, { ...FAMILY_CONFIGS["llama"]!, rope_scaling: null, vocab_size: model.pieces.length + 3 }, 3);
+    await copyFile(join(TEST_FIXTURES, "unigram/plain-bpe.model"), join(source, "tokenizer.model"));
+    const metadata = await metadataOf(source);
+    assert.equal(value(metadata, "tokenizer.ggml.model"), "llama");
+    const tokens = value(metadata, "tokenizer.ggml.tokens") as string[];
+    const scores = value(metadata, "tokenizer.ggml.scores") as number[];
+    const types = value(metadata, "tokenizer.ggml.token_type") as number[];
+    assert.deepEqual(tokens.slice(0, model.pieces.length), model.pieces.map((p) => p.piece));
+    assert.deepEqual(scores.slice(0, model.pieces.length), model.pieces.map((p) => p.score));
+    const TYPES = { normal: 1, unknown: 2, control: 3, user: 1, unused: 5, byte: 6 } as const;
+    assert.deepEqual(types.slice(0, model.pieces.length), model.pieces.map((p) => TYPES[p.kind]));
+    assert.deepEqual(tokens.slice(model.pieces.length), [0, 1, 2].map((i) => `[PAD${model.pieces.length + i}]`));
+    assert.deepEqual([value(metadata, "tokenizer.ggml.bos_token_id"), value(metadata, "tokenizer.ggml.eos_token_id")], [1, 2], "config.json's ids");
+    const tokenizer = tokenizerFromGguf(metadata, "llama-sentencepiece.gguf");
+    // Control tokens written in the text are special to llama.cpp (and lmscope's GGUF tokenizer), plain text to sentencepiece.
+    const lines = readJson<Record<string, { text: string; spm_ids: number[] }[]>>(join(TEST_FIXTURES, "unigram/expected.json"))["plain-bpe"]!.filter((l) => !/<\/?s>|<unk>/.test(l.text));
+    assert.ok(lines.length >= 30);
+    for (const line of lines) assert.deepEqual(tokenizer.encode(line.text, { addSpecialTokens: false }), line.spm_ids, JSON.stringify(line.text));
   });
 });
 
