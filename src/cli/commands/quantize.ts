@@ -31,9 +31,10 @@ Q2_K/Q3_K→Q4_0, IQ4_XS→IQ4_NL; f16 when even that does not fit). Tensor name
 hyperparameters and the tokenizer are written as llama.cpp's convert_hf_to_gguf.py
 writes them for each architecture.
 
-  <model>      Hugging Face folder (model_type ${GGUF_WRITABLE_MODEL_TYPES.join(", ")}),
-               llama2.c .bin file / folder, a GGUF file (dequantized, then stored in the
-               new mix), or a hub id (org/name)
+  <model>      Hugging Face folder, llama2.c .bin file / folder, a GGUF file
+               (dequantized, then stored in the new mix), or a hub id (org/name);
+               Hugging Face model_types written: ${GGUF_WRITABLE_MODEL_TYPES.slice(0, 5).join(", ")},
+               ${GGUF_WRITABLE_MODEL_TYPES.slice(5).join(", ")}
   <out.gguf>   the file to write (replaced atomically)
   --type       the mix
 `;
