@@ -29,10 +29,10 @@
 //   layer) when config.json's layer_types differ from that default;
 // - Gemma 2's RoPE base is written when it is not 10⁴ (llama.cpp reads it; its
 //   converter leaves it out).
-// What llama.cpp cannot run is refused (ConfigError): Gemma 2 without soft-caps or with its
-// own output head (llama.cpp always soft-caps and ties it), Gemma 3 with attention soft-capping, SmolLM3 NoPE layers other
-// than every 4th, Granite with its own head_dim, RoPE scaling other than linear, partial
-// rotary with Meta rows. A sliding window llama.cpp's architecture lacks (Mistral, Qwen 2/3
+// What llama.cpp cannot run is refused (ConfigError): Gemma 2 without soft-caps, without
+// a window or with its own output head (llama.cpp always soft-caps, slides and ties it),
+// Gemma 3 with attention soft-capping, SmolLM3 NoPE layers other than every 4th, Granite
+// with its own head_dim, RoPE scaling other than linear, partial rotary with Meta rows. A sliding window llama.cpp's architecture lacks (Mistral, Qwen 2/3
 // with use_sliding_window) is dropped, as llama.cpp's converter does, with a warning.
 
 import { ConfigError, ModelFormatError } from "../errors.js";
@@ -397,6 +397,7 @@ function smollm3Check(h: Hyper): void {
 }
 
 function gemma2Check(h: Hyper): void {
+  if (windowOf(h.spec) === 0) throw new ConfigError(h.c.source, `sliding_window is null, but llama.cpp's "gemma2" always slides (over 4096 positions when the file names no window)`);
   if (!h.spec.tieWordEmbeddings) throw new ConfigError(h.c.source, `tie_word_embeddings is false, but llama.cpp's "gemma2" always uses the token embedding as the output head`);
   for (const [field, value] of [["attn_logit_softcapping", h.spec.attentionSoftcap], ["final_logit_softcapping", h.spec.logitSoftcap]] as const) {
     if (value === 0) throw new ConfigError(h.c.source, `${field} is null, but llama.cpp's "gemma2" always soft-caps (its default is used when the file has none)`);

@@ -295,9 +295,10 @@ describe("GGUF writer: what llama.cpp cannot run", () => {
     }
   });
 
-  it("SmolLM3 NoPE layers other than every 4th, Gemma 2 without soft-caps or untied, Gemma 3 attention soft-capping, llama3 RoPE scaling, Granite's own head_dim", async () => {
+  it("SmolLM3 NoPE layers other than every 4th, Gemma 2 without soft-caps, window or untied, Gemma 3 attention soft-capping, llama3 RoPE scaling, Granite's own head_dim", async () => {
     await refuses("smollm3-nope", FAMILY_CONFIGS["smollm3"]!, /leaves RoPE out of every 4th layer; this checkpoint's no_rope_layers \[1, 0, 1\]/);
     await refuses("gemma2-nocap", { ...FAMILY_CONFIGS["gemma2"]!, attn_logit_softcapping: null }, /attn_logit_softcapping is null, but llama.cpp's "gemma2" always soft-caps/);
+    await refuses("gemma2-nowindow", without(FAMILY_CONFIGS["gemma2"]!, "sliding_window"), /sliding_window is null, but llama.cpp's "gemma2" always slides/);
     await refuses("gemma2-untied", { ...FAMILY_CONFIGS["gemma2"]!, tie_word_embeddings: false }, /tie_word_embeddings is false/);
     await refuses("gemma3-cap", { ...FAMILY_CONFIGS["gemma3_text"]!, attn_logit_softcapping: 20 }, /attn_logit_softcapping is set/);
     await refuses("llama-llama3", FAMILY_CONFIGS["llama"]!, /RoPE scaling "llama3" cannot be written as GGUF yet \(supported: linear\)/);
