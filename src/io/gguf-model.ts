@@ -341,7 +341,8 @@ export function llamaCppGemmaAttentionScale(arch: string, layers: number, hidden
 
 /**
  * Gemma's fields as llama.cpp reads them: the soft-caps (Gemma 2: 50 and 30 when the file
- * has none, as llama.cpp applies them always), the window and the sliding layers —
+ * has none, as llama.cpp applies them always), the window (Gemma 2: 4096 when the file has
+ * none) and the sliding layers —
  * `attention.sliding_window_pattern` (a flag per layer, or a period n: the last layer of
  * every n is full), else every other layer (Gemma 2, the even ones) or five of six (Gemma 3) —
  * with a local RoPE base of 10⁴ unless `rope.freq_base_swa` says otherwise; scores scaled
@@ -356,7 +357,7 @@ function gemmaConfig(m: MetadataReader, config: Record<string, unknown>): void {
   config["query_pre_attn_scalar"] = 1 / (scale * scale);
   config["hidden_activation"] = "gelu_pytorch_tanh";
   if (m.arch === "gemma") return;
-  const window = m.optional("attention.sliding_window");
+  const window = m.optional("attention.sliding_window") ?? (m.arch === "gemma2" ? 4096 : undefined);
   if (window !== undefined && window > 0) {
     config["sliding_window"] = window;
     const sliding = slidingLayers(m, layers);

@@ -343,15 +343,17 @@ describe("GGUF reader: llama.cpp's Gemma defaults", () => {
     return readGguf(path);
   };
 
-  it("Gemma 2 without soft-cap keys soft-caps at 50 and 30; a pattern period or flags set the sliding layers", async () => {
+  it("Gemma 2 without soft-cap or window keys soft-caps at 50 and 30 and slides over 4096; a pattern period sets the sliding layers", async () => {
     const file = await rewritten("gemma2-defaults", (m) => {
       m.delete("gemma2.attn_logit_softcapping");
       m.delete("gemma2.final_logit_softcapping");
+      m.delete("gemma2.attention.sliding_window");
       m.set("gemma2.attention.sliding_window_pattern", { type: "uint32", value: 3 });
     });
     const config = ggufModelParts(file).config;
     assert.equal(config["attn_logit_softcapping"], 50);
     assert.equal(config["final_logit_softcapping"], 30);
+    assert.equal(config["sliding_window"], 4096);
     assert.deepEqual(config["layer_types"], ["sliding_attention", "sliding_attention", "full_attention"]);
   });
 
