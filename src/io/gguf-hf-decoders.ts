@@ -9,8 +9,10 @@
 //   smollm3          smollm3  Meta                NoPE on every 4th layer (llama.cpp fixes it)
 //   qwen2            qwen2    HF                  q/k/v biases
 //   qwen3            qwen3    HF                  attn_q_norm / attn_k_norm per head, key_length
-//   olmo2            olmo2    HF                  post_attention_norm / post_ffw_norm only, q/k norms over the projection
+//   olmo2            olmo2    HF                  post_attention_norm / post_ffw_norm only,
+//                                                 q/k norms over the whole projection
 //   phi3             phi3     HF                  attn_qkv (q|k|v) and ffn_up (gate|up) fused, partial rotary
+//   gemma            gemma    HF                  RMSNorm gains stored as 1 + w, tied head
 //   gemma2           gemma2   HF                  RMSNorm gains stored as 1 + w, four norms per block, soft-caps, window
 //   gemma3_text      gemma3   HF                  + q/k norms (1 + w), local RoPE base
 //   gpt2             gpt2     —                   Conv1D weights transposed to nn.Linear layout
@@ -21,19 +23,20 @@
 //
 // Where llama.cpp's converter would write a file llama.cpp then runs differently from the
 // checkpoint, lmscope writes the same model in a form llama.cpp runs as it stands:
-// - Gemma 2/3 scale scores by a fixed 1/√head_dim (1/√(hidden/heads) at 27B's depth) and
-//   ignore query_pre_attn_scalar: a different scale is folded into attn_q (Gemma 2) or
+// - Gemma 1/2/3 scale scores by a fixed 1/√head_dim (1/√(hidden/heads) at 27B's depth) and
+//   ignore query_pre_attn_scalar: a different scale is folded into attn_q (Gemma 1/2) or
 //   attn_q_norm (Gemma 3), which is exact because RoPE and the dot product are linear;
 // - Gemma 2/3 slide on every other / five of six layers unless
 //   `attention.sliding_window_pattern` says otherwise: it is written (one flag per
 //   layer) when config.json's layer_types differ from that default;
-// - Gemma 2's RoPE base is written when it is not 10⁴ (llama.cpp reads it; its
+// - Gemma 1/2's RoPE base is written when it is not 10⁴ (llama.cpp reads it; its
 //   converter leaves it out).
-// What llama.cpp cannot run is refused (ConfigError): Gemma 2 without soft-caps, without
-// a window or with its own output head (llama.cpp always soft-caps, slides and ties it),
+// What llama.cpp cannot run is refused (ConfigError): Gemma 1/2 with their own output
+// head, Gemma 2 without soft-caps or a window (llama.cpp always ties, soft-caps and slides),
 // Gemma 3 with attention soft-capping, SmolLM3 NoPE layers other than every 4th, Granite
-// with its own head_dim, RoPE scaling other than linear, partial rotary with Meta rows. A sliding window llama.cpp's architecture lacks (Mistral, Qwen 2/3
-// with use_sliding_window) is dropped, as llama.cpp's converter does, with a warning.
+// with its own head_dim, RoPE scaling other than linear, partial rotary with Meta rows.
+// A sliding window llama.cpp's architecture lacks (Mistral, Qwen 2/3 with
+// use_sliding_window) is dropped, as llama.cpp's converter does, with a warning.
 
 import { ConfigError, ModelFormatError } from "../errors.js";
 import { ConfigReader, type JsonObject } from "../models/config-reader.js";
@@ -116,6 +119,10 @@ const WRITERS: Readonly<Record<string, ArchitectureWriter>> = {
   qwen3: { arch: "qwen3", spec: llamaSpec, ...NEOX_ROPE, check: windowDropped, hyperparameters: baseHyperparameters },
   olmo2: { arch: "olmo2", spec: olmo2Spec, ...NEOX_ROPE, check: windowDropped, hyperparameters: baseHyperparameters },
   phi3: { arch: "phi3", spec: phi3Spec, ...NEOX_ROPE, hyperparameters: phi3Hyperparameters },
+  gemma: {
+    arch: "gemma", spec: (json, source) => gemmaSpec(json, source, "huggingface"), ...NEOX_ROPE, normShift: 1,
+    check: untiedGemma, hyperparameters: gemmaHyperparameters, adjust: foldGemmaAttentionScale,
+  },
   gemma2: {
     arch: "gemma2", spec: (json, source) => gemmaSpec(json, source, "huggingface"), ...NEOX_ROPE, normShift: 1,
     check: gemma2Check, hyperparameters: gemma2Hyperparameters, adjust: foldGemmaAttentionScale,
@@ -313,6 +320,24 @@ function phi3Hyperparameters(h: Hyper): [string, GgufValue][] {
   return meta;
 }
 
+/** GemmaModel.set_gguf_parameters, and the RoPE base when it is not 10⁴. */
+function gemmaHyperparameters(h: Hyper): [string, GgufValue][] {
+  const cfg = h.spec.config;
+  const theta = readRope(h.c, "full_attention").theta;
+  const meta: [string, GgufValue][] = [
+    ["@context_length", u32(cfg.contextLength)],
+    ["@embedding_length", u32(cfg.hiddenSize)],
+    ["@block_count", u32(cfg.numLayers)],
+    ["@feed_forward_length", u32(cfg.intermediateSize)],
+    ["@attention.head_count", u32(cfg.numHeads)],
+    ["@attention.head_count_kv", u32(cfg.numKvHeads)],
+    ["@attention.layer_norm_rms_epsilon", f32(h.spec.rmsNormEps)],
+    ["@attention.key_length", u32(cfg.headDim)],
+    ["@attention.value_length", u32(cfg.headDim)],
+  ];
+  return theta === 10000 ? meta : [...meta, ["@rope.freq_base", f32(theta)]];
+}
+
 /** Gemma2Model.set_gguf_parameters, with the RoPE base and the layer pattern when they differ from llama.cpp's defaults. */
 function gemma2Hyperparameters(h: Hyper): [string, GgufValue][] {
   const { c, spec } = h;
@@ -396,9 +421,14 @@ function smollm3Check(h: Hyper): void {
   windowDropped(h);
 }
 
+/** llama.cpp's Gemma and Gemma 2 always use the token embedding as the output head (their converter drops lm_head). */
+function untiedGemma(h: Hyper): void {
+  if (!h.spec.tieWordEmbeddings) throw new ConfigError(h.c.source, `tie_word_embeddings is false, but llama.cpp's "${h.arch}" always uses the token embedding as the output head`);
+}
+
 function gemma2Check(h: Hyper): void {
   if (windowOf(h.spec) === 0) throw new ConfigError(h.c.source, `sliding_window is null, but llama.cpp's "gemma2" always slides (over 4096 positions when the file names no window)`);
-  if (!h.spec.tieWordEmbeddings) throw new ConfigError(h.c.source, `tie_word_embeddings is false, but llama.cpp's "gemma2" always uses the token embedding as the output head`);
+  untiedGemma(h);
   for (const [field, value] of [["attn_logit_softcapping", h.spec.attentionSoftcap], ["final_logit_softcapping", h.spec.logitSoftcap]] as const) {
     if (value === 0) throw new ConfigError(h.c.source, `${field} is null, but llama.cpp's "gemma2" always soft-caps (its default is used when the file has none)`);
   }

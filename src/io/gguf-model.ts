@@ -82,7 +82,7 @@ const LLAMA_STYLE_ARCHITECTURES: Record<string, ArchitectureMapping> = {
   qwen2: { modelType: "qwen2", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half" },
   qwen3: { modelType: "qwen3", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half" },
   phi3: { modelType: "phi3", blockNames: PHI3_BLOCK_NAMES, ropeLayout: "half", extraConfig: slidingWindowOf },
-  gemma: { modelType: "gemma", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
+  gemma: { modelType: "gemma", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
   gemma2: { modelType: "gemma2", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
   gemma3: { modelType: "gemma3_text", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
   olmo2: { modelType: "olmo2", blockNames: OLMO2_BLOCK_NAMES, ropeLayout: "half" },

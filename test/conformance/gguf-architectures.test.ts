@@ -10,8 +10,9 @@
 // in the tied head) and the same greedy ids wherever lmscope's top-1/top-2 margin exceeds
 // that difference. Fixtures llama.cpp cannot run as they stand (SmolLM3 with NoPE off the
 // 4th-layer step) are refused; a sliding window llama.cpp lacks (Mistral) is dropped with a
-// warning and only the positions it does not reach are compared. Qwen 2 (no shared fixture)
-// and SmolLM3 with llama.cpp's NoPE step are checked on random checkpoints the same way.
+// warning and only the positions it does not reach are compared. Gemma 1 and Qwen 2 (no
+// shared fixtures) and SmolLM3 with llama.cpp's NoPE step are checked on random
+// checkpoints the same way.
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -180,11 +181,16 @@ for (const entry of fixtures) {
 }
 
 /**
- * Architectures without a shared fixture that llama.cpp runs as they stand (Qwen 2 with its
- * biases; SmolLM3 with NoPE on every 4th layer): random checkpoints written by the
+ * Architectures without a shared fixture that llama.cpp runs as they stand (Gemma 1; Qwen 2
+ * with its biases; SmolLM3 with NoPE on every 4th layer): random checkpoints written by the
  * families' own initializer, lmscope's Hugging Face load as the reference.
  */
 const GENERATED: Record<string, JsonObject> = {
+  gemma: {
+    model_type: "gemma", vocab_size: 512, hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 4,
+    num_key_value_heads: 1, head_dim: 32, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 1e4, bos_token_id: 2, eos_token_id: 1,
+    hidden_activation: "gelu_pytorch_tanh",
+  },
   qwen2: {
     model_type: "qwen2", vocab_size: 512, hidden_size: 64, intermediate_size: 160, num_hidden_layers: 2, num_attention_heads: 4,
     num_key_value_heads: 2, max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 1e6, bos_token_id: 1, eos_token_id: 2, tie_word_embeddings: false,

@@ -46,6 +46,7 @@ const ROUND_TRIP: Record<string, JsonObject> = {
   mistral: without(FAMILY_CONFIGS["mistral"]!, "sliding_window"),
   qwen2: without(FAMILY_CONFIGS["qwen2"]!, "use_sliding_window", "sliding_window", "max_window_layers"),
   qwen3: FAMILY_CONFIGS["qwen3"]!,
+  gemma: { ...FAMILY_CONFIGS["gemma"]!, query_pre_attn_scalar: 6 },
   gemma2: FAMILY_CONFIGS["gemma2"]!,
   gemma3_text: { ...FAMILY_CONFIGS["gemma3_text"]!, query_pre_attn_scalar: 12 },
   phi3: FAMILY_CONFIGS["phi3"]!,
@@ -205,6 +206,17 @@ describe("GGUF writer: llama.cpp's names, layouts and hyperparameters", () => {
     assert.equal(metadataValue(file, "qwen3.attention.value_length"), 10);
     assert.equal(metadataValue(file, "qwen3.rope.freq_base"), 1e6);
     assert.equal(metadataValue(file, "qwen3.attention.layer_norm_rms_epsilon"), Math.fround(1e-5));
+  });
+
+  it("gemma: norms stored as 1 + w, tied head, key_length, query_pre_attn_scalar folded into attn_q", async () => {
+    const { file, tensors, arch } = await written("gemma");
+    assert.equal(arch, "gemma");
+    assert.deepEqual(tensorValues(file, "blk.0.attn_norm.weight"), tensors.get("model.layers.0.input_layernorm.weight")!.data.map((w) => w + 1));
+    assert.deepEqual(tensorValues(file, "blk.0.ffn_norm.weight"), tensors.get("model.layers.0.post_attention_layernorm.weight")!.data.map((w) => w + 1));
+    assert.equal(file.tensors.has("output.weight"), false);
+    assert.equal(metadataValue(file, "gemma.attention.key_length"), 8);
+    const q = tensors.get("model.layers.0.self_attn.q_proj.weight")!.data;
+    assert.ok(maxAbsDiff(tensorValues(file, "blk.0.attn_q.weight"), q.map((v) => v * Math.sqrt(8 / 6))) <= 1e-6);
   });
 
   it("gemma2: four norms stored as 1 + w, tied head, soft-caps, window, query_pre_attn_scalar folded into attn_q", async () => {
