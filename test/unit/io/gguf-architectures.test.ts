@@ -48,7 +48,7 @@ const ROUND_TRIP: Record<string, JsonObject> = {
   qwen3: FAMILY_CONFIGS["qwen3"]!,
   gemma: { ...FAMILY_CONFIGS["gemma"]!, query_pre_attn_scalar: 6 },
   gemma2: FAMILY_CONFIGS["gemma2"]!,
-  gemma3_text: { ...FAMILY_CONFIGS["gemma3_text"]!, query_pre_attn_scalar: 12 },
+  gemma3_text: { ...FAMILY_CONFIGS["gemma3_text"]!, query_pre_attn_scalar: 12, final_logit_softcapping: 4 },
   phi3: FAMILY_CONFIGS["phi3"]!,
   olmo2: FAMILY_CONFIGS["olmo2"]!,
   granite: FAMILY_CONFIGS["granite"]!,
@@ -255,7 +255,16 @@ describe("GGUF writer: llama.cpp's names, layouts and hyperparameters", () => {
     assert.equal(metadataValue(file, "gemma3.rope.freq_base"), 1e6);
     assert.equal(metadataValue(file, "gemma3.rope.freq_base_swa"), 1e4);
     assert.equal(metadataValue(file, "gemma3.attention.key_length"), 8);
+    assert.equal(metadataValue(file, "gemma3.final_logit_softcapping"), 4);
     assert.deepEqual(ggufModelParts(file).config["layer_types"], ["sliding_attention", "sliding_attention", "full_attention"]);
+  });
+
+  it("gemma3: a final soft-cap in config.json bounds the logits, read from the HF folder and from the GGUF file", async () => {
+    const source = await folder("gemma3-softcap", ROUND_TRIP["gemma3_text"]!, 5);
+    const hf = await logits(await loadModel(source));
+    const gguf = await ggufLogits(await convert(source, "f32", "-softcap"));
+    assert.ok(maxAbs(hf) < 4 && maxAbs(hf) > 2, `max |logit| ${maxAbs(hf)}`);
+    assert.ok(maxAbsDiff(gguf, hf) <= 1e-5);
   });
 
   it("phi3: fused attn_qkv and ffn_up (gate|up), partial rotary dimension count, window 0", async () => {
