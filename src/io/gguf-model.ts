@@ -2,9 +2,12 @@
 // `llm_arch` tables mapped to Hugging Face names, and a config.json built from the
 // `<arch>.*` metadata, so that the same model families build the network.
 //
-// - `llama`: q/k rows stay in Meta's interleaved RoPE layout (llama.cpp's converter
-//   un-permutes HF checkpoints), so the model is built with `ropeLayout: "interleaved"`.
-// - `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `phi3`: llama.cpp rotates these
+// - `llama`, `granite`, `smollm3`: q/k rows stay in Meta's interleaved RoPE layout
+//   (llama.cpp's converter un-permutes HF checkpoints), so the model is built with
+//   `ropeLayout: "interleaved"`. Granite's multipliers are `attention.scale`,
+//   `embedding_scale`, `residual_scale`, `logit_scale`; SmolLM3 leaves RoPE out of every
+//   4th layer (llama.cpp's fixed step).
+// - `qwen2`, `qwen3`, `gemma`, `gemma2`, `gemma3`, `phi3`, `olmo2`: llama.cpp rotates these
 //   NEOX-style (HF's rotate_half), their rows as in the HF checkpoint ("half").
 //   Gemma's norm gains are stored as 1 + w (the converter adds the 1), Phi-3's
 //   q|k|v and gate|up stay fused (attn_qkv, ffn_up), as in HF.
@@ -51,6 +54,12 @@ const GEMMA_BLOCK_NAMES: Record<string, string> = {
   ffn_norm: "pre_feedforward_layernorm",
   post_ffw_norm: "post_feedforward_layernorm",
 };
+/** OLMo 2 has only the two output norms, post_attention_norm and post_ffw_norm. */
+const OLMO2_BLOCK_NAMES: Record<string, string> = {
+  ...LLAMA_STYLE_BLOCK_NAMES,
+  post_attention_norm: "post_attention_layernorm",
+  post_ffw_norm: "post_feedforward_layernorm",
+};
 /** Phi-3 keeps gate|up fused in ffn_up. */
 const PHI3_BLOCK_NAMES: Record<string, string> = { ...LLAMA_STYLE_BLOCK_NAMES, ffn_up: "mlp.gate_up_proj" };
 export const LLAMA_STYLE_GLOBAL_NAMES: Record<string, string> = {
@@ -73,9 +82,12 @@ const LLAMA_STYLE_ARCHITECTURES: Record<string, ArchitectureMapping> = {
   qwen2: { modelType: "qwen2", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half" },
   qwen3: { modelType: "qwen3", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half" },
   phi3: { modelType: "phi3", blockNames: PHI3_BLOCK_NAMES, ropeLayout: "half", extraConfig: slidingWindowOf },
-  gemma: { modelType: "gemma", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
+  gemma: { modelType: "gemma", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
   gemma2: { modelType: "gemma2", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
   gemma3: { modelType: "gemma3_text", blockNames: GEMMA_BLOCK_NAMES, ropeLayout: "half", extraConfig: gemmaConfig },
+  olmo2: { modelType: "olmo2", blockNames: OLMO2_BLOCK_NAMES, ropeLayout: "half" },
+  granite: { modelType: "granite", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "interleaved", extraConfig: graniteConfig },
+  smollm3: { modelType: "smollm3", blockNames: LLAMA_STYLE_BLOCK_NAMES, ropeLayout: "interleaved", extraConfig: smollm3Config },
 };
 
 /** The GGUF architectures lmscope reads. */
@@ -305,32 +317,58 @@ function slidingWindowOf(m: MetadataReader, config: Record<string, unknown>): vo
   if (window !== undefined && window > 0) config["sliding_window"] = window;
 }
 
+/** Granite's four multipliers, under llama.cpp's names. */
+function graniteConfig(m: MetadataReader, config: Record<string, unknown>): void {
+  for (const [key, field] of [["attention.scale", "attention_multiplier"], ["embedding_scale", "embedding_multiplier"], ["residual_scale", "residual_multiplier"], ["logit_scale", "logits_scaling"]] as const) {
+    const value = m.optional(key);
+    if (value !== undefined) config[field] = value;
+  }
+}
+
+/** llama.cpp's SmolLM3 has no RoPE in every 4th layer (src/models/smollm3.cpp). */
+function smollm3Config(_m: MetadataReader, config: Record<string, unknown>): void {
+  config["no_rope_layer_interval"] = 4;
+}
+
 /**
- * Gemma's fields: llama.cpp keeps the soft-caps and the window in metadata and
- * fixes the rest — Gemma 2 slides on every other layer (the even ones), Gemma 3 on
- * five of every six with a local RoPE base of 10⁴; scores are scaled by
- * attention.scale when the file says it (lmscope writes it when it is not 1/√head_dim).
+ * Gemma's score scale as llama.cpp computes it (src/models/gemma2.cpp, gemma3.cpp):
+ * 1/√head_dim, or 1/√(hidden/heads) for the 27B models, which it knows by their depth.
+ */
+export function llamaCppGemmaAttentionScale(arch: string, layers: number, hidden: number, heads: number, headDim: number): number {
+  const is27B = (arch === "gemma2" && layers === 46) || (arch === "gemma3" && layers === 62);
+  return 1 / Math.sqrt(is27B ? Math.floor(hidden / heads) : headDim);
+}
+
+/**
+ * Gemma's fields as llama.cpp reads them: the soft-caps (Gemma 2: 50 and 30 when the file
+ * has none, as llama.cpp applies them always), the window (Gemma 2: 4096 when the file has
+ * none) and the sliding layers —
+ * `attention.sliding_window_pattern` (a flag per layer, or a period n: the last layer of
+ * every n is full), else every other layer (Gemma 2, the even ones) or five of six (Gemma 3) —
+ * with a local RoPE base of 10⁴ unless `rope.freq_base_swa` says otherwise; scores scaled
+ * by `attention.scale` when the file has it, else as llama.cpp does.
  */
 function gemmaConfig(m: MetadataReader, config: Record<string, unknown>): void {
   const layers = config["num_hidden_layers"] as number;
-  const window = m.optional("attention.sliding_window");
-  const headDim = (config["head_dim"] as number | undefined) ?? (config["hidden_size"] as number) / (config["num_attention_heads"] as number);
-  const scale = m.optional("attention.scale");
-  config["query_pre_attn_scalar"] = scale === undefined ? headDim : 1 / (scale * scale);
+  const hidden = config["hidden_size"] as number;
+  const heads = config["num_attention_heads"] as number;
+  const headDim = (config["head_dim"] as number | undefined) ?? hidden / heads;
+  const scale = m.optional("attention.scale") ?? llamaCppGemmaAttentionScale(m.arch, layers, hidden, heads, headDim);
+  config["query_pre_attn_scalar"] = 1 / (scale * scale);
   config["hidden_activation"] = "gelu_pytorch_tanh";
   if (m.arch === "gemma") return;
+  const window = m.optional("attention.sliding_window") ?? (m.arch === "gemma2" ? 4096 : undefined);
   if (window !== undefined && window > 0) {
     config["sliding_window"] = window;
-    config["layer_types"] = Array.from({ length: layers }, (_, l) =>
-      (m.arch === "gemma2" ? l % 2 === 0 : (l + 1) % 6 !== 0) ? "sliding_attention" : "full_attention",
-    );
+    const sliding = slidingLayers(m, layers);
+    config["layer_types"] = Array.from({ length: layers }, (_, l) => (sliding(l) ? "sliding_attention" : "full_attention"));
   }
   if (m.arch === "gemma2") {
-    const attention = m.optional("attn_logit_softcapping");
-    const final = m.optional("final_logit_softcapping");
-    if (attention !== undefined) config["attn_logit_softcapping"] = attention;
-    if (final !== undefined) config["final_logit_softcapping"] = final;
+    config["attn_logit_softcapping"] = m.optional("attn_logit_softcapping") ?? 50;
+    config["final_logit_softcapping"] = m.optional("final_logit_softcapping") ?? 30;
   } else {
+    const final = m.optional("final_logit_softcapping");
+    if (final !== undefined) config["final_logit_softcapping"] = final;
     const full = { rope_type: "default", rope_theta: config["rope_theta"] };
     const scaling = config["rope_scaling"] as { factor?: number } | undefined;
     config["rope_parameters"] = {
@@ -339,6 +377,22 @@ function gemmaConfig(m: MetadataReader, config: Record<string, unknown>): void {
     };
     delete config["rope_scaling"];
   }
+}
+
+/** Which layers of a Gemma 2/3 file slide (llama.cpp's load_swa_pattern). */
+function slidingLayers(m: MetadataReader, layers: number): (layer: number) => boolean {
+  const key = `${m.arch}.attention.sliding_window_pattern`;
+  const value = m.file.metadata.get(key);
+  if (value !== undefined && value.type === "array") {
+    if (value.elementType !== "bool" || value.value.length !== layers) {
+      throw new ModelFormatError(m.file.path, `metadata "${key}" must hold one bool per layer (${layers})`);
+    }
+    const flags = value.value as readonly boolean[];
+    return (l) => flags[l]!;
+  }
+  const period = m.optional("attention.sliding_window_pattern") ?? (m.arch === "gemma2" ? 2 : 6);
+  if (!Number.isInteger(period) || period < 0) throw new ModelFormatError(m.file.path, `metadata "${key}" = ${period} is not a layer count`);
+  return (l) => period === 0 || l % period < period - 1;
 }
 
 function gpt2Config(file: GgufFile): JsonObject {

@@ -11,7 +11,7 @@
 //   score, highest first (a stable sort).
 // - `tokenizer.ggml.model = "gpt2"` (byte-level BPE: tokens + merges): GPT2Converter: ByteLevel
 //   pre-tokenizer (no prefix space), ByteLevel decoder. `tokenizer.ggml.pre` names the
-//   pre-tokenizer regex; "default"/"gpt2" and the Llama 3 one ("llama-bpe", "llama3") are known.
+//   pre-tokenizer regex (gguf-pre-tokenizers.ts: GPT-2's, Llama 3's, Qwen 2's, SmolLM's).
 // Tokens of type CONTROL or USER_DEFINED (and the unknown token) become added tokens, special
 // for CONTROL/UNKNOWN. BOS/EOS come from `tokenizer.ggml.{bos,eos}_token_id` and are added as
 // `tokenizer.ggml.add_{bos,eos}_token` say (llama.cpp's defaults: BOS yes for SPM, no for BPE).
@@ -20,12 +20,10 @@ import { ModelFormatError } from "../errors.js";
 import type { HfTokenizer } from "../tokenizers/hf-tokenizer.js";
 import { tokenizerFromJson, type Json } from "../tokenizers/tokenizer-json.js";
 import { ggufBool, ggufNumber, ggufNumberArray, ggufString, ggufStringArray, type GgufValue } from "./gguf.js";
+import { KNOWN_PRE_TOKENIZER_NAMES, preTokenizerOfName } from "./gguf-pre-tokenizers.js";
 
 /** llama.cpp `llama_token_type` / gguf `tokenizer.ggml.token_type` values. */
 const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
-
-const LLAMA3_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 type Metadata = ReadonlyMap<string, GgufValue>;
 
@@ -116,19 +114,9 @@ export function ggufTokenizerJson(metadata: Metadata, file: string): { json: Jso
   const merges = ggufStringArray(metadata, "tokenizer.ggml.merges", file);
   if (merges === undefined) throw new ModelFormatError(file, `a "gpt2" tokenizer needs "tokenizer.ggml.merges"`);
   const pre = ggufString(metadata, "tokenizer.ggml.pre", file) ?? "default";
-  let preTokenizer: Json;
-  if (pre === "default" || pre === "gpt2" || pre === "gpt-2") {
-    preTokenizer = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
-  } else if (pre === "llama-bpe" || pre === "llama3") {
-    preTokenizer = {
-      type: "Sequence",
-      pretokenizers: [
-        { type: "Split", pattern: { Regex: LLAMA3_PATTERN }, behavior: "Isolated", invert: false },
-        { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: false },
-      ],
-    };
-  } else {
-    throw new ModelFormatError(file, `pre-tokenizer "tokenizer.ggml.pre" = "${pre}" is not supported (supported: default, gpt-2, llama-bpe)`);
+  const preTokenizer = preTokenizerOfName(pre);
+  if (preTokenizer === undefined) {
+    throw new ModelFormatError(file, `pre-tokenizer "tokenizer.ggml.pre" = "${pre}" is not supported (supported: ${KNOWN_PRE_TOKENIZER_NAMES.join(", ")})`);
   }
   const json: Json = {
     version: "1.0",

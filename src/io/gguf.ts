@@ -576,9 +576,9 @@ class ByteWriter {
   }
   value(v: GgufValue): void;
   value(v: { type: GgufValueType; value: unknown; elementType?: GgufValueType }): void {
-    const w = this.view;
     const size = VALUE_SIZES[v.type];
     if (size !== undefined) this.reserve(size);
+    const w = this.view; // after reserve(), which may replace the buffer
     const at = this.length;
     switch (v.type) {
       case "uint8": w.setUint8(at, v.value as number); break;

@@ -5,7 +5,7 @@
 import type { Command } from "../command.js";
 import { OptionError } from "../../errors.js";
 import { writeGguf } from "../../io/gguf.js";
-import { GGUF_OUTPUT_TYPES, modelToGguf, type GgufOutputType } from "../../io/gguf-convert.js";
+import { GGUF_OUTPUT_TYPES, GGUF_WRITABLE_MODEL_TYPES, modelToGguf, type GgufOutputType } from "../../io/gguf-convert.js";
 import { parseCommandLine, requiredString } from "../options.js";
 import { resolveModelArgument } from "../model-argument.js";
 
@@ -28,10 +28,13 @@ tensor's type as llama-quantize does (no importance matrix):
 Norms, biases and the position embedding stay f32. A matrix whose rows do not split
 into the type's blocks falls back as llama.cpp does (Q4_K→Q5_0, Q5_K→Q5_1, Q6_K→Q8_0,
 Q2_K/Q3_K→Q4_0, IQ4_XS→IQ4_NL; f16 when even that does not fit). Tensor names,
-hyperparameters and the tokenizer are written as llama.cpp expects them.
+hyperparameters and the tokenizer are written as llama.cpp's convert_hf_to_gguf.py
+writes them for each architecture.
 
-  <model>      Hugging Face folder (llama or gpt2), llama2.c .bin file / folder,
-               a GGUF file (dequantized, then stored in the new mix), or a hub id (org/name)
+  <model>      Hugging Face folder, llama2.c .bin file / folder, a GGUF file
+               (dequantized, then stored in the new mix), or a hub id (org/name);
+               Hugging Face model_types written: ${GGUF_WRITABLE_MODEL_TYPES.slice(0, 5).join(", ")},
+               ${GGUF_WRITABLE_MODEL_TYPES.slice(5).join(", ")}
   <out.gguf>   the file to write (replaced atomically)
   --type       the mix
 `;
@@ -50,6 +53,7 @@ export const quantizeCommand: Command = {
     const [model, output] = positionals as [string, string];
     const input = await resolveModelArgument(model, io);
     const content = await modelToGguf(input, type as GgufOutputType);
+    for (const warning of content.warnings) io.stderr.write(`warning: ${warning}\n`);
     await writeGguf(output, content);
     const counts = new Map<string, number>();
     for (const t of content.tensors) {

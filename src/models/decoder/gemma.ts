@@ -7,7 +7,7 @@
 //   - Gemma 2 and 3: norms before and after attention and the MLP ("sandwich"),
 //     scores scaled by query_pre_attn_scalar^−½, sliding-window layers
 //     (`layer_types`, or every other layer / all but every sliding_window_pattern-th);
-//   - Gemma 2: attention and final logit soft-capping;
+//   - Gemma 2 (and Gemma 3 when its config sets them): attention and final logit soft-capping;
 //   - Gemma 3: (1 + w) RMSNorm of each query and key head; local layers with their
 //     own RoPE base (rope_parameters.sliding_attention / rope_local_base_freq).
 
@@ -42,8 +42,8 @@ export function gemmaSpec(json: JsonObject, source: string, format: CheckpointFo
     tieWordEmbeddings: c.boolean("tie_word_embeddings", true),
     qkNorm: modelType === "gemma3_text" ? "head" : null,
     attentionScale: c.has("query_pre_attn_scalar") ? 1 / Math.sqrt(c.positiveNumber("query_pre_attn_scalar")) : base.attentionScale,
-    attentionSoftcap: modelType === "gemma2" ? softcap("attn_logit_softcapping") : 0,
-    logitSoftcap: modelType === "gemma2" ? softcap("final_logit_softcapping") : 0,
+    attentionSoftcap: modelType === "gemma" ? 0 : softcap("attn_logit_softcapping"),
+    logitSoftcap: modelType === "gemma" ? 0 : softcap("final_logit_softcapping"),
     embeddingScale: Math.fround(Math.sqrt(config.hiddenSize)),
   };
 }

@@ -411,6 +411,22 @@ describe("GGUF writer", () => {
     }
   });
 
+  it("writes metadata arrays whose numbers make the header buffer grow (a 50k-token vocabulary's scores)", async () => {
+    const scores = Array.from({ length: 50_001 }, (_, i) => -i / 7);
+    const types = Array.from({ length: 50_001 }, (_, i) => (i % 6) + 1);
+    const path = join(dir, "scores.gguf");
+    await writeGguf(path, {
+      metadata: [
+        ["tokenizer.ggml.scores", { type: "array", elementType: "float32", value: scores }],
+        ["tokenizer.ggml.token_type", { type: "array", elementType: "int32", value: types }],
+      ],
+      tensors: [],
+    });
+    const file = await readGguf(path);
+    assert.deepEqual(file.metadata.get("tokenizer.ggml.scores")?.value, scores.map(Math.fround));
+    assert.deepEqual(file.metadata.get("tokenizer.ggml.token_type")?.value, types);
+  });
+
   it("refuses duplicate names and shapes that do not hold the data", async () => {
     const data = new Float32Array(4);
     await assert.rejects(
