@@ -115,7 +115,7 @@ describe("GGUF writer round trips", () => {
   for (const [modelType, config] of Object.entries(ROUND_TRIP)) {
     it(`${modelType}: f32 and f16 GGUF give the HF folder's logits`, async () => {
       const source = await folder(`${modelType}-small`, config);
-      const expected = await logits(await loadModel(source));
+      const expected = await logits(await loadModel(source, { backend: "js" }));
       const scale = Math.max(1, maxAbs(expected));
       const f32 = await ggufLogits(await convert(source, "f32"));
       assert.ok(maxAbsDiff(f32, expected) <= 1e-5 * scale, `f32: max |Δ| ${maxAbsDiff(f32, expected)}`);
@@ -125,7 +125,7 @@ describe("GGUF writer round trips", () => {
 
     it(`${modelType}: q8_0 and q4_k_m GGUF stay within the mix's quantization error`, async () => {
       const source = await folder(`${modelType}-wide`, wide(config));
-      const expected = await logits(await loadModel(source));
+      const expected = await logits(await loadModel(source, { backend: "js" }));
       const f32Path = await convert(source, "f32");
       const f32 = await readGguf(f32Path);
       // Bounds: per-tensor relative RMS error of the stored weights, then logits against the
@@ -261,7 +261,7 @@ describe("GGUF writer: llama.cpp's names, layouts and hyperparameters", () => {
 
   it("gemma3: a final soft-cap in config.json bounds the logits, read from the HF folder and from the GGUF file", async () => {
     const source = await folder("gemma3-softcap", ROUND_TRIP["gemma3_text"]!, 5);
-    const hf = await logits(await loadModel(source));
+    const hf = await logits(await loadModel(source, { backend: "js" }));
     const gguf = await ggufLogits(await convert(source, "f32", "-softcap"));
     assert.ok(maxAbs(hf) < 4 && maxAbs(hf) > 2, `max |logit| ${maxAbs(hf)}`);
     assert.ok(maxAbsDiff(gguf, hf) <= 1e-5);
@@ -344,7 +344,7 @@ describe("GGUF writer: what llama.cpp cannot run", () => {
     const path = join(dir, "mistral-window.gguf");
     await writeGguf(path, content);
     const unwindowed = await folder("mistral-unwindowed", without(config, "sliding_window"));
-    const expected = await logits(await loadModel(unwindowed));
+    const expected = await logits(await loadModel(unwindowed, { backend: "js" }));
     assert.ok(maxAbsDiff(await ggufLogits(path), expected) <= 1e-5 * Math.max(1, maxAbs(expected)));
 
     const lines: string[] = [];
