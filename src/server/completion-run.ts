@@ -139,6 +139,7 @@ export async function runCompletion(plan: CompletionPlan, response: ServerRespon
   };
   response.on("close", onClose);
   try {
+    if (response.socket === null || response.socket.destroyed) return; // gone while its request was read
     const running = served.scheduler.submit({ tasks: choices }, disconnected.signal); // 429 / 400 / 503 before anything is written
     if (generation.stream) {
       stream = new EventStream(response);

@@ -54,6 +54,9 @@ const POST_ROUTES: Readonly<Record<string, Handler>> = {
 };
 const GET_ROUTES = new Set(["/health", "/v1/models", "/slots"]);
 
+/** How long close() waits for answers in flight before dropping their connections. */
+const CLOSE_GRACE_MS = 5000;
+
 const digest = (text: string): Buffer => createHash("sha256").update(text).digest();
 
 function modelObject(served: ServedModel): object {
@@ -102,7 +105,7 @@ export class ApiServer {
   static async listen(options: ApiServerOptions = {}): Promise<ApiServer> {
     const server = createServer();
     const api = new ApiServer(server, options);
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => api.track(api.handle(request, response)));
+    server.on("request", (request: IncomingMessage, response: ServerResponse) => api.track(api.handle(request, response), response));
     server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
       if (!socket.writable) return;
       const [status, reason] = error.code === "HPE_HEADER_OVERFLOW" ? [431, "Request Header Fields Too Large"] : [400, "Bad Request"];
@@ -135,21 +138,30 @@ export class ApiServer {
     this.served = served;
   }
 
-  /** Stops accepting, ends waiting and running requests with a 503, closes every connection. */
+  /**
+   * Stops accepting, ends waiting and running requests with a 503 (a stream gets its
+   * error event and [DONE]), lets the answers be delivered, then closes every
+   * connection (one still sending its body after CLOSE_GRACE_MS is dropped).
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     if (this.served?.kind === "decoder") this.served.scheduler.close(unavailable("the server is shutting down", "shutting_down"));
     this.server.closeIdleConnections();
-    await Promise.allSettled([...this.inFlight]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+    clearTimeout(grace);
     this.server.closeAllConnections();
     await closed;
   }
 
-  private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+  /** Keeps a request in flight until its handler is done and its answer delivered (or its connection gone). */
+  private track(work: Promise<void>, response: ServerResponse): void {
+    const delivered = new Promise<void>((resolve) => response.once("close", resolve));
+    const both = Promise.all([work, delivered]).then(() => {});
+    this.inFlight.add(both);
+    void both.finally(() => this.inFlight.delete(both));
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

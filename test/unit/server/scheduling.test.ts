@@ -4,6 +4,7 @@
 // sequential runs, a follow-up chat turn reuses its slot's cache, and SIGTERM / SIGINT
 // end streams cleanly and exit 0.
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import { openStream, raw, slots, startServe, writeModelFolders, type EventReader, type ModelFolders } from "./serve-process.js";
 
@@ -166,11 +167,20 @@ test("SIGTERM during a stream ends it with an error event and [DONE], refuses th
   assert.match(server.stdout(), /SIGTERM: shutting down/);
 });
 
-test("SIGINT while idle exits 0; after shutdown nothing listens", async () => {
+test("SIGINT exits 0 even with a client that never finishes sending its body; after shutdown nothing listens", async () => {
   const server = await startServe(["--model", folders.chat, "--alias", "m"]);
   assert.equal((await complete(server.url, { prompt: "x", max_tokens: 1 })).status, 200);
+  const { hostname, port } = new URL(server.url);
+  const slow = connect(Number(port), hostname);
+  slow.on("error", () => {});
+  await new Promise((resolve) => slow.once("connect", resolve));
+  slow.write('POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"model": "m", ');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = performance.now();
   server.child.kill("SIGINT");
   assert.equal(await server.exited, 0);
+  assert.ok(performance.now() - started < 15_000);
+  slow.destroy();
   assert.match(server.stdout(), /SIGINT: shutting down/);
   await assert.rejects(raw(server.url, "GET", "/health"), /ECONNREFUSED/);
 });
