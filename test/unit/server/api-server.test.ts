@@ -8,7 +8,8 @@ import { ApiServer } from "../../../src/server/server.js";
 import { serveModel } from "../../../src/server/served-model.js";
 import { RequestFields } from "../../../src/server/request-fields.js";
 import { ApiError } from "../../../src/server/api-error.js";
-import { raw, writeModelFolders } from "./serve-process.js";
+import { raw } from "../../helpers/serve-process.js";
+import { writeModelFolders } from "./model-folders.js";
 
 test("/health is 503 while the model loads, then 200; other routes wait too; close() stops listening", async () => {
   const folders = await writeModelFolders();

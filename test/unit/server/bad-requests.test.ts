@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
-import { raw, startServe, writeModelFolders, type ModelFolders, type RawAnswer, type ServeProcess } from "./serve-process.js";
+import { raw, startServe, type RawAnswer, type ServeProcess } from "../../helpers/serve-process.js";
+import { writeModelFolders, type ModelFolders } from "./model-folders.js";
 
 const KEY = "sesame";
 let folders: ModelFolders;

@@ -8,7 +8,8 @@ import { after, before, test } from "node:test";
 import OpenAI from "openai";
 import type { EncoderModel } from "../../../src/encoder-model.js";
 import { loadModel, type LanguageModel } from "../../../src/language-model.js";
-import { startServe, writeModelFolders, type ModelFolders, type ServeProcess } from "./serve-process.js";
+import { startServe, type ServeProcess } from "../../helpers/serve-process.js";
+import { writeModelFolders, type ModelFolders } from "./model-folders.js";
 
 const KEY = "test-key-123";
 let folders: ModelFolders;

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
-import { openStream, raw, slots, startServe, writeModelFolders, type EventReader, type ModelFolders } from "./serve-process.js";
+import { openStream, raw, slots, startServe, type EventReader } from "../../helpers/serve-process.js";
+import { writeModelFolders, type ModelFolders } from "./model-folders.js";
 
 let folders: ModelFolders;
 before(async () => {

@@ -8,7 +8,8 @@ import { after, before, test } from "node:test";
 import { main } from "../../../src/cli/main.js";
 import { captureIo } from "../../helpers/capture.js";
 import { CHATML } from "../../helpers/chat-model.js";
-import { raw, startServe, writeModelFolders, type ModelFolders } from "./serve-process.js";
+import { raw, startServe } from "../../helpers/serve-process.js";
+import { writeModelFolders, type ModelFolders } from "./model-folders.js";
 
 let folders: ModelFolders;
 let plain: string;
