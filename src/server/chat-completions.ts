@@ -99,7 +99,7 @@ export async function answerChatCompletion(served: ServedModel, body: unknown, r
       prompts: [prompt],
       endIds: new Set(request.ignoreEos ? [] : format.endOfTurnIds),
       topLogprobs: withLogprobs ? (top ?? 0) : null,
-      defaultMaxTokens: (_length, room) => room, // until the end of the turn or the window
+      defaultMaxTokens: (room) => room, // until the end of the turn or the window
       format: chatFormat(decoder, withLogprobs),
     },
     response,

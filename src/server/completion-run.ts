@@ -44,8 +44,8 @@ export interface CompletionPlan {
   readonly endIds: ReadonlySet<number>;
   /** Alternatives per token's logprobs; null without logprobs. */
   readonly topLogprobs: number | null;
-  /** max_tokens when the request gives none, from the prompt's length and the room left. */
-  defaultMaxTokens(promptLength: number, room: number): number;
+  /** max_tokens when the request gives none, from the room the prompt leaves in the window. */
+  defaultMaxTokens(room: number): number;
   readonly format: CompletionFormat;
 }
 
@@ -77,11 +77,11 @@ function fitContext(plan: CompletionPlan): number[] {
         "context_length_exceeded",
       );
     }
-    return asked ?? plan.defaultMaxTokens(length, context - length);
+    return asked ?? plan.defaultMaxTokens(context - length);
   });
 }
 
-/** The seed of choice `index`: the request's seed moved by the index (staying a safe integer), or a random one. */
+/** The seed of choice `index`: the request's (or a random) seed moved by the index, staying a safe integer. */
 function choiceSeed(base: number, index: number): number {
   return Number.isSafeInteger(base + index) ? base + index : base - index;
 }

@@ -4,7 +4,7 @@
 
 import { ChatFormat } from "../chat/chat-format.js";
 import type { EncoderModel } from "../encoder-model.js";
-import { InputError, LmscopeError } from "../errors.js";
+import { InputError, LmscopeError, OptionError } from "../errors.js";
 import type { LanguageModel } from "../language-model.js";
 import { maxLengthFor } from "../pipelines/text-classification.js";
 import { invalidRequest, notFound } from "./api-error.js";
@@ -15,7 +15,7 @@ export interface ServeModelOptions {
   readonly name: string;
   /** Sequences decoded at once (decoders). */
   readonly parallel: number;
-  /** Positions per slot; default and maximum the model's context. */
+  /** Positions per slot (--ctx); default and maximum the model's context. */
   readonly contextLength?: number;
   /** Requests that may wait for a slot. */
   readonly queueLimit: number;
@@ -50,7 +50,8 @@ export function serveModel(model: LanguageModel | EncoderModel, options: ServeMo
     return { kind: "encoder", model, name: options.name, created, contextLength: maxLengthFor(model.network, model.tokenizer) };
   }
   const modelContext = model.config.contextLength;
-  const contextLength = Math.min(options.contextLength ?? modelContext, modelContext);
+  const contextLength = options.contextLength ?? modelContext;
+  if (contextLength > modelContext) throw new OptionError("--ctx", `${contextLength} positions exceed the model's context of ${modelContext}`);
   let chatFormat: ChatFormat | null = null;
   let chatFormatProblem: string | null = null;
   try {

@@ -98,7 +98,7 @@ export async function answerTextCompletion(served: ServedModel, body: unknown, r
       prompts,
       endIds: new Set(request.ignoreEos ? [] : decoder.model.config.eosTokenIds),
       topLogprobs: logprobs ?? null,
-      defaultMaxTokens: (_length, room) => Math.min(DEFAULT_MAX_TOKENS, room),
+      defaultMaxTokens: (room) => Math.min(DEFAULT_MAX_TOKENS, room),
       format: textFormat(decoder, logprobs !== undefined),
     },
     response,

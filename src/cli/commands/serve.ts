@@ -21,7 +21,7 @@ import { numberOption, parseCommandLine, requiredString, stringOption, type Pars
 const DEFAULT_PORT = 8080;
 const DEFAULT_PARALLEL = 4;
 const DEFAULT_QUEUE = 64;
-const MAX_PARALLEL = 256;
+const MAX_PARALLEL = 64; // one decodeBatch call (chunkRows rows) steps them all
 
 const usage = `usage: lmscope serve --model <dir|file> [options]
 

@@ -28,7 +28,7 @@ test("--help lists the routes and flags; bad flags are errors that name them", a
   for (const flag of ["--host", "--port", "--api-key", "--parallel", "--ctx", "--cors", "--queue", "--max-body", "/v1/chat/completions"]) assert.ok(help.stdout.text.includes(flag), flag);
   const cases: [string[], RegExp][] = [
     [["--port", "70000"], /--port.*integer from 0 to 65535/],
-    [["--parallel", "0"], /--parallel.*integer from 1 to 256/],
+    [["--parallel", "0"], /--parallel.*integer from 1 to 64/],
     [["--queue", "-1"], /--queue/],
     [["--ctx", "1.5"], /--ctx/],
     [["--max-body", "10"], /--max-body/],
@@ -44,10 +44,13 @@ test("--help lists the routes and flags; bad flags are errors that name them", a
   }
 });
 
-test("a model that cannot be loaded: the server listened, reports the error and exits 1", async () => {
+test("a model that cannot be loaded, or a --ctx beyond its context: the server listened, reports the error and exits 1", async () => {
   const server = await startServe(["--model", join(folders.chat, "missing")], { waitReady: false });
   assert.equal(await server.exited, 1);
   assert.match(server.stderr(), /lmscope serve: .*missing/);
+  const tooLong = await startServe(["--model", folders.chat, "--ctx", "513"], { waitReady: false });
+  assert.equal(await tooLong.exited, 1);
+  assert.match(tooLong.stderr(), /--ctx.*513 positions exceed the model's context of 512/);
 });
 
 test("without a chat template, completions work and chat completions say how to give one; --chat-template gives one", async () => {
