@@ -8,8 +8,8 @@
 // slots wait in a bounded FIFO queue (full: 429 with Retry-After).
 //
 // One loop drives every slot. Each iteration
-//   1. runs one chunk of the oldest prompt still being processed (so a long prompt
-//      does not stall the streams already decoding),
+//   1. runs up to one chunk (64 ids) of the prompts still being processed, oldest
+//      first (so a long prompt does not stall the streams already decoding),
 //   2. steps every decoding sequence with ONE batched pass over the weights
 //      (DecoderOnlyModel.decodeBatch: each weight matrix read once for all of them),
 //   3. hands each sequence whose logits are new to its task, which samples, streams
@@ -46,7 +46,7 @@ export interface SchedulerOptions {
   readonly contextLength: number;
   /** Requests that may wait for slots; more are refused with 429. */
   readonly queueLimit: number;
-  /** Prompt ids processed per loop iteration (default 64). */
+  /** Prompt ids processed per loop iteration, over one or more prompts (default 64). */
   readonly prefillChunk?: number;
 }
 
@@ -234,8 +234,11 @@ export class Scheduler {
   }
 
   private iterate(): void {
-    const prefilling = this.running.find((r) => r.phase === "prefill");
-    if (prefilling !== undefined) this.guard([prefilling], () => this.prefill(prefilling));
+    let budget = this.prefillChunk;
+    for (const prefilling of this.running.filter((r) => r.phase === "prefill")) {
+      if (budget <= 0) break;
+      this.guard([prefilling], () => (budget -= this.prefill(prefilling, budget)));
+    }
     const decoding = this.running.filter((r) => r.phase === "decode");
     if (decoding.length > 0) this.guard(decoding, () => this.decode(decoding));
     for (const running of this.running.filter((r) => r.phase === "sample")) {
@@ -260,12 +263,13 @@ export class Scheduler {
     }
   }
 
-  private prefill(running: Running): void {
+  /** Runs up to `budget` more ids of the sequence's prompt; returns how many ran. */
+  private prefill(running: Running, budget: number): number {
     const { prompt } = running.task;
     const sequence = running.slot.sequence;
     const first = running.fed < 0;
     const start = first ? commonPrefixLength(sequence.ids, prompt) : running.fed;
-    const end = Math.min(prompt.length, start + this.prefillChunk);
+    const end = Math.min(prompt.length, start + budget);
     const { reused, processed } = sequence.prefill(prompt.slice(0, end));
     if (first) {
       running.task.prefilled(reused);
@@ -274,6 +278,7 @@ export class Scheduler {
     this.counters.prefillTokens += processed;
     running.fed = end;
     if (end === prompt.length) running.phase = "sample";
+    return processed;
   }
 
   private decode(decoding: readonly Running[]): void {
