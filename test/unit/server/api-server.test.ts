@@ -52,3 +52,40 @@ test("request fields: types and ranges are checked by name; null is absent; unkn
   assert.equal(fields.object("e")!.number("f", { min: 0, max: 5, integer: true }), 2);
   assert.throws(() => RequestFields.of([1]), (e: unknown) => e instanceof ApiError && /must be a JSON object, got an array/.test(e.message));
 });
+
+test("a failure inside the server is a 500 without internals (a stream gets an error event, then [DONE]); the server keeps serving", async () => {
+  const folders = await writeModelFolders();
+  const server = await ApiServer.listen({ port: 0 });
+  const logged: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  try {
+    const model = await loadModel<LanguageModel>(folders.chat, { backend: "js" });
+    server.ready(serveModel(model, { name: "m", parallel: 1, queueLimit: 4 }));
+    const forward = model.network.forward.bind(model.network);
+    let failures = 2;
+    model.network.forward = (...args) => {
+      if (failures-- > 0) throw new TypeError("secret internal detail");
+      forward(...args);
+    };
+    process.stderr.write = ((text: string) => (logged.push(String(text)), true)) as typeof process.stderr.write;
+    const body = (stream: boolean) => JSON.stringify({ model: "m", prompt: "hi", max_tokens: 3, stream });
+    const whole = await raw(server.url, "POST", "/v1/completions", { body: body(false) });
+    assert.equal(whole.status, 500);
+    const error = JSON.parse(whole.text).error;
+    assert.deepEqual([error.type, error.code], ["server_error", "internal_error"]);
+    assert.doesNotMatch(whole.text, /secret/);
+    const streamed = await raw(server.url, "POST", "/v1/completions", { body: body(true) });
+    assert.equal(streamed.status, 200);
+    const events = streamed.text.trim().split("\n\n");
+    assert.equal(events.at(-1), "data: [DONE]");
+    assert.equal(JSON.parse(events.at(-2)!.slice("data: ".length)).error.code, "internal_error");
+    assert.doesNotMatch(streamed.text, /secret/);
+    assert.ok(logged.some((line) => line.includes("secret internal detail")), "the cause is logged");
+    const fine = await raw(server.url, "POST", "/v1/completions", { body: body(false) });
+    assert.equal(fine.status, 200, fine.text);
+  } finally {
+    process.stderr.write = write;
+    await server.close();
+    await folders.cleanup();
+  }
+});
