@@ -178,7 +178,8 @@ async function loadTest(root: string, options: { shape: string; clients: number;
   const counts = { requests: 0, completed: 0, malformed: 0, disconnected: 0, refused429: 0, other4xx: 0, server5xx: 0, network: 0, tokens: 0 };
   const problems: string[] = [];
   try {
-    await request(server.url, false, { prompt: "warm up" }, 4);
+    // Warm-up: every slot once, so that RSS before and after compare the same allocations (a slot's KV cache is made on first use).
+    await Promise.all(Array.from({ length: options.parallel }, (_, i) => request(server.url, false, { prompt: `warm up ${i}` }, 4)));
     const rssBefore = (await slotState(server.url)).rss_bytes;
     const started = performance.now();
     const end = started + options.seconds * 1000;
@@ -259,7 +260,8 @@ async function batchingTable(root: string, options: { shapes: string[]; streams:
     const results: { streams: number; rate: number; meanBatch: number }[] = [];
     let seed = 0;
     try {
-      await request(server.url, false, { prompt: benchmarkPrompt(32000, 8), temperature: 0 }, 4); // warm-up
+      // Warm-up: every slot once (its KV cache is allocated on first use, which is not what is measured).
+      await Promise.all(Array.from({ length: most }, (_, i) => request(server.url, false, { prompt: benchmarkPrompt(32000, 8 + i).slice(i), temperature: 0 }, 4)));
       for (const streams of options.streams) {
         process.stderr.write(`${shape}: ${streams} streams …\n`);
         const before = await slotState(server.url);

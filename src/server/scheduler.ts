@@ -204,16 +204,16 @@ export class Scheduler {
 
   /**
    * The free slot whose cache shares the longest prefix with the prompt, when that is at
-   * least half of what the slot holds (llama.cpp's server asks for a similar share);
-   * otherwise the least recently used slot, so that a short shared start (a template's
-   * first token) does not evict a conversation that may come back.
+   * least half of the prompt (llama.cpp's server's default similarity); otherwise the
+   * least recently used slot, so that a short shared start (a template's first tokens)
+   * does not evict a conversation that may come back.
    */
   private bestSlot(free: readonly Slot[], prompt: readonly number[]): Slot {
     let best: Slot | null = null;
     let bestShared = 0;
     for (const slot of free) {
       const shared = commonPrefixLength(slot.sequence.ids, prompt);
-      if (shared > bestShared && 2 * shared >= slot.sequence.ids.length) {
+      if (shared > bestShared && 2 * shared >= prompt.length) {
         best = slot;
         bestShared = shared;
       }
