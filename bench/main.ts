@@ -4,6 +4,7 @@
 const benches: Record<string, string> = {
   generate: "prefill and decode speed of a model, with peak RSS",
   kernels: "memory bandwidth; matvec/matmul GB/s and GFLOP/s per backend and thread count",
+  serve: "lmscope serve under 64 streaming clients (5xx, well-formed streams, slots, RSS); continuous batching tokens/s at 1, 4, 16 streams",
   tokenize: "tokenizer throughput on tinyshakespeare against other JS tokenizers",
   train: "training steps of nanoGPT's CPU baseline (shakespeare-char): ms/iteration per backend and thread count, beside a PyTorch peer",
 };

@@ -16,6 +16,7 @@ import { infoCommand } from "./commands/info.js";
 import { inspectCommand } from "./commands/inspect.js";
 import { nerCommand } from "./commands/ner.js";
 import { quantizeCommand } from "./commands/quantize.js";
+import { serveCommand } from "./commands/serve.js";
 import { similarityCommand } from "./commands/similarity.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
 import { trainCommand } from "./commands/train.js";
@@ -26,6 +27,7 @@ import { tokenizerTrainCommand } from "./commands/tokenizer-train.js";
 const commands: Command[] = [
   generateCommand,
   chatCommand,
+  serveCommand,
   infoCommand,
   inspectCommand,
   downloadCommand,

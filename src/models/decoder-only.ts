@@ -124,9 +124,9 @@ export class DecoderOnlyModel {
     return state;
   }
 
-  /** A state for a sequence of unknown length: up to the context, starting small. */
-  acquireGrowingState(): DecodeState {
-    return this.acquireState(this.config.contextLength, Math.min(this.config.contextLength, INITIAL_CACHE_POSITIONS));
+  /** A state for a sequence of unknown length: up to `maxPositions` (default the context), starting small. */
+  acquireGrowingState(maxPositions: number = this.config.contextLength): DecodeState {
+    return this.acquireState(maxPositions, Math.min(maxPositions, INITIAL_CACHE_POSITIONS));
   }
 
   releaseState(state: DecodeState): void {
@@ -188,7 +188,7 @@ export class DecoderOnlyModel {
     if (caches.length !== rows) throw new InputError(`${rows} tokens for ${caches.length} sequences`);
     if (rows > this.chunkRows) throw new InputError(`a batched step takes at most ${this.chunkRows} sequences, got ${rows}`);
     if (new Set(caches).size !== rows) throw new InputError("a sequence appears twice in one batched step");
-    if (!this.parts.blocks.every((b) => b.attention instanceof SelfAttention)) {
+    if (!this.batchedDecoding) {
       throw new InputError("batched decoding needs softmax attention in every layer (this model has linear-attention layers: step its sequences one by one)");
     }
     if (logits.length < rows * vocabSize) throw new RangeError(`logits buffer has ${logits.length} floats, needs ${rows * vocabSize}`);
@@ -220,6 +220,11 @@ export class DecoderOnlyModel {
     } finally {
       pass.sequences = null;
     }
+  }
+
+  /** Whether decodeBatch can step this model's sequences: softmax attention in every layer. */
+  get batchedDecoding(): boolean {
+    return this.parts.blocks.every((b) => b.attention instanceof SelfAttention);
   }
 
   /** Each cache's next position, in a buffer reused from step to step. */

@@ -36,10 +36,46 @@ test("prefill runs only what follows the cached prefix, rolls back on divergence
   assert.deepEqual(sequence.ids, []);
 });
 
-test("a failed step empties the cache instead of leaving it half written", () => {
+test("ids that do not fit are refused before they run; a failed step empties the cache instead of leaving it half written", () => {
   const sequence = new CachedSequence(network);
   sequence.prefill([1, 2, 3]);
   assert.throws(() => sequence.feed(new Array(LLAMA_CONFIG["max_position_embeddings"] as number).fill(4)), /do not fit/);
+  assert.deepEqual(sequence.ids, [1, 2, 3]);
+  assert.throws(() => sequence.feed([4, network.config.vocabSize]), /outside the embedding table/);
   assert.deepEqual(sequence.ids, []);
   assert.deepEqual(sequence.prefill([1, 2, 3]), { reused: 0, processed: 3 });
+});
+
+test("feedTogether steps several sequences in one batched pass: each gets the logits of stepping alone", () => {
+  const prompts = [[1, 5, 9], [2, 40, 41, 7, 3, 11, 12], [4]];
+  const together = prompts.map((p) => {
+    const s = new CachedSequence(network);
+    s.prefill(p);
+    return s;
+  });
+  const vocab = network.config.vocabSize;
+  const batchLogits = new Float32Array(prompts.length * vocab);
+  for (let step = 0; step < 4; step++) {
+    const ids = prompts.map((_, i) => (3 + 5 * step + 11 * i) % vocab);
+    CachedSequence.feedTogether(together, ids, batchLogits);
+    ids.forEach((id, i) => {
+      prompts[i]!.push(id);
+      assert.deepEqual(together[i]!.ids, prompts[i]);
+      const alone = fromScratch(prompts[i]!);
+      const got = together[i]!.logits;
+      for (let v = 0; v < vocab; v++) assert.ok(Math.abs(got[v]! - alone[v]!) <= 2e-5 * Math.max(1, Math.abs(alone[v]!)), `step ${step}, sequence ${i}, logit ${v}`);
+    });
+  }
+  assert.throws(() => CachedSequence.feedTogether(together, [1, 2], batchLogits), /2 tokens for 3 sequences/);
+  for (const s of together) s.release();
+});
+
+test("a cached sequence holds at most maxPositions positions (a server's --ctx), within the model's context", () => {
+  const context = LLAMA_CONFIG["max_position_embeddings"] as number;
+  const short = new CachedSequence(network, 8);
+  short.prefill([1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.throws(() => short.feed([9]), /do not fit/);
+  assert.throws(() => new CachedSequence(network, context + 1), /1 to 48 positions/);
+  assert.throws(() => new CachedSequence(network, 0), /not 0/);
+  short.release();
 });

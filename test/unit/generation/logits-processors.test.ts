@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { InputError, OptionError } from "../../../src/errors.js";
-import { RepetitionPenaltyProcessor, TemperatureProcessor } from "../../../src/generation/logits-processors.js";
+import { PresenceFrequencyPenaltyProcessor, RepetitionPenaltyProcessor, TemperatureProcessor } from "../../../src/generation/logits-processors.js";
 
 describe("RepetitionPenaltyProcessor", () => {
   it("divides positive and multiplies non-positive logits of seen ids", () => {
@@ -58,5 +58,37 @@ describe("TemperatureProcessor", () => {
     for (const temperature of [0, -1, Number.NaN, Infinity]) {
       assert.throws(() => new TemperatureProcessor(temperature), OptionError, `temperature ${temperature}`);
     }
+  });
+});
+
+describe("PresenceFrequencyPenaltyProcessor", () => {
+  it("subtracts frequency × count + presence from each id seen, once per id", () => {
+    const logits = new Float32Array([1, 1, 1, 1]);
+    const processor = new PresenceFrequencyPenaltyProcessor(4, 0.5, 0.25);
+    processor.apply(logits, [2, 0, 2, 2]);
+    assert.deepEqual([...logits], [1 - 0.25 - 0.5, 1, 1 - 3 * 0.25 - 0.5, 1]);
+    // Counts start from zero again on the next call.
+    processor.apply(logits, [1]);
+    assert.deepEqual([...logits], [0.25, 0.25, 1 - 3 * 0.25 - 0.5, 1]);
+  });
+
+  it("negative penalties favour what was said; zero penalties change nothing", () => {
+    const logits = new Float32Array([0, 0]);
+    new PresenceFrequencyPenaltyProcessor(2, -1, -0.5).apply(logits, [1, 1]);
+    assert.deepEqual([...logits], [0, 2]);
+    new PresenceFrequencyPenaltyProcessor(2, 0, 0).apply(logits, [0, 1, 1]);
+    assert.deepEqual([...logits], [0, 2]);
+  });
+
+  it("rejects penalties outside [-2, 2] (NaN too) and ids outside the vocabulary, then works again", () => {
+    for (const bad of [2.5, -3, Number.NaN, Infinity]) {
+      assert.throws(() => new PresenceFrequencyPenaltyProcessor(3, bad, 0), OptionError, String(bad));
+      assert.throws(() => new PresenceFrequencyPenaltyProcessor(3, 0, bad), OptionError, String(bad));
+    }
+    const processor = new PresenceFrequencyPenaltyProcessor(3, 1, 0);
+    assert.throws(() => processor.apply(new Float32Array(3), [0, 3]), InputError);
+    const logits = new Float32Array([0, 0, 0]);
+    processor.apply(logits, [1]);
+    assert.deepEqual([...logits], [0, -1, 0], "the failed call left no counts behind");
   });
 });
