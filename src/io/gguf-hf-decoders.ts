@@ -320,7 +320,7 @@ function phi3Hyperparameters(h: Hyper): [string, GgufValue][] {
   return meta;
 }
 
-/** GemmaModel.set_gguf_parameters, and the RoPE base when it is not 10⁴. */
+/** The keys Gemma 1 and Gemma 2 both write (GemmaModel.set_gguf_parameters), and the RoPE base when it is not 10⁴. */
 function gemmaHyperparameters(h: Hyper): [string, GgufValue][] {
   const cfg = h.spec.config;
   const theta = readRope(h.c, "full_attention").theta;
@@ -338,27 +338,16 @@ function gemmaHyperparameters(h: Hyper): [string, GgufValue][] {
   return theta === 10000 ? meta : [...meta, ["@rope.freq_base", f32(theta)]];
 }
 
-/** Gemma2Model.set_gguf_parameters, with the RoPE base and the layer pattern when they differ from llama.cpp's defaults. */
+/** Gemma2Model.set_gguf_parameters: Gemma's, the soft-caps, the window, and the layer pattern when it differs from llama.cpp's default. */
 function gemma2Hyperparameters(h: Hyper): [string, GgufValue][] {
-  const { c, spec } = h;
-  const cfg = spec.config;
-  const theta = readRope(c, "full_attention").theta;
-  const meta: [string, GgufValue][] = [
-    ["@context_length", u32(cfg.contextLength)],
-    ["@embedding_length", u32(cfg.hiddenSize)],
-    ["@block_count", u32(cfg.numLayers)],
-    ["@feed_forward_length", u32(cfg.intermediateSize)],
-    ["@attention.head_count", u32(cfg.numHeads)],
-    ["@attention.head_count_kv", u32(cfg.numKvHeads)],
-    ["@attention.layer_norm_rms_epsilon", f32(spec.rmsNormEps)],
-    ["@attention.key_length", u32(cfg.headDim)],
-    ["@attention.value_length", u32(cfg.headDim)],
+  const { spec } = h;
+  return [
+    ...gemmaHyperparameters(h),
     ["@attn_logit_softcapping", f32(spec.attentionSoftcap)],
     ["@final_logit_softcapping", f32(spec.logitSoftcap)],
     ["@attention.sliding_window", u32(windowOf(spec))],
+    ...slidingPattern(spec, (l) => l % 2 === 0),
   ];
-  if (theta !== 10000) meta.push(["@rope.freq_base", f32(theta)]);
-  return [...meta, ...slidingPattern(spec, (l) => l % 2 === 0)];
 }
 
 /** Gemma3Model.set_gguf_parameters (the base, then Gemma's own), and the layer pattern when it differs from every sixth layer full. */
