@@ -49,6 +49,7 @@ export interface PeerMeasurement {
   decodeTokensPerSecond: number;
 }
 
+/** One llama.cpp instance for the process; each context sets its own thread count. */
 let llamaInstance: Promise<Llama> | undefined;
 
 export async function measureNodeLlamaCpp(
@@ -56,7 +57,9 @@ export async function measureNodeLlamaCpp(
   ggufPath: string,
   opts: { threads: number; promptTokens: number; decodeTokens: number },
 ): Promise<PeerMeasurement> {
-  llamaInstance ??= nodeLlamaCpp.getLlama({ gpu: false, build: "never", logLevel: "error", maxThreads: opts.threads });
+  // No maxThreads: it caps every later context, so the first measurement's thread count
+  // (1) would hold the 2-thread rows to one thread.
+  llamaInstance ??= nodeLlamaCpp.getLlama({ gpu: false, build: "never", logLevel: "error" });
   const llama = await llamaInstance;
   const model = await llama.loadModel({ modelPath: ggufPath, gpuLayers: 0 });
   try {
