@@ -7,7 +7,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "../command.js";
-import { createBackend, type BackendName } from "../../backend/select.js";
 import { ConfigError, InputError, OptionError } from "../../errors.js";
 import { createModel, loadModel } from "../../language-model.js";
 import type { JsonObject } from "../../models/config-reader.js";
@@ -16,7 +15,7 @@ import { isSeq2SeqModelType, SEQ2SEQ_MODEL_TYPES } from "../../models/seq2seq/re
 import type { Seq2SeqModel } from "../../seq2seq-model.js";
 import { loadTokenizer } from "../../tokenizers/load.js";
 import type { Tokenizer } from "../../tokenizers/tokenizer.js";
-import { checkCheckpointTarget, isCheckpoint, readCheckpoint, TRAINER_STATE_FILE } from "../../training/checkpoint.js";
+import { TRAINER_STATE_FILE } from "../../training/checkpoint.js";
 import {
   encodePairs,
   PairBatches,
@@ -28,14 +27,13 @@ import {
   type EncodedPair,
   type PairSpecialIds,
 } from "../../training/data/translation-pairs.js";
-import { textFingerprint } from "../../training/datasets/index.js";
 import type { PerplexityResult } from "../../training/perplexity.js";
 import { runConfigFromJson, runConfigToJson, type RunConfig } from "../../training/train-config.js";
 import type { TrainableModel } from "../../training/trainable.js";
 import { Trainer } from "../../training/trainer.js";
-import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
 import { applySettings, copyTokenizerFiles } from "./train.js";
 import { formatDuration, progressFromJson, runWithCheckpoints } from "./training-run.js";
+import { startTraining } from "./training-start.js";
 
 /** Presets by name: a small original Transformer (Vaswani et al. 2017, scaled down) and its training. */
 export const SEQ2SEQ_PRESETS: Readonly<Record<string, JsonObject>> = {
@@ -145,57 +143,13 @@ export const trainSeq2SeqCommand: Command = {
   summary: "train an encoder–decoder on source–target pairs (teacher forcing)",
   usage,
   async run(argv, io) {
-    const { values } = parseCommandLine(
-      argv,
-      {
-        data: { type: "string" },
-        out: { type: "string" },
-        config: { type: "string" },
-        set: { type: "string", multiple: true },
-        tokenizer: { type: "string" },
-        resume: { type: "boolean" },
-        backend: { type: "string" },
-        threads: { type: "string" },
-        "log-interval": { type: "string" },
-      },
-      false,
-    );
-    const out = resolve(requiredString(values, "out"));
-    const resume = values["resume"] === true;
-    const logInterval = numberOption(values, "log-interval") ?? 10;
-    if (!(Number.isInteger(logInterval) && logInterval >= 1)) throw new OptionError("--log-interval", `expected a positive integer, got ${logInterval}`);
-    const backendName = (stringOption(values, "backend") ?? "auto") as BackendName;
-    const threads = numberOption(values, "threads");
-    const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
-
-    let setup: Seq2SeqRun;
-    let dataPath: string;
-    let saved: Awaited<ReturnType<typeof readCheckpoint>> | undefined;
-    if (resume) {
-      if (!(await isCheckpoint(out))) throw new InputError(`--resume: ${out} holds no training checkpoint (no ${TRAINER_STATE_FILE})`);
-      if (values["config"] !== undefined || values["set"] !== undefined || values["tokenizer"] !== undefined) {
-        throw new OptionError("--resume", "continues the checkpoint's own configuration; leave out --config, --set and --tokenizer");
-      }
-      saved = await readCheckpoint(out);
-      const statePath = join(out, TRAINER_STATE_FILE);
-      if (saved.trainerState["kind"] !== "train-seq2seq") throw new InputError(`${statePath} is not from \`lmscope train-seq2seq\``);
-      setup = seq2seqRunFromJson({ ...(saved.trainerState["run"] as JsonObject) }, statePath);
-      dataPath = resolve(stringOption(values, "data") ?? String((saved.trainerState["data"] as JsonObject)["file"]));
-    } else {
-      dataPath = resolve(requiredString(values, "data"));
-      if (await isCheckpoint(out)) throw new InputError(`${out} already holds a training checkpoint: pass --resume to continue it, or choose another --out`);
-      await checkCheckpointTarget(out);
-      setup = await readSeq2SeqRunConfig(stringOption(values, "config") ?? "transformer-tiny", (values["set"] as string[] | undefined) ?? [], stringOption(values, "tokenizer"));
-    }
-    const { run, labelSmoothing } = setup;
-
-    const text = await readFile(dataPath, "utf8").catch((error: Error) => {
-      throw new InputError(`cannot read data file ${dataPath}: ${error.message}`);
+    const { out, logInterval, backend, config: setup, dataPath, text, fingerprint, saved } = await startTraining(argv, {
+      kind: "train-seq2seq",
+      defaultConfig: "transformer-tiny",
+      fromJson: seq2seqRunFromJson,
+      read: readSeq2SeqRunConfig,
     });
-    const fingerprint = textFingerprint(text);
-    if (saved !== undefined && (saved.trainerState["data"] as JsonObject)["fingerprint"] !== fingerprint) {
-      throw new InputError(`${dataPath} is not the data this run was trained on`);
-    }
+    const { run, labelSmoothing } = setup;
     const pairs = parsePairs(text, dataPath);
     const characterJson = run.data.tokenizer === "char" ? pairCharacterTokenizerJson(pairs) : null;
     const tokenizer = characterJson !== null ? pairCharacterTokenizer(characterJson) : await loadTokenizer(run.data.tokenizer);

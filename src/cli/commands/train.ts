@@ -5,18 +5,18 @@
 import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "../command.js";
-import { createBackend, type BackendName } from "../../backend/select.js";
+import type { BackendName } from "../../backend/select.js";
 import { ConfigError, InputError, OptionError } from "../../errors.js";
 import { createModel, loadModel, type LanguageModel } from "../../language-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
 import type { JsonObject } from "../../models/config-reader.js";
 import { loadTokenizer } from "../../tokenizers/load.js";
-import { checkCheckpointTarget, isCheckpoint, readCheckpoint, TRAINER_STATE_FILE } from "../../training/checkpoint.js";
-import { characterDataset, readTextFile, textFingerprint, tokenizedDataset, type TextDataset } from "../../training/datasets/index.js";
+import { TRAINER_STATE_FILE } from "../../training/checkpoint.js";
+import { characterDataset, tokenizedDataset, type TextDataset } from "../../training/datasets/index.js";
 import { PRESETS, runConfigFromJson, runConfigToJson, type RunConfig } from "../../training/train-config.js";
 import { Trainer } from "../../training/trainer.js";
-import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
 import { finalLine, formatDuration, progressFromJson, runWithCheckpoints } from "./training-run.js";
+import { startTraining } from "./training-start.js";
 
 /** The backend training commands use unless told otherwise. */
 export const DEFAULT_BACKEND: BackendName = "auto";
@@ -57,55 +57,13 @@ export const trainCommand: Command = {
   summary: "train a model on a text file (checkpoints, resume, loss.svg)",
   usage,
   async run(argv, io) {
-    const { values } = parseCommandLine(
-      argv,
-      {
-        data: { type: "string" },
-        out: { type: "string" },
-        config: { type: "string" },
-        set: { type: "string", multiple: true },
-        tokenizer: { type: "string" },
-        resume: { type: "boolean" },
-        backend: { type: "string" },
-        threads: { type: "string" },
-        "log-interval": { type: "string" },
-      },
-      false,
-    );
-    const out = resolve(requiredString(values, "out"));
-    const resume = values["resume"] === true;
-    const logInterval = numberOption(values, "log-interval") ?? 10;
-    if (!(Number.isInteger(logInterval) && logInterval >= 1)) throw new OptionError("--log-interval", `expected a positive integer, got ${logInterval}`);
-    const backendName = (stringOption(values, "backend") ?? DEFAULT_BACKEND) as BackendName;
-    const threads = numberOption(values, "threads");
-    const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
-
-    let config: RunConfig;
-    let dataPath: string;
-    let saved: Awaited<ReturnType<typeof readCheckpoint>> | undefined;
-    if (resume) {
-      if (!(await isCheckpoint(out))) throw new InputError(`--resume: ${out} holds no training checkpoint (no ${TRAINER_STATE_FILE})`);
-      if (values["config"] !== undefined || values["set"] !== undefined || values["tokenizer"] !== undefined) {
-        throw new OptionError("--resume", "continues the checkpoint's own configuration; leave out --config, --set and --tokenizer");
-      }
-      saved = await readCheckpoint(out);
-      const statePath = join(out, TRAINER_STATE_FILE);
-      if (saved.trainerState["kind"] !== "train") throw new InputError(`${statePath} is not from \`lmscope train\` (resume a fine-tune with \`lmscope finetune --resume\`)`);
-      config = runConfigFromJson(saved.trainerState["run"] as JsonObject, statePath);
-      dataPath = resolve(stringOption(values, "data") ?? String((saved.trainerState["data"] as JsonObject)["file"]));
-    } else {
-      dataPath = resolve(requiredString(values, "data"));
-      if (await isCheckpoint(out)) throw new InputError(`${out} already holds a training checkpoint: pass --resume to continue it, or choose another --out`);
-      await checkCheckpointTarget(out);
-      config = await readRunConfig(stringOption(values, "config") ?? "shakespeare-char", (values["set"] as string[] | undefined) ?? [], stringOption(values, "tokenizer"));
-    }
-
-    const text = await readTextFile(dataPath);
-    const fingerprint = textFingerprint(text);
-    if (saved !== undefined) {
-      const expected = (saved.trainerState["data"] as JsonObject)["fingerprint"];
-      if (expected !== fingerprint) throw new InputError(`${dataPath} is not the text this run was trained on (fingerprint ${fingerprint}, checkpoint has ${String(expected)})`);
-    }
+    const { out, logInterval, backend, config, dataPath, text, fingerprint, saved } = await startTraining(argv, {
+      kind: "train",
+      otherKindHint: "resume a fine-tune with `lmscope finetune --resume`",
+      defaultConfig: "shakespeare-char",
+      fromJson: runConfigFromJson,
+      read: readRunConfig,
+    });
     const dataset = await buildDataset(text, config);
     const { blockSize } = config.training;
     for (const [split, ids] of [["training", dataset.train], ["validation", dataset.validation]] as const) {
