@@ -45,7 +45,7 @@ async function startServer(args: readonly string[]): Promise<Server> {
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   let ended = false;
   void exited.then(() => (ended = true));
   for (let waited = 0; !/ready: /.test(stdout); waited += 20) {

@@ -11,7 +11,9 @@ export interface ServeProcess {
   readonly child: ChildProcessWithoutNullStreams;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the exit code once the process has ended. */
+  /** Waits until stderr matches (stdout and stderr are separate pipes: a line on one says nothing about the other). */
+  stderrMatching(pattern: RegExp): Promise<string>;
+  /** Resolves with the exit code once the process has ended and its output has been read to the end. */
   readonly exited: Promise<number | null>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
@@ -26,24 +28,25 @@ export async function startServe(args: readonly string[], options: { waitReady?:
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   let ended = false;
   void exited.then(() => (ended = true));
-  const until = async (pattern: RegExp): Promise<RegExpExecArray> => {
+  const until = async (pattern: RegExp, stream: () => string): Promise<RegExpExecArray> => {
     for (let waited = 0; ; waited += 10) {
-      const match = pattern.exec(stdout);
+      const match = pattern.exec(stream());
       if (match !== null) return match;
       if (ended || waited > 60_000) throw new Error(`lmscope serve did not print ${pattern}; stdout ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
-  const url = (await until(/listening on (http:\/\/\S+)/))[1]!;
-  if (options.waitReady !== false) await until(/ready: /);
+  const url = (await until(/listening on (http:\/\/\S+)/, () => stdout))[1]!;
+  if (options.waitReady !== false) await until(/ready: /, () => stdout);
   return {
     url,
     child,
     stdout: () => stdout,
     stderr: () => stderr,
+    stderrMatching: async (pattern) => (await until(pattern, () => stderr))[0],
     exited,
     stop: async () => {
       child.kill("SIGTERM");

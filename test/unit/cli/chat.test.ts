@@ -87,7 +87,7 @@ test("piped input and SIGINT: a signal stops the reply being written; between re
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   const until = async (check: () => boolean, what: string): Promise<void> => {
     for (let waited = 0; !check(); waited += 20) {
       if (waited > 60_000) throw new Error(`timed out waiting for ${what}; stdout ${JSON.stringify(stdout.slice(-200))}, stderr ${JSON.stringify(stderr)}`);

@@ -56,7 +56,7 @@ test("a model that cannot be loaded, or a --ctx beyond its context: the server l
 test("without a chat template, completions work and chat completions say how to give one; --chat-template gives one", async () => {
   const server = await startServe(["--model", plain, "--alias", "m"]);
   try {
-    assert.match(server.stderr(), /chat\/completions is off: .*no chat template/);
+    assert.match(await server.stderrMatching(/chat\/completions is off: .*/), /no chat template/);
     const completion = await raw(server.url, "POST", "/v1/completions", { body: JSON.stringify({ model: "m", prompt: "hi", max_tokens: 2 }) });
     assert.equal(completion.status, 200);
     const chat = await raw(server.url, "POST", "/v1/chat/completions", { body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }) });

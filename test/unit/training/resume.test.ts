@@ -69,7 +69,7 @@ function run(argv: string[]): Child {
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   return {
-    done: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stderr }))),
+    done: new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stderr }))),
     kill: () => child.kill("SIGKILL"),
   };
 }
