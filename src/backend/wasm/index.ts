@@ -34,7 +34,7 @@ import { panelMatrixView, panelProduct, placePanels } from "./quant-matrices.js"
 import { panelBytes } from "./quant-panels.js";
 import { ARGS, OP_ATTENTION, OP_MATMUL_COLUMNS, OP_MATMUL_F32, OP_MATMUL_HALF, chunkRows } from "./jobs.js";
 import { WasmMemory } from "./memory.js";
-import { ATTENTION_TILE, instantiateKernels, kernelModule, type KernelExports } from "./module.js";
+import { instantiateKernels, kernelModule, type KernelExports } from "./module.js";
 import { ThreadPool } from "./thread-pool.js";
 import { WasmBackwardKernels } from "./backward.js";
 import { runGemm } from "./gemm.js";
@@ -596,17 +596,19 @@ export class WasmBackend implements Backend {
       }
       const pool = this.pool;
       const parallel = pool !== null && nHeads > 1 && queryCount * keyCount * nHeads * headDim >= PARALLEL_ATTENTION_WORK;
-      const parts = parallel ? pool.parts : 1;
-      const scratchBytes = Math.ceil(((ATTENTION_TILE + headDim) * 4) / 64) * 64;
+      const parts = parallel ? Math.min(pool.parts, nHeads) : 1;
+      // Each part computes a run of heads together (the kernel then reads the cache's rows in order).
+      const headsPerPart = Math.ceil(nHeads / parts);
+      const scratchBytes = Math.ceil((this.kernels.attentionScratchFloats(headsPerPart, headDim) * 4) / 64) * 64;
       const scratch = this.mem.reserve(scratchBytes * parts);
       const c = causal ? 1 : 0;
       const sp = slopes === null ? 0 : this.input(slopes, nHeads, "attention ALiBi slopes");
       const [bw, bb, maxDistance] = bias === null ? [0, 0, 0] : this.placePositionBias(bias, nHeads);
       if (parallel) {
-        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes, window, 0, sp, bw, bb, maxDistance], ARGS);
+        pool.ints.set([op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, 0, c, mp, scratch, scratchBytes, window, 0, sp, bw, bb, maxDistance, headsPerPart], ARGS);
         pool.floats[ARGS + 10] = scale;
         pool.floats[ARGS + 16] = softcap;
-        pool.run(OP_ATTENTION, nHeads);
+        pool.run(OP_ATTENTION, Math.ceil(nHeads / headsPerPart));
       } else {
         this.kernels.attention(op, qp, kp, vp, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale, c, mp, 0, nHeads, scratch, window, softcap, sp, bw, bb, maxDistance);
       }

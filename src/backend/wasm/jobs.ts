@@ -113,11 +113,13 @@ function runChunk(kernels: KernelExports, ints: Int32Array, floats: Float32Array
     }
     case OP_ATTENTION: {
       // out, q, k, v, queryCount, keyCount, queryOffset, nHeads, nKvHeads, headDim, scale (f32), causal, mask, scratch, scratchBytes,
-      // window, softcap (f32), slopes, biasWeights, biasBuckets, maxDistance
+      // window, softcap (f32), slopes, biasWeights, biasBuckets, maxDistance, headsPerChunk
       const scratch = ints[a + 13]! + thread * ints[a + 14]!;
+      const h0 = chunk * ints[a + 21]!;
+      const h1 = Math.min(ints[a + 7]!, h0 + ints[a + 21]!);
       kernels.attention(
         ints[a]!, ints[a + 1]!, ints[a + 2]!, ints[a + 3]!, ints[a + 4]!, ints[a + 5]!, ints[a + 6]!,
-        ints[a + 7]!, ints[a + 8]!, ints[a + 9]!, floats[a + 10]!, ints[a + 11]!, ints[a + 12]!, chunk, chunk + 1, scratch,
+        ints[a + 7]!, ints[a + 8]!, ints[a + 9]!, floats[a + 10]!, ints[a + 11]!, ints[a + 12]!, h0, h1, scratch,
         ints[a + 15]!, floats[a + 16]!, ints[a + 17]!, ints[a + 18]!, ints[a + 19]!, ints[a + 20]!,
       );
       return;

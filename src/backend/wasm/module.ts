@@ -38,6 +38,8 @@ export interface KernelExports {
   gemmScratchBytes(colsPerChunk: number): number;
   /** Per-thread scratch floats of the attention backward (attention-backward.ts). */
   attentionBackwardScratchFloats(keyCount: number): number;
+  /** Per-thread scratch floats of the attention of `heads` heads (attention.ts). */
+  attentionScratchFloats(heads: number, headDim: number): number;
   attention(
     out: number, q: number, k: number, v: number,
     queryCount: number, keyCount: number, queryOffset: number,
@@ -46,9 +48,6 @@ export interface KernelExports {
     biasWeights: number, biasBuckets: number, maxDistance: number,
   ): void;
 }
-
-/** Floats of per-thread attention scratch beyond headDim (the kernel's key tile). */
-export const ATTENTION_TILE = 64;
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 

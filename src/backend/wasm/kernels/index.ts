@@ -7,7 +7,7 @@ export { quantizeActivations } from "./quant-activations";
 export { matmulQuant } from "./quant-matmul";
 export { matmulHalf } from "./half";
 export { zero, copy, add, mul, scaleInPlace, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, relu, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
-export { attention } from "./attention";
+export { attention, attentionScratchFloats } from "./attention";
 export { runTask } from "./tasks";
 export { gemmScratchBytes } from "./gemm";
 export { attentionBackwardScratchFloats } from "./attention-backward";
