@@ -34,6 +34,8 @@ export interface KernelExports {
   rope(x: number, rows: number, nHeads: number, headDim: number, cos: number, sin: number, rotaryDim: number, interleaved: number): void;
   /** Chunk `chunk` of task `task` (tasks.ts) with its argument block at `args`, on thread `thread`'s scratch. */
   runTask(task: number, args: number, chunk: number, thread: number): void;
+  /** Per-thread scratch bytes of a quantized product of m activation rows (panels.ts). */
+  quantScratchBytes(m: number): number;
   /** Per-thread scratch bytes of a GEMM block of `colsPerChunk` columns (gemm.ts). */
   gemmScratchBytes(colsPerChunk: number): number;
   /** Per-thread scratch floats of the attention backward (attention-backward.ts). */

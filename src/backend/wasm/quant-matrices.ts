@@ -60,9 +60,8 @@ export function panelProduct(
   const xd = mem.reserve(blocks * 4);
   const xs = mem.reserve(blocks * SUM_BYTES[activation]);
   kernels.quantizeActivations(activation, xq, xd, xs, x, m, k);
-  // Per thread: a chunk of widened weights for m ≥ 4 (2 KiB), 64 bytes the kernels write to
-  // order their loads, and a float accumulator per row for m ≥ 4.
-  const scratchBytes = m >= 4 ? Math.ceil((2112 + 16 * m) / 64) * 64 : 64;
+  // Per thread: widened weights and a float accumulator per row for m ≥ 4, and 64 bytes the kernels write to order their loads.
+  const scratchBytes = Math.ceil(kernels.quantScratchBytes(m) / 64) * 64;
   if (pool !== null && m * n * k >= PARALLEL_WORK && n >= 2 * PANEL_ROWS) {
     const rows = chunkRows(n, CHUNKS_PER_THREAD * pool.parts, PANEL_ROWS);
     const scratch = mem.reserve(scratchBytes * pool.parts);

@@ -5,6 +5,7 @@
 export { matmulF32, matmulF32Columns } from "./matmul";
 export { quantizeActivations } from "./quant-activations";
 export { matmulQuant } from "./quant-matmul";
+export { quantScratchBytes } from "./panels";
 export { matmulHalf } from "./half";
 export { zero, copy, add, mul, scaleInPlace, rmsNorm, layerNorm, softmaxRows, geluTanh, geluErf, relu, silu, tanhInPlace, rope, sumForBandwidth } from "./elementwise";
 export { attention, attentionScratchFloats } from "./attention";

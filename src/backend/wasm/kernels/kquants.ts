@@ -15,12 +15,13 @@
 //
 // For m ≥ 4 (prompt processing) each super-block of the panel is widened once into
 // per-thread scratch — i16 levels times their sub-block scale (|·| ≤ 4096; Q3_K's levels
-// with their −4 applied) — and every activation row then takes one load and one
-// i32x4.dot_i16x8_s per 8 weights against it, with a float accumulator per row kept in
+// with their −4 applied) — and interleaved by pairs of columns (panels.ts); 4 activation
+// rows at a time then take one i32 splat and one i32x4.dot_i16x8_s per 8 weights against
+// it (the weight vector shared by the 4 rows), with a float accumulator per row kept in
 // scratch until the panel is done.
 
-import { storePanel, sunk, transposeSum } from "./panels";
-import { dotIq4, dotWidened, iq4Table } from "./quant32";
+import { PREFILL_ACCUMULATORS, PREFILL_ROWS, PREFILL_SUMS, PREFILL_WIDENED, interleavePairs, pairDots1, pairDots4, storePanel, sunk, transposeSum } from "./panels";
+import { dotIq4, iq4Table } from "./quant32";
 
 export function matmulKQuant(
   kind: i32, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
@@ -222,6 +223,18 @@ export function matmulKQuant(
   v128.store(dst, i16x8.mul(w3, b), 48);
 }
 
+/** A super-block's float term for the 4 weight rows and activation row `block`'s scale and sums. */
+@inline function superBlockTerm(kind: i32, s: v128, t: usize, xd: usize, xs: usize, block: usize): v128 {
+  const dx = f32x4.splat(load<f32>(xd + (block << 2)));
+  let term = f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(t), dx));
+  if (kind == 10 || kind == 12 || kind == 13) {
+    const sums = xs + block * 48;
+    const mins = transposeSum(minSum(kind, t, 0, sums), minSum(kind, t, 1, sums), minSum(kind, t, 2, sums), minSum(kind, t, 3, sums));
+    term = f32x4.sub(term, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.mul(v128.load(t, 16), dx)));
+  }
+  return term;
+}
+
 @inline function prefillOf(
   kind: i32, tile: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
   m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
@@ -232,43 +245,35 @@ export function matmulKQuant(
   const four = i16x8.splat(4);
   const lowBytes = i8x16.splat(15);
   const table = iq4Table();
-  const hasMins = kind == 10 || kind == 12 || kind == 13;
-  const sink = scratch + 2048; // 16 bytes written to order the loads (see below)
-  const accumulators = scratch + 2112; // m float accumulators of 4 lanes
+  const widened = scratch + PREFILL_WIDENED;
+  const rows = scratch + PREFILL_ROWS;
+  const sums = scratch + PREFILL_SUMS;
+  const accumulators = scratch + PREFILL_ACCUMULATORS; // m float accumulators of 4 lanes
+  const xStride = <usize>k << 1;
   for (let j = j0; j < j1; j += 4) {
     const panel = w + <usize>(j >> 2) * blocks * tile;
     for (let i = 0; i < m; i++) v128.store(accumulators + (<usize>i << 4), f32x4.splat(0));
     for (let b: usize = 0; b < blocks; b++) {
       const t = panel + b * tile;
-      // Group g of row r to scratch + (4g + r)·64.
+      // Widen the super-block (group g of row r to rows + 256g + 64r), then interleave each group by pairs.
       for (let g: usize = 0; g < 8; g++) {
-        for (let r: usize = 0; r < 4; r++) expandGroup(kind, t, r, g, scratch + ((g << 2) + r) * 64, low, two, four, table, lowBytes);
+        for (let r: usize = 0; r < 4; r++) expandGroup(kind, t, r, g, rows + (g << 8) + (r << 6), low, two, four, table, lowBytes);
+        interleavePairs(rows + (g << 8), 64, widened + (g << 8), 16);
       }
-      const d = v128.load(t);
-      for (let i = 0; i < m; i++) {
-        const x = xq + <usize>i * (<usize>k << 1) + (b << 9);
-        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-        for (let g: usize = 0; g < 8; g++) {
-          const xg = x + (g << 6);
-          const x0 = v128.load(xg), x1 = v128.load(xg, 16), x2 = v128.load(xg, 32), x3 = v128.load(xg, 48);
-          const e = scratch + (g << 8);
-          // Each row's sum is also stored (to `sink`): V8 then loads the next row's weights
-          // after it instead of all 16 vectors up front (which spilled half of them).
-          a0 = i32x4.add(a0, sunk(sink, dotWidened(e, x0, x1, x2, x3)));
-          a1 = i32x4.add(a1, sunk(sink, dotWidened(e + 64, x0, x1, x2, x3)));
-          a2 = i32x4.add(a2, sunk(sink, dotWidened(e + 128, x0, x1, x2, x3)));
-          a3 = i32x4.add(a3, dotWidened(e + 192, x0, x1, x2, x3));
-        }
+      let i = 0;
+      for (; i + 4 <= m; i += 4) {
+        pairDots4(widened, 128, xq + <usize>i * xStride + (b << 9), xStride, sums);
         const block = <usize>i * blocks + b;
-        const dx = f32x4.splat(load<f32>(xd + (block << 2)));
-        let acc = f32x4.mul(f32x4.convert_i32x4_s(transposeSum(a0, a1, a2, a3)), f32x4.mul(d, dx));
-        if (hasMins) {
-          const sums = xs + block * 48;
-          const mins = transposeSum(minSum(kind, t, 0, sums), minSum(kind, t, 1, sums), minSum(kind, t, 2, sums), minSum(kind, t, 3, sums));
-          acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.mul(v128.load(t, 16), dx)));
-        }
         const at = accumulators + (<usize>i << 4);
-        v128.store(at, f32x4.add(v128.load(at), acc));
+        v128.store(at, f32x4.add(v128.load(at), superBlockTerm(kind, v128.load(sums), t, xd, xs, block)));
+        v128.store(at, f32x4.add(v128.load(at, 16), superBlockTerm(kind, v128.load(sums, 16), t, xd, xs, block + blocks)), 16);
+        v128.store(at, f32x4.add(v128.load(at, 32), superBlockTerm(kind, v128.load(sums, 32), t, xd, xs, block + 2 * blocks)), 32);
+        v128.store(at, f32x4.add(v128.load(at, 48), superBlockTerm(kind, v128.load(sums, 48), t, xd, xs, block + 3 * blocks)), 48);
+      }
+      for (; i < m; i++) {
+        const at = accumulators + (<usize>i << 4);
+        const s = pairDots1(widened, 128, xq + <usize>i * xStride + (b << 9));
+        v128.store(at, f32x4.add(v128.load(at), superBlockTerm(kind, s, t, xd, xs, <usize>i * blocks + b)));
       }
     }
     for (let i = 0; i < m; i++) storePanel(out, bias, n, i, j, v128.load(accumulators + (<usize>i << 4)));

@@ -2,7 +2,7 @@
 // from quantizeActivations): kinds below 10 are the 32-weight formats (quant32.ts), the
 // others the K-quants (kquants.ts). [j0, j1) are the weight rows this call computes, a
 // multiple of 4 apart (whole panels) except at n. `scratch` is this thread's
-// 2112 + 16·m bytes when m ≥ 4, else 64.
+// quantScratchBytes(m) bytes (panels.ts).
 import { matmulQuant32 } from "./quant32";
 import { matmulKQuant } from "./kquants";
 

@@ -18,11 +18,13 @@
 //
 // For m ≥ 4 (prompt processing) the weights are widened once instead of once per
 // activation row: up to 8 blocks of the panel at a time are expanded into per-thread
-// scratch as i16 levels (offsets applied: Q4_0's − 8), then every activation row takes
-// its dot products against the scratch (one load and one i32x4.dot_i16x8_s per 8
-// weights), keeping a float accumulator per row in scratch until the panel is done.
+// scratch as i16 levels (offsets applied: Q4_0's − 8) and interleaved by pairs of columns
+// (panels.ts), then 4 activation rows at a time take their dot products against them
+// (per 8 weights and row: an i32 splat of the row's pair and one i32x4.dot_i16x8_s, the
+// weight vector shared by the 4 rows), keeping a float accumulator per row in scratch
+// until the panel is done.
 
-import { storePanel, sunk, transposeSum } from "./panels";
+import { PREFILL_ACCUMULATORS, PREFILL_ROWS, PREFILL_SUMS, PREFILL_WIDENED, interleavePairs, pairDots1, pairDots4, storePanel, sunk, transposeSum } from "./panels";
 
 export function matmulQuant32(
   kind: i32, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
@@ -151,16 +153,15 @@ export function matmulQuant32(
   }
 }
 
-/** Σ of 32 widened weights at p with the activations x0..x3. */
-@inline export function dotWidened(p: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  return i32x4.add(
-    i32x4.add(i32x4.dot_i16x8_s(v128.load(p), x0), i32x4.dot_i16x8_s(v128.load(p, 16), x1)),
-    i32x4.add(i32x4.dot_i16x8_s(v128.load(p, 32), x2), i32x4.dot_i16x8_s(v128.load(p, 48), x3)),
-  );
-}
-
 /** Blocks a prefill chunk widens at a time (8 × 4 rows × 64 bytes = 2 KiB of scratch). */
 const CHUNK_BLOCKS = 8;
+
+/** A block's float term for the 4 weight rows: the integer sums s · d_w · d_x [+ m_w · s_x for Q4_1/Q5_1]. */
+@inline function blockTerm(kind: i32, s: v128, t: usize, xd: usize, xs: usize, block: usize): v128 {
+  let term = f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(t), f32x4.splat(load<f32>(xd + (block << 2)))));
+  if (kind == 3 || kind == 5) term = f32x4.add(term, f32x4.mul(v128.load(t, 16), f32x4.splat(load<f32>(xs + (block << 2)))));
+  return term;
+}
 
 @inline function prefill32Of(
   kind: i32, tile: usize, quants: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
@@ -172,38 +173,51 @@ const CHUNK_BLOCKS = 8;
   const eight = i16x8.splat(8);
   const lowBytes = i8x16.splat(15);
   const table = iq4Table();
-  const sink = scratch + CHUNK_BLOCKS * 256; // 16 bytes written to order the loads (panels.ts: sunk)
-  const sums = scratch + CHUNK_BLOCKS * 256 + 64; // m float accumulators of 4 lanes
+  const widened = scratch + PREFILL_WIDENED;
+  const rows = scratch + PREFILL_ROWS;
+  const sums = scratch + PREFILL_SUMS;
+  const accumulators = scratch + PREFILL_ACCUMULATORS; // m float accumulators of 4 lanes
+  const xStride = <usize>k << 1;
   for (let j = j0; j < j1; j += 4) {
     const panel = w + <usize>(j >> 2) * blocks * tile;
-    for (let i = 0; i < m; i++) v128.store(sums + (<usize>i << 4), f32x4.splat(0));
+    for (let i = 0; i < m; i++) v128.store(accumulators + (<usize>i << 4), f32x4.splat(0));
     for (let c: usize = 0; c < blocks; c += CHUNK_BLOCKS) {
       const count = min(<usize>CHUNK_BLOCKS, blocks - c);
-      // Widen the chunk: block b's row r to scratch + (4b + r)·64.
+      // Widen the chunk (block b's row r to rows + 256b + 64r), then interleave each block by pairs.
       for (let b: usize = 0; b < count; b++) {
         const q = panel + (c + b) * tile + quants;
-        for (let r: usize = 0; r < 4; r++) expandRow(kind, q + r * rowBytes, scratch + ((b << 2) + r) * 64, low, eight, table, lowBytes);
+        for (let r: usize = 0; r < 4; r++) expandRow(kind, q + r * rowBytes, rows + (b << 8) + (r << 6), low, eight, table, lowBytes);
+        interleavePairs(rows + (b << 8), 64, widened + (b << 8), 16);
       }
-      for (let i = 0; i < m; i++) {
-        let acc = f32x4.splat(0);
-        let x = xq + <usize>i * (<usize>k << 1) + (c << 6);
-        const first = <usize>i * blocks + c;
+      let i = 0;
+      for (; i + 4 <= m; i += 4) {
+        let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+        const x = xq + <usize>i * xStride + (c << 6);
         for (let b: usize = 0; b < count; b++) {
-          const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
-          const e = scratch + (b << 8);
-          const s = transposeSum(
-            sunk(sink, dotWidened(e, x0, x1, x2, x3)), sunk(sink, dotWidened(e + 64, x0, x1, x2, x3)),
-            sunk(sink, dotWidened(e + 128, x0, x1, x2, x3)), dotWidened(e + 192, x0, x1, x2, x3),
-          );
+          pairDots4(widened + (b << 8), 16, x + (b << 6), xStride, sums);
           const t = panel + (c + b) * tile;
-          acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(t), f32x4.splat(load<f32>(xd + ((first + b) << 2))))));
-          if (kind == 3 || kind == 5) acc = f32x4.add(acc, f32x4.mul(v128.load(t, 16), f32x4.splat(load<f32>(xs + ((first + b) << 2)))));
-          x += 64;
+          const block = <usize>i * blocks + c + b;
+          f0 = f32x4.add(f0, blockTerm(kind, v128.load(sums), t, xd, xs, block));
+          f1 = f32x4.add(f1, blockTerm(kind, v128.load(sums, 16), t, xd, xs, block + blocks));
+          f2 = f32x4.add(f2, blockTerm(kind, v128.load(sums, 32), t, xd, xs, block + 2 * blocks));
+          f3 = f32x4.add(f3, blockTerm(kind, v128.load(sums, 48), t, xd, xs, block + 3 * blocks));
         }
-        const at = sums + (<usize>i << 4);
-        v128.store(at, f32x4.add(v128.load(at), acc));
+        const at = accumulators + (<usize>i << 4);
+        v128.store(at, f32x4.add(v128.load(at), f0));
+        v128.store(at, f32x4.add(v128.load(at, 16), f1), 16);
+        v128.store(at, f32x4.add(v128.load(at, 32), f2), 32);
+        v128.store(at, f32x4.add(v128.load(at, 48), f3), 48);
+      }
+      for (; i < m; i++) {
+        let f = f32x4.splat(0);
+        const x = xq + <usize>i * xStride + (c << 6);
+        for (let b: usize = 0; b < count; b++) {
+          f = f32x4.add(f, blockTerm(kind, pairDots1(widened + (b << 8), 16, x + (b << 6)), panel + (c + b) * tile, xd, xs, <usize>i * blocks + c + b));
+        }
+        const at = accumulators + (<usize>i << 4);
+        v128.store(at, f32x4.add(v128.load(at), f));
       }
     }
-    for (let i = 0; i < m; i++) storePanel(out, bias, n, i, j, v128.load(sums + (<usize>i << 4)));
+    for (let i = 0; i < m; i++) storePanel(out, bias, n, i, j, v128.load(accumulators + (<usize>i << 4)));
   }
 }
