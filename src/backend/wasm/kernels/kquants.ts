@@ -74,7 +74,7 @@ export function matmulKQuant(
     const s = t + 16 + (r << 5) + (g << 2);
     const a = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p), x0), i32x4.dot_i16x8_s(v128.load8x8_s(p, 8), x1));
     const b = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p, 16), x2), i32x4.dot_i16x8_s(v128.load8x8_s(p, 24), x3));
-    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
+    return scaledHalves(a, b, s);
   }
   if (kind == 11) {
     // Q3_K: nibbles (level + 4) @144 [8][4][16]; i16 scale per 16 @16 [4][16].
@@ -82,7 +82,7 @@ export function matmulKQuant(
     const s = t + 16 + (r << 5) + (g << 2);
     const a = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, low), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), low), x1));
     const b = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), low), x2), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), x3));
-    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
+    return scaledHalves(a, b, s);
   }
   if (kind == 10) {
     // Q2_K: 2-bit lanes @224 [4 groups of 64][4][16], group g is half g & 1 of 64-group g >> 1;
@@ -91,13 +91,26 @@ export function matmulKQuant(
     const s = t + 32 + (r << 5) + (g << 2);
     const a = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, two), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 2), two), x1));
     const b = i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), two), x2), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 6), two), x3));
-    return i32x4.add(i32x4.mul(a, scale32(s)), i32x4.mul(b, scale32(s + 2)));
+    return scaledHalves(a, b, s);
   }
   // IQ4_XS: indices @144 [8][4][16] in ggml's order; i32 scale per 32 @16 [4][8].
   return i32x4.mul(
     dotIq4(t + 144 + ((g << 2) + r) * 16, x0, x1, x2, x3, table, lowBytes),
     v128.load32_splat(t + 16 + (r << 5) + (g << 2)),
   );
+}
+
+/**
+ * For the two halves of a group whose scales are per 16 weights (Q2_K, Q3_K, Q6_K): a and
+ * b are the halves' integer sums, whose lanes (4 products of |level| ≤ 32 and |x| ≤ 127)
+ * fit in i16, so they are narrowed into one vector [a0..a3, b0..b3] that meets
+ * [s0 ×4, s1 ×4] (the two i16 scales at s) in one i32x4.dot_i16x8_s: the lanes of the
+ * result sum to s0·Σa + s1·Σb (two multiplies and the widening of each scale saved).
+ */
+@inline function scaledHalves(a: v128, b: v128, s: usize): v128 {
+  const pair = v128.load32_splat(s);
+  const scales = i8x16.shuffle(pair, pair, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
+  return i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(a, b), scales);
 }
 
 /** The i16 scale at p in every i32 lane. */
