@@ -3,13 +3,13 @@
 
 import { resolve } from "node:path";
 import type { Command } from "../command.js";
-import { createBackend, type BackendName } from "../../backend/select.js";
+import { createBackend } from "../../backend/select.js";
+import { backendFlags } from "../generation-flags.js";
 import { InputError, OptionError } from "../../errors.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
 import { DEFAULT_TRAIN_FRACTION, readTextFile, splitText } from "../../training/datasets/index.js";
 import { defaultStride, slidingWindowLoss } from "../../training/perplexity.js";
-import { DEFAULT_BACKEND } from "./train.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
 import { resolveModelOption } from "../model-argument.js";
 
@@ -77,9 +77,7 @@ export const evalCommand: Command = {
     const strideOption = positiveInteger("stride");
     const batchSize = positiveInteger("batch-size") ?? 8;
     const dataPath = resolve(requiredString(values, "data"));
-    const backendName = (stringOption(values, "backend") ?? DEFAULT_BACKEND) as BackendName;
-    const threads = numberOption(values, "threads");
-    const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
+    const backend = await createBackend(backendFlags(values));
     const tokenizer = stringOption(values, "tokenizer");
     await resolveModelOption(values, io);
     const model = await loadModel<LanguageModel | RnnLanguageModel>(requiredString(values, "model"), tokenizer === undefined ? { backend } : { backend, tokenizer });

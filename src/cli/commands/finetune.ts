@@ -6,7 +6,8 @@
 
 import { join, resolve } from "node:path";
 import type { Command } from "../command.js";
-import { createBackend, type BackendName } from "../../backend/select.js";
+import { createBackend } from "../../backend/select.js";
+import { backendFlags } from "../generation-flags.js";
 import { InputError, OptionError } from "../../errors.js";
 import { loadModel, type LanguageModel } from "../../language-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
@@ -18,7 +19,7 @@ import type { TrainableModel } from "../../training/trainable.js";
 import { Trainer } from "../../training/trainer.js";
 import { numberOption, parseCommandLine, requiredString, stringOption } from "../options.js";
 import { runEncoderFinetune } from "./finetune-encoder.js";
-import { applySettings, DEFAULT_BACKEND, readConfigJson } from "./train.js";
+import { applySettings, readConfigJson } from "./train.js";
 import { finalLine, formatDuration, progressFromJson, runWithCheckpoints } from "./training-run.js";
 import { resolveModelOption } from "../model-argument.js";
 
@@ -140,9 +141,7 @@ export const finetuneCommand: Command = {
     const resume = values["resume"] === true;
     const logInterval = numberOption(values, "log-interval") ?? 10;
     if (!(Number.isInteger(logInterval) && logInterval >= 1)) throw new OptionError("--log-interval", `expected a positive integer, got ${logInterval}`);
-    const backendName = (stringOption(values, "backend") ?? DEFAULT_BACKEND) as BackendName;
-    const threads = numberOption(values, "threads");
-    const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
+    const backend = await createBackend(backendFlags(values));
 
     let config: RunConfig;
     let lora: LoraSpec;

@@ -3,7 +3,8 @@
 // --set overrides) or a resumed one (--resume: the checkpoint's own configuration and
 // data file, whose text must be the one it was trained on).
 import { join, resolve } from "node:path";
-import { createBackend, type BackendName } from "../../backend/select.js";
+import { createBackend } from "../../backend/select.js";
+import { backendFlags } from "../generation-flags.js";
 import type { Backend } from "../../backend/backend.js";
 import { InputError, OptionError } from "../../errors.js";
 import type { JsonObject } from "../../models/config-reader.js";
@@ -55,9 +56,7 @@ export async function startTraining<C>(argv: string[], command: TrainingCommand<
   const out = resolve(requiredString(values, "out"));
   const logInterval = numberOption(values, "log-interval") ?? 10;
   if (!(Number.isInteger(logInterval) && logInterval >= 1)) throw new OptionError("--log-interval", `expected a positive integer, got ${logInterval}`);
-  const backendName = (stringOption(values, "backend") ?? "auto") as BackendName;
-  const threads = numberOption(values, "threads");
-  const backend = await createBackend(threads === undefined ? { backend: backendName } : { backend: backendName, threads });
+  const backend = await createBackend(backendFlags(values));
 
   let config: C;
   let dataPath: string;
