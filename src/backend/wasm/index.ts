@@ -596,11 +596,11 @@ export class WasmBackend implements Backend {
       }
       const pool = this.pool;
       const parallel = pool !== null && nHeads > 1 && queryCount * keyCount * nHeads * headDim >= PARALLEL_ATTENTION_WORK;
-      const parts = parallel ? Math.min(pool.parts, nHeads) : 1;
-      // Each part computes a run of heads together (the kernel then reads the cache's rows in order).
-      const headsPerPart = Math.ceil(nHeads / parts);
+      // A chunk is a run of heads computed together (the kernel then reads the cache's rows in
+      // order), one per thread; any thread may claim any chunk, so each has its own scratch.
+      const headsPerPart = Math.ceil(nHeads / (parallel ? Math.min(pool.parts, nHeads) : 1));
       const scratchBytes = Math.ceil((this.kernels.attentionScratchFloats(headsPerPart, headDim) * 4) / 64) * 64;
-      const scratch = this.mem.reserve(scratchBytes * parts);
+      const scratch = this.mem.reserve(scratchBytes * (parallel ? pool.parts : 1));
       const c = causal ? 1 : 0;
       const sp = slopes === null ? 0 : this.input(slopes, nHeads, "attention ALiBi slopes");
       const [bw, bb, maxDistance] = bias === null ? [0, 0, 0] : this.placePositionBias(bias, nHeads);
