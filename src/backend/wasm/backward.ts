@@ -293,13 +293,7 @@ export class WasmBackwardKernels implements BackwardKernels<Float32Array> {
       const dqp = dq === null ? 0 : host.output(dq, qLength, "attentionBackward dq", true);
       const dkp = dk === null ? 0 : host.output(dk, kvLength, "attentionBackward dk", true);
       const dvp = dv === null ? 0 : host.output(dv, kvLength, "attentionBackward dv", true);
-      let mp = 0;
-      if (keyMask !== undefined) {
-        if (keyMask.length < keyCount) throw new RangeError(`attentionBackward keyMask has ${keyMask.length} entries, needs ${keyCount}`);
-        mp = host.mem.reserve(keyCount * 4);
-        const mask = host.mem.f32(mp, keyCount);
-        for (let t = 0; t < keyCount; t++) mask[t] = keyMask[t] === 0 ? 0 : 1;
-      }
+      const mp = host.keyMask(keyMask, keyCount, "attentionBackward");
       const sp = slopes === null ? 0 : host.input(slopes, nHeads, "attentionBackward ALiBi slopes");
       const parallel = nKvHeads > 1 && queryCount * keyCount * nHeads * headDim >= PARALLEL_ATTENTION_WORK;
       const scratch = host.tasks.scratch(host.kernels.attentionBackwardScratchFloats(keyCount) * 4, parallel);

@@ -18,4 +18,6 @@ export interface KernelHost {
   input(array: ArrayLike<number> & ArrayBufferView, length: number, what: string): number;
   /** Address for an output or in-place array (a temporary, filled from it when `copyIn`, when not in the memory). */
   output(array: Float32Array, length: number, what: string, copyIn: boolean): number;
+  /** Address of an attention key mask as 0/1 floats (a temporary), or 0 without a mask. */
+  keyMask(keyMask: ArrayLike<number> | undefined, keyCount: number, what: string): number;
 }

@@ -112,6 +112,7 @@ export class WasmBackend implements Backend {
       call: (body) => this.call(body),
       input: (array, length, what) => this.input(array, length, what),
       output: (array, length, what, copyIn) => this.output(array, length, what, copyIn),
+      keyMask: (keyMask, keyCount, what) => this.keyMask(keyMask, keyCount, what),
     };
   }
 
@@ -319,6 +320,16 @@ export class WasmBackend implements Backend {
     const temp = this.mem.reserve(length * 4);
     if (copyIn) this.mem.heap.set(array.length === length ? array : array.subarray(0, length), temp >>> 2);
     return temp;
+  }
+
+  /** A key mask as 0/1 floats in a temporary (0: no mask), its length checked. */
+  private keyMask(keyMask: ArrayLike<number> | undefined, keyCount: number, what: string): number {
+    if (keyMask === undefined) return 0;
+    if (keyMask.length < keyCount) throw new RangeError(`${what} keyMask has ${keyMask.length} entries, needs ${keyCount}`);
+    const mp = this.mem.reserve(keyCount * 4);
+    const mask = this.mem.f32(mp, keyCount);
+    for (let t = 0; t < keyCount; t++) mask[t] = keyMask[t] === 0 ? 0 : 1;
+    return mp;
   }
 
   private matrixAddress(w: WeightMatrix): MatrixAddress {
@@ -587,13 +598,7 @@ export class WasmBackend implements Backend {
       const kp = this.input(k, kvLength, "attention k");
       const vp = this.input(v, kvLength, "attention v");
       const op = this.output(out, qLength, "attention out", false);
-      let mp = 0;
-      if (keyMask !== undefined) {
-        if (keyMask.length < keyCount) throw new RangeError(`attention keyMask has ${keyMask.length} entries, needs ${keyCount}`);
-        mp = this.mem.reserve(keyCount * 4);
-        const mask = this.mem.f32(mp, keyCount);
-        for (let t = 0; t < keyCount; t++) mask[t] = keyMask[t] === 0 ? 0 : 1;
-      }
+      const mp = this.keyMask(keyMask, keyCount, "attention");
       const pool = this.pool;
       const parallel = pool !== null && nHeads > 1 && queryCount * keyCount * nHeads * headDim >= PARALLEL_ATTENTION_WORK;
       // A chunk is a run of heads computed together (the kernel then reads the cache's rows in
