@@ -14,6 +14,7 @@ import { blueprintFor, decoderModelTypes } from "../../../src/models/registry.js
 import { FAMILY_CONFIGS, familyInitializer } from "../../helpers/family-configs.js";
 import { randomInts, seededRandom } from "../../helpers/random.js";
 import { maxAbs, maxAbsDiff } from "../../helpers/reference.js";
+import { checkModelGradients } from "../../helpers/model-gradient-check.js";
 
 function network(modelType: string, chunkRows?: number): DecoderOnlyModel {
   const config = FAMILY_CONFIGS[modelType]!;
@@ -72,21 +73,7 @@ for (const modelType of decoderModelTypes()) {
     const loss = await model.loss(batch);
     assert.ok(Math.abs(loss.value - expected) <= 1e-5 * expected, `tape loss ${loss.value}, inference ${expected}`);
     await loss.backward();
-    for (const [name, p] of model.namedParameters()) {
-      assert.ok(p.grad !== null, `${name} got no gradient`);
-      let largest = 0;
-      for (let i = 0; i < p.size; i++) if (Math.abs(p.grad[i]!) > Math.abs(p.grad[largest]!)) largest = i;
-      const original = p.data[largest]!;
-      const h = 1e-2 * Math.max(1, Math.abs(original));
-      p.data[largest] = original + h;
-      const up = await model.evaluate(batch);
-      p.data[largest] = original - h;
-      const down = await model.evaluate(batch);
-      p.data[largest] = original;
-      const numeric = (up - down) / (2 * h);
-      const analytic = p.grad[largest]!;
-      assert.ok(Math.abs(numeric - analytic) <= 2e-3 + 3e-2 * Math.abs(analytic), `${name}[${largest}]: analytic ${analytic}, numeric ${numeric}`);
-    }
+    await checkModelGradients(model, batch, { step: 1e-2, absolute: 2e-3, relative: 3e-2 });
   });
 }
 

@@ -15,6 +15,7 @@ import type { JsonObject } from "../../../src/models/config-reader.js";
 import { GPT2_CONFIG, LLAMA_CONFIG, randomGpt2, randomLlama, type Tensors } from "../../helpers/random-models.js";
 import { randomInts, seededRandom } from "../../helpers/random.js";
 import { maxAbsDiff } from "../../helpers/reference.js";
+import { checkModelGradients } from "../../helpers/model-gradient-check.js";
 
 function modelOf(config: JsonObject, tensors: Tensors): LanguageModel {
   const network = blueprintFor(config, "test").build(tensors, "test", { backend: jsBackend, ropeLayout: "half" });
@@ -37,25 +38,7 @@ for (const [name, config, tensors] of [
     const batch = batchFor(model.config.vocabSize, 5);
     const loss = await model.loss(batch);
     await loss.backward();
-    const random = seededRandom(11);
-    for (const [param, p] of model.namedParameters()) {
-      assert.ok(p.grad !== null, `${param} got no gradient`);
-      // The element with the largest gradient, and one at random.
-      let largest = 0;
-      for (let i = 0; i < p.size; i++) if (Math.abs(p.grad[i]!) > Math.abs(p.grad[largest]!)) largest = i;
-      for (const i of [largest, Math.floor(random() * p.size)]) {
-        const original = p.data[i]!;
-        const h = 1e-2 * Math.max(1, Math.abs(original));
-        p.data[i] = original + h;
-        const up = await model.evaluate(batch);
-        p.data[i] = original - h;
-        const down = await model.evaluate(batch);
-        p.data[i] = original;
-        const numeric = (up - down) / (2 * h);
-        const analytic = p.grad[i]!;
-        assert.ok(Math.abs(numeric - analytic) <= 2e-3 + 2e-2 * Math.abs(analytic), `${param}[${i}]: analytic ${analytic}, numeric ${numeric}`);
-      }
-    }
+    await checkModelGradients(model, batch, { step: 1e-2, absolute: 2e-3, relative: 2e-2, random: seededRandom(11) });
   });
 
   test(`${name}: AdamW on one batch drives the loss down`, async () => {

@@ -19,6 +19,7 @@ import { trainingMemoryOf } from "../../../src/training/training-memory.js";
 import { GPT2_CONFIG, LLAMA_CONFIG, randomGpt2, randomLlama, type Tensors } from "../../helpers/random-models.js";
 import { randomInts, seededRandom } from "../../helpers/random.js";
 import { maxAbs, maxAbsDiff } from "../../helpers/reference.js";
+import { checkModelGradients } from "../../helpers/model-gradient-check.js";
 import { patternData, tinyConfig } from "./helpers/tiny-model.js";
 
 let one: WasmBackend;
@@ -102,23 +103,7 @@ test("wasm gradients agree with float32 finite differences of the loss (gpt2 and
     const model = modelOf(config, tensors(), two);
     const batch = batchFor(model.config.vocabSize, 5);
     await (await model.loss(batch)).backward();
-    const random = seededRandom(12);
-    for (const [param, p] of model.namedParameters()) {
-      let largest = 0;
-      for (let i = 0; i < p.size; i++) if (Math.abs(p.grad![i]!) > Math.abs(p.grad![largest]!)) largest = i;
-      for (const i of [largest, Math.floor(random() * p.size)]) {
-        const original = p.data[i]!;
-        const h = 1e-2 * Math.max(1, Math.abs(original));
-        p.data[i] = original + h;
-        const up = await model.evaluate(batch);
-        p.data[i] = original - h;
-        const down = await model.evaluate(batch);
-        p.data[i] = original;
-        const numeric = (up - down) / (2 * h);
-        const analytic = p.grad![i]!;
-        assert.ok(Math.abs(numeric - analytic) <= 3e-3 + 2e-2 * Math.abs(analytic), `${param}[${i}]: analytic ${analytic}, numeric ${numeric}`);
-      }
-    }
+    await checkModelGradients(model, batch, { step: 1e-2, absolute: 3e-3, relative: 2e-2, random: seededRandom(12) });
   }
 });
 
