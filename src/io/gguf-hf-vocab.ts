@@ -27,6 +27,7 @@ import type { JsonObject } from "../models/config-reader.js";
 import { parseSentencePieceModel, type SentencePieceModel } from "../tokenizers/sentencepiece-model.js";
 import type { PieceKind } from "../tokenizers/unigram.js";
 import { readWholeFile } from "./file-bytes.js";
+import { readJsonObject } from "./json-file.js";
 import type { GgufValue } from "./gguf.js";
 import { KNOWN_PRE_TOKENIZER_NAMES, nameOfPreTokenizer } from "./gguf-pre-tokenizers.js";
 import { readTokenizerConfig } from "./tokenizer-config.js";
@@ -83,18 +84,6 @@ async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-async function readJson(path: string): Promise<JsonObject> {
-  const bytes = await readWholeFile(path, MAX_TOKENIZER_BYTES);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw new ModelFormatError(path, `is not valid UTF-8 JSON (${(error as Error).message})`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ModelFormatError(path, "must hold a JSON object");
-  return value as JsonObject;
-}
-
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** llama.cpp's does_token_look_special: tokens some models forget to mark special. */
@@ -114,7 +103,7 @@ function looksSpecial(token: string): boolean {
 export async function hfVocabMetadata(dir: string, modelConfig: JsonObject, options: VocabOptions): Promise<VocabMetadata | null> {
   const jsonPath = join(dir, "tokenizer.json");
   const modelPath = join(dir, "tokenizer.model");
-  const tokenizer = (await isFile(jsonPath)) ? await readJson(jsonPath) : null;
+  const tokenizer = (await isFile(jsonPath)) ? await readJsonObject(jsonPath, MAX_TOKENIZER_BYTES) : null;
   const hasSpModel = await isFile(modelPath);
   if (tokenizer === null && !hasSpModel) return null;
   const config = (await readTokenizerConfig(dir)) ?? {};

@@ -7,9 +7,9 @@ import { readWholeFile } from "./file-bytes.js";
 
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 
-/** Parses a JSON file whose top level must be an object. */
-export async function readJsonObject(path: string): Promise<JsonObject> {
-  const bytes = await readWholeFile(path, MAX_JSON_BYTES);
+/** Parses a JSON file whose top level must be an object (at most maxBytes: 16 MiB unless told). */
+export async function readJsonObject(path: string, maxBytes = MAX_JSON_BYTES): Promise<JsonObject> {
+  const bytes = await readWholeFile(path, maxBytes);
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
