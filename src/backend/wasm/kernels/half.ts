@@ -32,11 +32,18 @@ import { hsum, biasAt } from "./lanes";
 export function matmulHalf(
   kind: i32, out: usize, x: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
 ): void {
-  // A copy of the loops for each format, fixed at compile time.
-  if (kind == 16) matmulHalfOf(16, out, x, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 18) matmulHalfOf(18, out, x, w, bias, m, n, k, j0, j1, scratch);
-  else matmulHalfOf(17, out, x, w, bias, m, n, k, j0, j1, scratch);
+  if (kind == 16) matmulF16(out, x, w, bias, m, n, k, j0, j1, scratch);
+  else if (kind == 18) matmulF16Finite(out, x, w, bias, m, n, k, j0, j1, scratch);
+  else matmulBf16(out, x, w, bias, m, n, k, j0, j1, scratch);
 }
+
+// One function per format, each with its own copy of the loops and the format fixed at
+// compile time (copies inlined side by side into one function would share their locals,
+// and the optimizer's code folding would merge them back into one loop that tests the
+// format at run time).
+function matmulF16(out: usize, x: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { matmulHalfOf(16, out, x, w, bias, m, n, k, j0, j1, scratch); }
+function matmulF16Finite(out: usize, x: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { matmulHalfOf(18, out, x, w, bias, m, n, k, j0, j1, scratch); }
+function matmulBf16(out: usize, x: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { matmulHalfOf(17, out, x, w, bias, m, n, k, j0, j1, scratch); }
 
 @inline function matmulHalfOf(
   format: i32, out: usize, x: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
