@@ -1,4 +1,5 @@
-// The relaxed-SIMD build of the kernels (fused multiply–adds; scripts/build-wasm.mjs)
+// The relaxed-SIMD build of the kernels (fused multiply–adds, the i8 dot product of
+// the Q4_K matrix–vector kernel; scripts/build-wasm.mjs)
 // passes the same kernel tests as the plain SIMD128 build: the kernel test files
 // run again in a child Node process with LMSCOPE_TEST_RELAXED=1, which makes their
 // backends load the relaxed build — with --experimental-wasm-relaxed-simd where the
@@ -12,7 +13,7 @@ import { createWasmBackend } from "../../../src/backend/wasm/index.js";
 
 test("the relaxed-SIMD kernels pass the WASM kernel tests (1 and 2 threads, unshared memory)", () => {
   const flags = relaxedSimdSupported() ? [] : ["--experimental-wasm-relaxed-simd"];
-  const files = ["wasm-kernels.test.js", "wasm-backward.test.js"].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+  const files = ["wasm-kernels.test.js", "wasm-backward.test.js", "wasm-quantized.test.js"].map((f) => fileURLToPath(new URL(f, import.meta.url)));
   const env: NodeJS.ProcessEnv = { ...process.env, LMSCOPE_TEST_RELAXED: "1" };
   delete env["NODE_TEST_CONTEXT"]; // a test runner of its own, reporting to its stdout
   const child = spawnSync(process.execPath, [...flags, "--test", "--test-reporter=spec", ...files], {

@@ -11,7 +11,10 @@
 // Q3_K's levels, stored + 4. Per super-block and panel the 4 rows' sums are transposed into one vector, then
 // converted and scaled once. Weight widening per 8: Q4_K/Q3_K one or two bit operations on
 // u16-lane nibbles, Q2_K a shift and a mask of 2-bit lanes, Q5_K/Q6_K nothing (int8 levels
-// widen as they load), IQ4_XS a table swizzle and a sign extension.
+// widen as they load), IQ4_XS a table swizzle and a sign extension. The relaxed-SIMD build
+// multiplies Q4_K's nibbles as bytes with the activations' int8 copy
+// (i16x8.relaxed_dot_i8x16_i7x16_s: 16 products per instruction, the nibbles being the
+// 7-bit operand), about half the instructions of the widening path.
 //
 // For m ≥ 4 (prompt processing) each super-block of the panel is widened once into
 // per-thread scratch — i16 levels times their sub-block scale (|·| ≤ 4096; Q3_K's levels
@@ -73,6 +76,16 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
   if (kind == 12) {
     // Q4_K: nibbles @128 [8][4][16]; i16 scale per 32 @32 [4][8].
     const v = v128.load(t + 128 + ((g << 2) + r) * 16);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // x0, x1: the group's int8 levels in nibble order. Lane i of v holds weights i, 8+i,
+      // 16+i, 24+i in its 4 nibbles, so its low byte's low nibble and its high byte's low
+      // nibble are weights i and 16+i (meeting x0), and after a shift by 4 weights 8+i
+      // and 24+i (meeting x1). Each relaxed dot gives 8 i16 sums of two products
+      // (|·| ≤ 2·15·127, no saturation), added and then scaled into i32 by one dot.
+      const first = i16x8.relaxed_dot_i8x16_i7x16_s(x0, v128.and(v, lowBytes));
+      const second = i16x8.relaxed_dot_i8x16_i7x16_s(x1, v128.and(i16x8.shr_u(v, 4), lowBytes));
+      return i32x4.dot_i16x8_s(i16x8.add(first, second), v128.load16_splat(t + 32 + (r << 4) + (g << 1)));
+    }
     const sum = dot4(v128.and(v, low), v128.and(i16x8.shr_u(v, 4), low), v128.and(i16x8.shr_u(v, 8), low), i16x8.shr_u(v, 12), x0, x1, x2, x3);
     return i32x4.mul(sum, scale32(t + 32 + (r << 4) + (g << 1)));
   }
@@ -163,13 +176,25 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
       let acc = f32x4.splat(0);
       let t = panel;
       let x = xq + <usize>i * (<usize>k << 1);
+      let bytes = xq + <usize>m * (<usize>k << 1) + <usize>i * <usize>k; // the relaxed build's int8 levels (Q4_K)
       let scale = xd + ((<usize>i * blocks) << 2);
       let sums = xs + <usize>i * blocks * 48;
       for (let b: usize = 0; b < blocks; b++) {
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
         for (let g: usize = 0; g < 8; g++) {
-          const xg = x + (g << 6);
-          const x0 = v128.load(xg), x1 = v128.load(xg, 16), x2 = v128.load(xg, 32), x3 = v128.load(xg, 48);
+          let x0: v128, x1: v128, x2: v128, x3: v128;
+          if (ASC_FEATURE_RELAXED_SIMD && kind == 12) {
+            x0 = v128.load(bytes + (g << 5));
+            x1 = v128.load(bytes + (g << 5), 16);
+            x2 = x0;
+            x3 = x1;
+          } else {
+            const xg = x + (g << 6);
+            x0 = v128.load(xg);
+            x1 = v128.load(xg, 16);
+            x2 = v128.load(xg, 32);
+            x3 = v128.load(xg, 48);
+          }
           // (sunk: see panels.ts — without it V8 loads all 4 rows' weights and scales first, and spills.)
           a0 = i32x4.add(a0, sunk(sink, groupSum(kind, t, 0, g, x0, x1, x2, x3, low, two, table, lowBytes)));
           a1 = i32x4.add(a1, sunk(sink, groupSum(kind, t, 1, g, x0, x1, x2, x3, low, two, table, lowBytes)));
@@ -191,6 +216,7 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
         }
         t += tile;
         x += 512;
+        bytes += 256;
         scale += 4;
         sums += 48;
       }
