@@ -5,8 +5,10 @@
 // scale xd and 48 bytes of level sums in xs: Σ per 16 as i16[16], Σ per 32 as i16[8]).
 // For each output, as the reference src/backend/js/matmul-blocks.ts (ggml's vec_dots):
 //   Σ_blocks d_w·d_x · Σ_sub sc_sub·(Σ w_q·x_q)  −  dmin_w·d_x · Σ_sub m_sub·(Σ x_q)
-// Each sub-block's integer sums (exact) are multiplied by its scale (i16 in the tile,
-// splat to i32 lanes), so each row accumulates one i32x4 per super-block. The mins use
+// Each sub-block's integer sums (exact) are multiplied by its scale (i16 in the tile),
+// so each row accumulates one i32x4 per super-block: Q4_K/Q5_K, whose products fit i16,
+// multiply and add as i16 and meet the scale in the dot that widens them; the others
+// take i32x4.dot_i16x8_s and meet the scale after. The mins use
 // the activation sums (one dot of the row's mins with them), and so do the offsets of
 // Q3_K's levels, stored + 4. Per super-block and panel the 4 rows' sums are transposed into one vector, then
 // converted and scaled once. Weight widening per 8: Q4_K/Q3_K one or two bit operations on
@@ -61,11 +63,9 @@ function rowsQ5K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: us
 function rowsQ6K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(14, 1168, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
 function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(15, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
 
-@inline function dot4(w0: v128, w1: v128, w2: v128, w3: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
-  return i32x4.add(
-    i32x4.add(i32x4.dot_i16x8_s(w0, x0), i32x4.dot_i16x8_s(w1, x1)),
-    i32x4.add(i32x4.dot_i16x8_s(w2, x2), i32x4.dot_i16x8_s(w3, x3)),
-  );
+/** Σ of w_i·x_i over 4 vector pairs as i16 lanes (the caller bounds the sums). */
+@inline function mul4(w0: v128, w1: v128, w2: v128, w3: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  return i16x8.add(i16x8.add(i16x8.mul(w0, x0), i16x8.mul(w1, x1)), i16x8.add(i16x8.mul(w2, x2), i16x8.mul(w3, x3)));
 }
 
 /**
@@ -86,14 +86,17 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
       const second = i16x8.relaxed_dot_i8x16_i7x16_s(x1, v128.and(i16x8.shr_u(v, 4), lowBytes));
       return i32x4.dot_i16x8_s(i16x8.add(first, second), v128.load16_splat(t + 32 + (r << 4) + (g << 1)));
     }
-    const sum = dot4(v128.and(v, low), v128.and(i16x8.shr_u(v, 4), low), v128.and(i16x8.shr_u(v, 8), low), i16x8.shr_u(v, 12), x0, x1, x2, x3);
-    return i32x4.mul(sum, scale32(t + 32 + (r << 4) + (g << 1)));
+    // The 32 products fit i16 (4 per lane: |·| ≤ 4·15·127), so they are multiplied and
+    // added as i16 and meet the scale in the one dot that widens them.
+    const sum = mul4(v128.and(v, low), v128.and(i16x8.shr_u(v, 4), low), v128.and(i16x8.shr_u(v, 8), low), i16x8.shr_u(v, 12), x0, x1, x2, x3);
+    return i32x4.dot_i16x8_s(sum, v128.load16_splat(t + 32 + (r << 4) + (g << 1)));
   }
   if (kind == 13) {
     // Q5_K: int8 levels @128 [8][4][32]; i16 scale per 32 @32 [4][8].
     const p = t + 128 + ((g << 2) + r) * 32;
-    const sum = dot4(v128.load8x8_s(p), v128.load8x8_s(p, 8), v128.load8x8_s(p, 16), v128.load8x8_s(p, 24), x0, x1, x2, x3);
-    return i32x4.mul(sum, scale32(t + 32 + (r << 4) + (g << 1)));
+    // Levels 0..31: the products fit i16 as Q4_K's do (|·| ≤ 4·31·127).
+    const sum = mul4(v128.load8x8_s(p), v128.load8x8_s(p, 8), v128.load8x8_s(p, 16), v128.load8x8_s(p, 24), x0, x1, x2, x3);
+    return i32x4.dot_i16x8_s(sum, v128.load16_splat(t + 32 + (r << 4) + (g << 1)));
   }
   if (kind == 14) {
     // Q6_K: int8 levels − 32 @144 [8][4][32]; i16 scale per 16 @16 [4][16].
@@ -138,11 +141,6 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
   const pair = v128.load32_splat(s);
   const scales = i8x16.shuffle(pair, pair, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
   return i32x4.dot_i16x8_s(i16x8.narrow_i32x4_s(a, b), scales);
-}
-
-/** The i16 scale at p in every i32 lane. */
-@inline function scale32(p: usize): v128 {
-  return i32x4.extend_low_i16x8_s(v128.load16_splat(p));
 }
 
 /** Σ over the super-block of row r's mins (Q2_K per 16, Q4_K/Q5_K per 32) times the activation sums. */
