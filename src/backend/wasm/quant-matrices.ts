@@ -56,8 +56,8 @@ export function panelProduct(
   const { kind, activation, blockSize } = panelKernel(type);
   if (k % blockSize !== 0) throw new RangeError(`${type} weight has ${k} columns, not a multiple of ${blockSize}`);
   const blocks = (m * k) / blockSize;
-  // i16 levels, and for Q8_K room for the relaxed-SIMD build's int8 copy of them.
-  const xq = mem.reserve(m * k * (activation === ActivationKind.Q8_K ? 3 : 2));
+  // i16 levels, and for Q8_K room for the relaxed-SIMD build's two int8 copies of them.
+  const xq = mem.reserve(m * k * (activation === ActivationKind.Q8_K ? 4 : 2));
   const xd = mem.reserve(blocks * 4);
   const xs = mem.reserve(blocks * SUM_BYTES[activation]);
   kernels.quantizeActivations(activation, xq, xd, xs, x, m, k);

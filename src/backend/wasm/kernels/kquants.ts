@@ -14,9 +14,9 @@
 // converted and scaled once. Weight widening per 8: Q4_K/Q3_K one or two bit operations on
 // u16-lane nibbles, Q2_K a shift and a mask of 2-bit lanes, Q5_K/Q6_K nothing (int8 levels
 // widen as they load), IQ4_XS a table swizzle and a sign extension. The relaxed-SIMD build
-// multiplies Q4_K's nibbles as bytes with the activations' int8 copy
-// (i16x8.relaxed_dot_i8x16_i7x16_s: 16 products per instruction, the nibbles being the
-// 7-bit operand), about half the instructions of the widening path.
+// multiplies Q4_K's nibbles and Q6_K's levels + 32 as bytes with the activations' int8
+// copies (i16x8.relaxed_dot_i8x16_i7x16_s: 16 products per instruction, the weights
+// being the 7-bit operand), about half the instructions of the widening path.
 //
 // For m ≥ 4 (prompt processing) each super-block of the panel is widened once into
 // per-thread scratch — i16 levels times their sub-block scale (|·| ≤ 4096; Q3_K's levels
@@ -102,6 +102,15 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
     // Q6_K: int8 levels − 32 @144 [8][4][32]; i16 scale per 16 @16 [4][16].
     const p = t + 144 + ((g << 2) + r) * 32;
     const s = t + 16 + (r << 5) + (g << 2);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // x0, x1: the group's int8 levels in order. The levels + 32 (0..63) are the relaxed
+      // dot's 7-bit operand; each dot's 8 i16 lanes (|·| ≤ 2·63·127) are one sub-block's,
+      // scaled into i32 by a dot with its scale. kQuantOf subtracts the + 32.
+      const offset = i8x16.splat(32);
+      const a = i16x8.relaxed_dot_i8x16_i7x16_s(x0, i8x16.add(v128.load(p), offset));
+      const b = i16x8.relaxed_dot_i8x16_i7x16_s(x1, i8x16.add(v128.load(p, 16), offset));
+      return i32x4.add(i32x4.dot_i16x8_s(a, v128.load16_splat(s)), i32x4.dot_i16x8_s(b, v128.load16_splat(s, 2)));
+    }
     const a = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p), x0), i32x4.dot_i16x8_s(v128.load8x8_s(p, 8), x1));
     const b = i32x4.add(i32x4.dot_i16x8_s(v128.load8x8_s(p, 16), x2), i32x4.dot_i16x8_s(v128.load8x8_s(p, 24), x3));
     return scaledHalves(a, b, s);
@@ -152,7 +161,7 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
   return i32x4.dot_i16x8_s(v128.load8x8_u(t + 96 + (r << 3)), v128.load(sums, 32));
 }
 
-/** Q3_K: Σ over the super-block of row r's scales times the activation sums per 16 (the +4 of its levels). */
+/** Σ over the super-block of row r's scales per 16 times the activation sums per 16 (Q3_K's + 4 on its levels, the relaxed Q6_K kernel's + 32). */
 @inline function offsetSum(t: usize, r: usize, sums: usize): v128 {
   const p = t + 16 + (r << 5);
   return i32x4.add(i32x4.dot_i16x8_s(v128.load(p), v128.load(sums)), i32x4.dot_i16x8_s(v128.load(p, 16), v128.load(sums, 16)));
@@ -174,14 +183,15 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
       let acc = f32x4.splat(0);
       let t = panel;
       let x = xq + <usize>i * (<usize>k << 1);
-      let bytes = xq + <usize>m * (<usize>k << 1) + <usize>i * <usize>k; // the relaxed build's int8 levels (Q4_K)
+      // The relaxed build's int8 levels (quant-activations.ts): in Q4_K's nibble order, or in order.
+      let bytes = xq + <usize>m * <usize>k * (kind == 12 ? 2 : 3) + <usize>i * <usize>k;
       let scale = xd + ((<usize>i * blocks) << 2);
       let sums = xs + <usize>i * blocks * 48;
       for (let b: usize = 0; b < blocks; b++) {
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
         for (let g: usize = 0; g < 8; g++) {
           let x0: v128, x1: v128, x2: v128, x3: v128;
-          if (ASC_FEATURE_RELAXED_SIMD && kind == 12) {
+          if (ASC_FEATURE_RELAXED_SIMD && (kind == 12 || kind == 14)) {
             x0 = v128.load(bytes + (g << 5));
             x1 = v128.load(bytes + (g << 5), 16);
             x2 = x0;
@@ -205,6 +215,13 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
           a1 = i32x4.sub(a1, i32x4.shl(offsetSum(t, 1, sums), 2));
           a2 = i32x4.sub(a2, i32x4.shl(offsetSum(t, 2, sums), 2));
           a3 = i32x4.sub(a3, i32x4.shl(offsetSum(t, 3, sums), 2));
+        }
+        if (ASC_FEATURE_RELAXED_SIMD && kind == 14) {
+          // The relaxed dots took the levels + 32: subtract 32·Σ scale·(Σ x per 16).
+          a0 = i32x4.sub(a0, i32x4.shl(offsetSum(t, 0, sums), 5));
+          a1 = i32x4.sub(a1, i32x4.shl(offsetSum(t, 1, sums), 5));
+          a2 = i32x4.sub(a2, i32x4.shl(offsetSum(t, 2, sums), 5));
+          a3 = i32x4.sub(a3, i32x4.shl(offsetSum(t, 3, sums), 5));
         }
         const dx = f32x4.splat(load<f32>(scale));
         acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(transposeSum(a0, a1, a2, a3)), f32x4.mul(v128.load(t), dx)));

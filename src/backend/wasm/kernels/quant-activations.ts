@@ -8,8 +8,8 @@
 //   format 2 (Q8_K, 256 values): xd = 1/iscale with iscale = −127/max (max = the value of
 //            largest magnitude), q = min(127, nearest(iscale·x)) (ties to even);
 //            xs = 48 bytes per block: Σq per 16 (i16[16]) then per 32 (i16[8]); the
-//            relaxed-SIMD build also writes the levels as int8 after xq's m·k i16
-//            (storeNibbleOrder)
+//            relaxed-SIMD build also writes the levels twice as int8 after xq's m·k
+//            i16 (storeInt8Copies)
 // xd is f32 per block; blocks run over the rows one after the other.
 
 /** The f16 value nearest to v (ties to even), as f32: ggml stores Q8_0/Q8_1 scales and sums as f16. */
@@ -94,7 +94,7 @@ function quantizeQ8K(xq: usize, xd: usize, xs: usize, x: usize, blocks: i32): vo
       for (let t: usize = 0; t < 512; t += 16) v128.store(dst + t, i16x8.splat(0));
       for (let t: usize = 0; t < 48; t += 16) v128.store(sums + t, i16x8.splat(0));
       store<f32>(xd + (<usize>b << 2), 0);
-      if (ASC_FEATURE_RELAXED_SIMD) storeNibbleOrder(dst, xq + (<usize>blocks << 9) + (<usize>b << 8));
+      if (ASC_FEATURE_RELAXED_SIMD) storeInt8Copies(dst, xq + (<usize>blocks << 9) + (<usize>b << 8), xq + <usize>blocks * 768 + (<usize>b << 8));
       continue;
     }
     const iscale: f32 = -127 / maxValue;
@@ -112,21 +112,23 @@ function quantizeQ8K(xq: usize, xd: usize, xs: usize, x: usize, blocks: i32): vo
     }
     for (let j: usize = 0; j < 8; j++) store<i16>(sums + 32 + (j << 1), load<i16>(sums + (j << 2)) + load<i16>(sums + (j << 2) + 2));
     store<f32>(xd + (<usize>b << 2), <f32>1 / iscale);
-    if (ASC_FEATURE_RELAXED_SIMD) storeNibbleOrder(dst, xq + (<usize>blocks << 9) + (<usize>b << 8));
+    if (ASC_FEATURE_RELAXED_SIMD) storeInt8Copies(dst, xq + (<usize>blocks << 9) + (<usize>b << 8), xq + <usize>blocks * 768 + (<usize>b << 8));
   }
 }
 
 /**
- * The relaxed-SIMD build only: a Q8_K block's levels (256 i16 at src) again as int8 at
- * dst, each group of 32 in the order of Q4_K's nibbles (kquants.ts): 16 bytes
- * [x0, x16, x1, x17, …, x7, x23], then [x8, x24, …, x15, x31].
+ * The relaxed-SIMD build only: a Q8_K block's levels (256 i16 at src) again as int8, at
+ * nibbles with each group of 32 in the order of Q4_K's nibbles (kquants.ts): 16 bytes
+ * [x0, x16, x1, x17, …, x7, x23], then [x8, x24, …, x15, x31]; and at ordered in order.
  */
-@inline function storeNibbleOrder(src: usize, dst: usize): void {
+@inline function storeInt8Copies(src: usize, nibbles: usize, ordered: usize): void {
   for (let g: usize = 0; g < 8; g++) {
     const l = src + (g << 6);
+    v128.store(ordered + (g << 5), i8x16.narrow_i16x8_s(v128.load(l), v128.load(l, 16)));
+    v128.store(ordered + (g << 5), i8x16.narrow_i16x8_s(v128.load(l, 32), v128.load(l, 48)), 16);
     const first = i8x16.narrow_i16x8_s(v128.load(l), v128.load(l, 32)); // x0..x7, x16..x23
     const second = i8x16.narrow_i16x8_s(v128.load(l, 16), v128.load(l, 48)); // x8..x15, x24..x31
-    v128.store(dst + (g << 5), i8x16.shuffle(first, first, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
-    v128.store(dst + (g << 5), i8x16.shuffle(second, second, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+    v128.store(nibbles + (g << 5), i8x16.shuffle(first, first, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
+    v128.store(nibbles + (g << 5), i8x16.shuffle(second, second, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15), 16);
   }
 }
