@@ -172,10 +172,13 @@ function rowsIq4Nl(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
 /** Blocks a prefill chunk widens at a time (8 × 4 rows × 64 bytes = 2 KiB of scratch). */
 const CHUNK_BLOCKS = 8;
 
-/** A block's float term for the 4 weight rows: the integer sums s · d_w · d_x [+ m_w · s_x for Q4_1/Q5_1]. */
-@inline function blockTerm(kind: i32, s: v128, t: usize, xd: usize, xs: usize, block: usize): v128 {
-  let term = f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(t), f32x4.splat(load<f32>(xd + (block << 2)))));
-  if (kind == 3 || kind == 5) term = f32x4.add(term, f32x4.mul(v128.load(t, 16), f32x4.splat(load<f32>(xs + (block << 2)))));
+/**
+ * A block's float term for the 4 weight rows: the integer sums s · d_w · d_x [+ m_w · s_x
+ * for Q4_1/Q5_1], the block's d_x at d (and its s_x at d − xd + xs).
+ */
+@inline function blockTerm(kind: i32, s: v128, t: usize, d: usize, xd: usize, xs: usize): v128 {
+  let term = f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(v128.load(t), v128.load32_splat(d)));
+  if (kind == 3 || kind == 5) term = f32x4.add(term, f32x4.mul(v128.load(t, 16), v128.load32_splat(d - xd + xs)));
   return term;
 }
 
@@ -194,6 +197,7 @@ const CHUNK_BLOCKS = 8;
   const sums = scratch + PREFILL_SUMS;
   const accumulators = scratch + PREFILL_ACCUMULATORS; // m float accumulators of 4 lanes
   const xStride = <usize>k << 1;
+  const dStride = blocks << 2;
   for (let j = j0; j < j1; j += 4) {
     const panel = w + <usize>(j >> 2) * blocks * tile;
     for (let i = 0; i < m; i++) v128.store(accumulators + (<usize>i << 4), f32x4.splat(0));
@@ -208,15 +212,20 @@ const CHUNK_BLOCKS = 8;
       let i = 0;
       for (; i + 4 <= m; i += 4) {
         let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
-        const x = xq + <usize>i * xStride + (c << 6);
+        let x = xq + <usize>i * xStride + (c << 6);
+        let e = widened;
+        let t = panel + c * tile;
+        let d = xd + ((<usize>i * blocks + c) << 2); // row i's d_x of the block; the next rows' a row of blocks apart
         for (let b: usize = 0; b < count; b++) {
-          pairDots4(widened + (b << 8), 16, x + (b << 6), xStride, sums);
-          const t = panel + (c + b) * tile;
-          const block = <usize>i * blocks + c + b;
-          f0 = f32x4.add(f0, blockTerm(kind, v128.load(sums), t, xd, xs, block));
-          f1 = f32x4.add(f1, blockTerm(kind, v128.load(sums, 16), t, xd, xs, block + blocks));
-          f2 = f32x4.add(f2, blockTerm(kind, v128.load(sums, 32), t, xd, xs, block + 2 * blocks));
-          f3 = f32x4.add(f3, blockTerm(kind, v128.load(sums, 48), t, xd, xs, block + 3 * blocks));
+          pairDots4(e, 16, x, xStride, sums);
+          f0 = f32x4.add(f0, blockTerm(kind, v128.load(sums), t, d, xd, xs));
+          f1 = f32x4.add(f1, blockTerm(kind, v128.load(sums, 16), t, d + dStride, xd, xs));
+          f2 = f32x4.add(f2, blockTerm(kind, v128.load(sums, 32), t, d + 2 * dStride, xd, xs));
+          f3 = f32x4.add(f3, blockTerm(kind, v128.load(sums, 48), t, d + 3 * dStride, xd, xs));
+          x += 64;
+          e += 256;
+          t += tile;
+          d += 4;
         }
         const at = accumulators + (<usize>i << 4);
         v128.store(at, f32x4.add(v128.load(at), f0));
@@ -228,7 +237,7 @@ const CHUNK_BLOCKS = 8;
         let f = f32x4.splat(0);
         const x = xq + <usize>i * xStride + (c << 6);
         for (let b: usize = 0; b < count; b++) {
-          f = f32x4.add(f, blockTerm(kind, pairDots1(widened + (b << 8), 16, x + (b << 6)), panel + (c + b) * tile, xd, xs, <usize>i * blocks + c + b));
+          f = f32x4.add(f, blockTerm(kind, pairDots1(widened + (b << 8), 16, x + (b << 6)), panel + (c + b) * tile, xd + ((<usize>i * blocks + c + b) << 2), xd, xs));
         }
         const at = accumulators + (<usize>i << 4);
         v128.store(at, f32x4.add(v128.load(at), f));
