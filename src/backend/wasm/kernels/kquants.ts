@@ -28,41 +28,6 @@
 import { PREFILL_ACCUMULATORS, PREFILL_ROWS, PREFILL_SUMS, PREFILL_WIDENED, interleavePairs, pairDots1, pairDots4, storePanel, sunk, transposeSum } from "./panels";
 import { dotIq4, iq4Table } from "./quant32";
 
-export function matmulKQuant(
-  kind: i32, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
-  m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
-): void {
-  if (m >= 4) {
-    if (kind == 10) prefillQ2K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 11) prefillQ3K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 12) prefillQ4K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 13) prefillQ5K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 14) prefillQ6K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else prefillIq4Xs(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    return;
-  }
-  if (kind == 10) rowsQ2K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 11) rowsQ3K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 12) rowsQ4K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 13) rowsQ5K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 14) rowsQ6K(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else rowsIq4Xs(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-}
-
-// One function per format: see quant32.ts (matmulQuant32) for why.
-function prefillQ2K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefillOf(10, 480, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ3K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefillOf(11, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ4K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefillOf(12, 640, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ5K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefillOf(13, 1152, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ6K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefillOf(14, 1168, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefillOf(15, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ2K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(10, 480, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ3K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(11, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ4K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(12, 640, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ5K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(13, 1152, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ6K(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(14, 1168, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { kQuantOf(15, 656, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-
 /** Σ of w_i·x_i over 4 vector pairs as i16 lanes (the caller bounds the sums). */
 @inline function mul4(w0: v128, w1: v128, w2: v128, w3: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
   return i16x8.add(i16x8.add(i16x8.mul(w0, x0), i16x8.mul(w1, x1)), i16x8.add(i16x8.mul(w2, x2), i16x8.mul(w3, x3)));
@@ -167,7 +132,7 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
   return i32x4.add(i32x4.dot_i16x8_s(v128.load(p), v128.load(sums)), i32x4.dot_i16x8_s(v128.load(p, 16), v128.load(sums, 16)));
 }
 
-@inline function kQuantOf(
+@inline export function kQuantOf(
   kind: i32, tile: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
   m: i32, n: i32, k: i32, j0: i32, j1: i32, sink: usize,
 ): void {
@@ -303,7 +268,7 @@ function rowsIq4Xs(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
   return term;
 }
 
-@inline function prefillOf(
+@inline export function prefillOf(
   kind: i32, tile: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
   m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
 ): void {

@@ -26,44 +26,6 @@
 
 import { PREFILL_ACCUMULATORS, PREFILL_ROWS, PREFILL_SUMS, PREFILL_WIDENED, interleavePairs, pairDots1, pairDots4, storePanel, sunk, transposeSum } from "./panels";
 
-export function matmulQuant32(
-  kind: i32, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
-  m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
-): void {
-  if (m >= 4) {
-    if (kind == 1) prefillQ8_0(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 2) prefillQ4_0(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 3) prefillQ4_1(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 4) prefillQ5_0(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else if (kind == 5) prefillQ5_1(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    else prefillIq4Nl(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-    return;
-  }
-  if (kind == 1) rowsQ8_0(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 2) rowsQ4_0(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 3) rowsQ4_1(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 4) rowsQ5_0(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else if (kind == 5) rowsQ5_1(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-  else rowsIq4Nl(out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch);
-}
-
-// One function per format, so each holds its own copy of the loops with the format fixed
-// at compile time: copies inlined side by side into one function share their locals,
-// and the optimizer's code folding would merge them back into one loop that tests the
-// format at run time.
-function prefillQ8_0(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefill32Of(1, 144, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ4_0(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefill32Of(2, 80, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ4_1(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefill32Of(3, 96, 32, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ5_0(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefill32Of(4, 144, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillQ5_1(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefill32Of(5, 160, 32, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function prefillIq4Nl(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { prefill32Of(6, 80, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ8_0(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { quant32Of(1, 144, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ4_0(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { quant32Of(2, 80, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ4_1(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { quant32Of(3, 96, 32, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ5_0(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { quant32Of(4, 144, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsQ5_1(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { quant32Of(5, 160, 32, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-function rowsIq4Nl(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize): void { quant32Of(6, 80, 16, out, xq, xd, xs, w, bias, m, n, k, j0, j1, scratch); }
-
 /** Σ of one row's 32 int8 weights at p (widened as they load) with the activations x0..x3. */
 @inline function dotInt8(p: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
   return i32x4.add(
@@ -105,7 +67,7 @@ function rowsIq4Nl(out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: 
   return dotIq4(q, x0, x1, x2, x3, table, lowBytes);
 }
 
-@inline function quant32Of(
+@inline export function quant32Of(
   kind: i32, tile: usize, quants: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
   m: i32, n: i32, k: i32, j0: i32, j1: i32, sink: usize,
 ): void {
@@ -182,7 +144,7 @@ const CHUNK_BLOCKS = 8;
   return term;
 }
 
-@inline function prefill32Of(
+@inline export function prefill32Of(
   kind: i32, tile: usize, quants: usize, out: usize, xq: usize, xd: usize, xs: usize, w: usize, bias: usize,
   m: i32, n: i32, k: i32, j0: i32, j1: i32, scratch: usize,
 ): void {
