@@ -1,5 +1,5 @@
-// The relaxed-SIMD build of the kernels (fused multiply–adds, the i8 dot product of
-// the Q4_K matrix–vector kernel; scripts/build-wasm.mjs)
+// The relaxed-SIMD build of the kernels (fused multiply–adds, the i8 dot products of
+// the Q4_K and Q6_K matrix–vector kernels; scripts/build-wasm.mjs)
 // passes the same kernel tests as the plain SIMD128 build: the kernel test files
 // run again in a child Node process with LMSCOPE_TEST_RELAXED=1, which makes their
 // backends load the relaxed build — with --experimental-wasm-relaxed-simd where the
