@@ -9,7 +9,7 @@
 //            largest magnitude), q = min(127, nearest(iscale·x)) (ties to even);
 //            xs = 48 bytes per block: Σq per 16 (i16[16]) then per 32 (i16[8]); the
 //            relaxed-SIMD build also writes the levels twice as int8 after xq's m·k
-//            i16 (storeInt8Copies)
+//            i16 for the matrix–vector kernels (m < 4; storeInt8Copies)
 // xd is f32 per block; blocks run over the rows one after the other.
 
 /** The f16 value nearest to v (ties to even), as f32: ggml stores Q8_0/Q8_1 scales and sums as f16. */
@@ -39,7 +39,8 @@ export function roundToF16(v: f32): f32 {
 }
 
 export function quantizeActivations(format: i32, xq: usize, xd: usize, xs: usize, x: usize, m: i32, k: i32): void {
-  if (format == 2) quantizeQ8K(xq, xd, xs, x, (m * k) >> 8);
+  // The int8 copies are read only by the relaxed matrix–vector kernels (m < 4).
+  if (format == 2) quantizeQ8K(xq, xd, xs, x, (m * k) >> 8, ASC_FEATURE_RELAXED_SIMD && m < 4);
   else quantizeQ8(format == 1, xq, xd, xs, x, (m * k) >> 5);
 }
 
@@ -74,7 +75,7 @@ function quantizeQ8(ggmlSum: bool, xq: usize, xd: usize, xs: usize, x: usize, bl
   }
 }
 
-function quantizeQ8K(xq: usize, xd: usize, xs: usize, x: usize, blocks: i32): void {
+function quantizeQ8K(xq: usize, xd: usize, xs: usize, x: usize, blocks: i32, copies: bool): void {
   const limit = i32x4.splat(127);
   for (let b = 0; b < blocks; b++) {
     const src = x + (<usize>b << 10);
@@ -94,7 +95,7 @@ function quantizeQ8K(xq: usize, xd: usize, xs: usize, x: usize, blocks: i32): vo
       for (let t: usize = 0; t < 512; t += 16) v128.store(dst + t, i16x8.splat(0));
       for (let t: usize = 0; t < 48; t += 16) v128.store(sums + t, i16x8.splat(0));
       store<f32>(xd + (<usize>b << 2), 0);
-      if (ASC_FEATURE_RELAXED_SIMD) storeInt8Copies(dst, xq + (<usize>blocks << 9) + (<usize>b << 8), xq + <usize>blocks * 768 + (<usize>b << 8));
+      if (copies) storeInt8Copies(dst, xq + (<usize>blocks << 9) + (<usize>b << 8), xq + <usize>blocks * 768 + (<usize>b << 8));
       continue;
     }
     const iscale: f32 = -127 / maxValue;
@@ -112,7 +113,7 @@ function quantizeQ8K(xq: usize, xd: usize, xs: usize, x: usize, blocks: i32): vo
     }
     for (let j: usize = 0; j < 8; j++) store<i16>(sums + 32 + (j << 1), load<i16>(sums + (j << 2)) + load<i16>(sums + (j << 2) + 2));
     store<f32>(xd + (<usize>b << 2), <f32>1 / iscale);
-    if (ASC_FEATURE_RELAXED_SIMD) storeInt8Copies(dst, xq + (<usize>blocks << 9) + (<usize>b << 8), xq + <usize>blocks * 768 + (<usize>b << 8));
+    if (copies) storeInt8Copies(dst, xq + (<usize>blocks << 9) + (<usize>b << 8), xq + <usize>blocks * 768 + (<usize>b << 8));
   }
 }
 
