@@ -5,13 +5,13 @@
 import { resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { CliIo, Command } from "../command.js";
-import { createBackend, type BackendName } from "../../backend/select.js";
+import { createBackend } from "../../backend/select.js";
+import { backendFlags } from "../generation-flags.js";
 import { OptionError } from "../../errors.js";
 import { EXPERIMENTS, experimentNamed, runExperiment } from "../../experiments/index.js";
 import type { ProgressReporter } from "../../experiments/progress.js";
 import { formatSeconds } from "../../experiments/report.js";
 import { numberOption, parseCommandLine, stringOption } from "../options.js";
-import { DEFAULT_BACKEND } from "./train.js";
 
 const DEFAULT_SEED = 1;
 
@@ -98,8 +98,7 @@ export const experimentCommand: Command = {
     if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new OptionError("--seed", `expected a non-negative integer, got ${seed}`);
     const threads = numberOption(values, "threads") ?? 1;
     if (!(Number.isInteger(threads) && threads >= 1)) throw new OptionError("--threads", `expected a positive integer, got ${threads}`);
-    const backendName = (stringOption(values, "backend") ?? DEFAULT_BACKEND) as BackendName;
-    const backend = await createBackend({ backend: backendName, threads });
+    const backend = await createBackend({ ...backendFlags(values), threads });
     const quick = values["quick"] === true;
     const out = resolve(stringOption(values, "out") ?? `experiment-${experiment.name}`);
     const data = stringOption(values, "data");

@@ -5,7 +5,6 @@
 import { copyFile, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "../command.js";
-import type { BackendName } from "../../backend/select.js";
 import { ConfigError, InputError, OptionError } from "../../errors.js";
 import { createModel, loadModel, type LanguageModel } from "../../language-model.js";
 import type { RnnLanguageModel } from "../../recurrent-model.js";
@@ -18,8 +17,6 @@ import { Trainer } from "../../training/trainer.js";
 import { finalLine, formatDuration, progressFromJson, runWithCheckpoints } from "./training-run.js";
 import { startTraining } from "./training-start.js";
 
-/** The backend training commands use unless told otherwise. */
-export const DEFAULT_BACKEND: BackendName = "auto";
 
 const usage = `usage: lmscope train --data <file> --out <dir> [options]
        lmscope train --resume --out <dir>
